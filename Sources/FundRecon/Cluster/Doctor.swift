@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import Postgres
+import XLSX
+import XMLReader
+
+/// One line of `recon doctor`: what was checked, what was found, and the fix when it failed.
+public struct DoctorFinding: Sendable {
+    /// True when all is well.
+    public var ok: Bool
+    /// What was checked.
+    public var subject: String
+    /// What was found (a version, a path, the error).
+    public var detail: String
+    /// What to do when it failed.
+    public var fix: String?
+}
+
+/// Checks what a new user needs: server programs, linked libraries, the embedded cluster, and
+/// optionally a server given with `--db`.
+public enum Doctor {
+    /// Runs every check; a `server` target adds reachability and the CREATE privilege.
+    public static func examine(
+        server: ConnectionTarget?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger
+    ) -> [DoctorFinding] {
+        var findings: [DoctorFinding] = []
+        var binariesFound = false
+        do {
+            let binaries = try ServerBinaries.locate(environment: environment)
+            binariesFound = true
+            findings.append(.init(ok: true, subject: "PostgreSQL server programs", detail: "\(binaries.directory) (\(binaries.version))"))
+        } catch let error as ClusterError {
+            findings.append(.init(ok: false, subject: "PostgreSQL server programs", detail: error.cause, fix: error.fix))
+        } catch {
+            findings.append(.init(ok: false, subject: "PostgreSQL server programs", detail: "\(error)", fix: nil))
+        }
+        let libpq = Connection.libraryVersion
+        findings.append(.init(ok: true, subject: "libpq", detail: "\(libpq / 10000).\(libpq % 10000)"))
+        findings.append(.init(ok: true, subject: "libxml2", detail: XMLStreamReader.libraryVersion))
+        findings.append(.init(ok: true, subject: "libxlsxwriter", detail: Workbook.libraryVersion))
+
+        if binariesFound {
+            findings.append(embeddedFinding(environment: environment, logger: logger))
+        }
+        if let server {
+            findings.append(contentsOf: serverFindings(server))
+        }
+        return findings
+    }
+
+    private static func embeddedFinding(environment: [String: String], logger: Logger) -> DoctorFinding {
+        let subject = "embedded PostgreSQL"
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let cluster = try EmbeddedCluster.start(environment: environment, logger: logger)
+            defer { cluster.stop() }
+            let connection = try Connection(cluster.target)
+            let version: String = try connection.query("SHOW server_version").scalar()
+            let elapsed = clock.now - started
+            let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            return .init(
+                ok: true, subject: subject,
+                detail: "started and accepted a connection in \(milliseconds) ms (server \(version))"
+                    + (cluster.serverUser.map { "; runs as the \($0) user" } ?? ""))
+        } catch let error as ClusterError {
+            return .init(ok: false, subject: subject, detail: error.cause, fix: error.fix)
+        } catch {
+            return .init(ok: false, subject: subject, detail: "\(error)", fix: "run with --verbose and read the server log")
+        }
+    }
+
+    private static func serverFindings(_ target: ConnectionTarget) -> [DoctorFinding] {
+        let subject = "database \(target.description)"
+        let connection: Connection
+        do {
+            connection = try ConnectionProblem.connect(target)
+        } catch let error as ClusterError {
+            return [.init(ok: false, subject: subject, detail: error.cause, fix: error.fix)]
+        } catch {
+            return [.init(ok: false, subject: subject, detail: "\(error)", fix: nil)]
+        }
+        var findings: [DoctorFinding] = []
+        do {
+            let row = try connection.query(
+                """
+                SELECT current_user, current_database(), has_database_privilege(current_database(), 'CREATE'),
+                       current_setting('server_version')
+                """
+            ).first
+            let user: String = try row?.decode(at: 0) ?? "?"
+            let database: String = try row?.decode(at: 1) ?? "?"
+            let mayCreate: Bool = try row?.decode(at: 2) ?? false
+            let version: String = try row?.decode(at: 3) ?? "?"
+            findings.append(.init(ok: true, subject: subject, detail: "reachable as \(user) (server \(version))"))
+            findings.append(
+                mayCreate
+                    ? .init(ok: true, subject: "schema creation", detail: "\(user) may create schemas in \(database)")
+                    : .init(
+                        ok: false, subject: "schema creation", detail: "\(user) may not create schemas in \(database)",
+                        fix: "GRANT CREATE ON DATABASE \(quoteIdentifier(database)) TO \(quoteIdentifier(user))"))
+        } catch {
+            findings.append(.init(ok: false, subject: subject, detail: "\(error)", fix: nil))
+        }
+        return findings
+    }
+}

@@ -1,0 +1,107 @@
+import Logging
+import Postgres
+
+/// One run's ephemeral schemas on a database, guarded by a session advisory lock on the run id.
+///
+/// Opening takes the lock, then creates the schemas; closing drops them (unless kept) and releases
+/// the lock. A run whose process died leaves its lock free, which is how `GarbageCollector` tells
+/// its schemas from those of a live run.
+public final class WarehouseRun {
+    /// The advisory-lock key space of FundRecon runs (the second key is `hashtext(run id)`).
+    public static let lockSpace: Int32 = 0x5243
+
+    /// The run's id.
+    public let runID: RunID
+    /// The run's schema names.
+    public let schemas: RunSchemas
+    /// The connection that holds the run's lock; stages may use it for their work.
+    public let connection: Connection
+    /// True when the schemas are left in place at the end.
+    public let keepSchemas: Bool
+    private let interrupts: Interrupts?
+    private var registration: Int?
+    private var closed = false
+    private let logger: Logger
+
+    /// Opens a run: connects, takes its lock, creates its schemas. Throws a `ClusterError` with
+    /// the cause and fix when the database is unreachable or the role may not create schemas.
+    public init(
+        on target: ConnectionTarget, runID: RunID = .generate(), keepSchemas: Bool = false,
+        interrupts: Interrupts? = nil, logger: Logger
+    ) throws {
+        self.runID = runID
+        schemas = RunSchemas(runID: runID)
+        self.keepSchemas = keepSchemas
+        self.interrupts = interrupts
+        self.logger = logger
+        connection = try ConnectionProblem.connect(target)
+
+        let privileges = try connection.query(
+            "SELECT current_user, current_database(), has_database_privilege(current_database(), 'CREATE')")
+        guard let row = privileges.first else { throw ClusterError(cause: "no answer from the server", fix: "retry") }
+        let user: String = try row.decode(at: 0)
+        let database: String = try row.decode(at: 1)
+        guard try row.decode(Bool.self, at: 2) else {
+            throw ClusterError(
+                cause: "role \(user) may not create schemas in database \(database)",
+                fix: "GRANT CREATE ON DATABASE \(quoteIdentifier(database)) TO \(quoteIdentifier(user)), or use another --db")
+        }
+        let locked: Bool = try connection.query(
+            "SELECT pg_try_advisory_lock(\(WarehouseRun.lockSpace), hashtext(\(runID.rawValue)))"
+        ).scalar()
+        guard locked else {
+            throw ClusterError(cause: "run \(runID) is already open on this database", fix: "retry: run ids are random")
+        }
+
+        // Registered before the schemas exist, so an interrupt during creation still cleans up.
+        let cleanup = WarehouseRun.interruptCleanup(
+            target: target, schemas: schemas.all, backendPID: connection.backendPID, keep: keepSchemas)
+        registration = interrupts?.register(cleanup)
+        try connection.transaction { connection in
+            for schema in schemas.all {
+                try connection.execute("CREATE SCHEMA \(identifier: schema)")
+            }
+        }
+        logger.info("run \(runID): schemas \(schemas.name(.oltp)) ... \(schemas.name(.ads)) created")
+    }
+
+    deinit {
+        try? close()
+    }
+
+    /// Drops the schemas (unless kept) and releases the lock. Safe to call more than once.
+    public func close() throws {
+        guard !closed else { return }
+        closed = true
+        if let registration { interrupts?.remove(registration) }
+        if keepSchemas {
+            logger.notice("run \(runID): schemas kept (\(schemas.all.joined(separator: ", ")))")
+        } else {
+            try WarehouseRun.drop(schemas: schemas.all, on: connection)
+            logger.info("run \(runID): schemas dropped")
+        }
+        try connection.execute("SELECT pg_advisory_unlock(\(WarehouseRun.lockSpace), hashtext(\(runID.rawValue)))")
+    }
+
+    static func drop(schemas: [String], on connection: Connection) throws {
+        try connection.transaction { connection in
+            for schema in schemas {
+                try connection.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
+            }
+        }
+    }
+
+    /// On SIGINT/SIGTERM the run's own connection may be mid-statement on the main thread, holding
+    /// locks on the very tables to drop; so a fresh connection ends that session first, then drops.
+    private static func interruptCleanup(
+        target: ConnectionTarget, schemas: [String], backendPID: Int32, keep: Bool
+    ) -> @Sendable () -> Void {
+        return {
+            guard let connection = try? Connection(target, applicationName: "recon-cleanup") else { return }
+            _ = try? connection.execute("SELECT pg_terminate_backend(\(backendPID))")
+            guard !keep else { return }
+            _ = try? connection.execute("SET lock_timeout = '10s'")
+            try? drop(schemas: schemas, on: connection)
+        }
+    }
+}

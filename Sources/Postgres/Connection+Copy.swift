@@ -1,0 +1,141 @@
+import CLibPQ
+
+extension Connection {
+    /// Runs `COPY ... FROM STDIN` and streams what `feed` writes; returns the rows copied.
+    ///
+    /// When `feed` throws, the COPY is aborted (nothing it wrote is kept) and the error rethrown.
+    @discardableResult
+    public func copyIn(_ sql: SQL, _ feed: (CopyInWriter) throws -> Void) throws -> Int {
+        statementObserver?(sql.text)
+        let started = withCStrings(sql.parameters) { values in
+            PQexecParams(rawHandle, sql.text, Int32(values.count), nil, values, nil, nil, 0)
+        }
+        guard let started else { throw protocolError(statement: sql.text) }
+        guard PQresultStatus(started) == PGRES_COPY_IN else {
+            _ = try QueryResult(checking: started, connection: rawHandle, statement: sql.text)
+            throw PostgresError(kind: .copy, message: "statement is not COPY FROM STDIN", statement: sql.text)
+        }
+        PQclear(started)
+        let writer = CopyInWriter(connection: self, statement: sql.text)
+        do {
+            try feed(writer)
+            try writer.flush()
+        } catch {
+            PQputCopyEnd(rawHandle, "aborted by recon: \(error)".prefix(200).description)
+            drainResults()
+            throw error
+        }
+        guard PQputCopyEnd(rawHandle, nil) == 1 else { throw protocolError(statement: sql.text) }
+        var rows = 0
+        var failure: Error?
+        while let result = PQgetResult(rawHandle) {
+            do {
+                rows += try QueryResult(checking: result, connection: rawHandle, statement: sql.text).affectedRows
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return rows
+    }
+
+    /// Runs `COPY ... TO STDOUT` and hands each chunk (a row, in text or CSV format) to `body`;
+    /// returns the rows copied.
+    @discardableResult
+    public func copyOut(_ sql: SQL, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        statementObserver?(sql.text)
+        let started = withCStrings(sql.parameters) { values in
+            PQexecParams(rawHandle, sql.text, Int32(values.count), nil, values, nil, nil, 0)
+        }
+        guard let started else { throw protocolError(statement: sql.text) }
+        guard PQresultStatus(started) == PGRES_COPY_OUT else {
+            _ = try QueryResult(checking: started, connection: rawHandle, statement: sql.text)
+            throw PostgresError(kind: .copy, message: "statement is not COPY TO STDOUT", statement: sql.text)
+        }
+        PQclear(started)
+        var failure: Error?
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(rawHandle, &buffer, 0)
+            if length > 0, let buffer {
+                if failure == nil {
+                    do {
+                        try body(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+                    } catch {
+                        failure = error
+                        makeCancelToken().cancel()
+                    }
+                }
+                PQfreemem(buffer)
+            } else if length == -1 {
+                break
+            } else {
+                throw protocolError(statement: sql.text)
+            }
+        }
+        var rows = 0
+        while let result = PQgetResult(rawHandle) {
+            do {
+                rows += try QueryResult(checking: result, connection: rawHandle, statement: sql.text).affectedRows
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return rows
+    }
+}
+
+/// Feeds a running `COPY FROM STDIN`: raw bytes, or rows encoded in COPY's text format.
+public final class CopyInWriter {
+    private unowned let connection: Connection
+    private let statement: String
+    private var buffer: [UInt8] = []
+    private let capacity = 1 << 18
+
+    init(connection: Connection, statement: String) {
+        self.connection = connection
+        self.statement = statement
+        buffer.reserveCapacity(capacity)
+    }
+
+    /// Appends raw bytes in whatever format the COPY statement declared.
+    public func write(_ bytes: some Sequence<UInt8>) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= capacity { try flush() }
+    }
+
+    /// Appends one row in COPY text format (tab-separated, `\N` for NULL, escapes applied).
+    public func writeRow(_ fields: [String?]) throws {
+        for (position, field) in fields.enumerated() {
+            if position > 0 { buffer.append(0x09) }
+            guard let field else {
+                buffer.append(contentsOf: [0x5C, 0x4E])
+                continue
+            }
+            for byte in field.utf8 {
+                switch byte {
+                case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
+                case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
+                case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
+                default: buffer.append(byte)
+                }
+            }
+        }
+        buffer.append(0x0A)
+        if buffer.count >= capacity { try flush() }
+    }
+
+    /// Sends what is buffered.
+    public func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let sent = buffer.withUnsafeBufferPointer { pointer in
+            pointer.withMemoryRebound(to: CChar.self) { chars in
+                PQputCopyData(connection.rawHandle, chars.baseAddress, Int32(chars.count))
+            }
+        }
+        guard sent == 1 else { throw connection.protocolError(statement: statement) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

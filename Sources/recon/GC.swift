@@ -1,0 +1,34 @@
+import ArgumentParser
+import FundRecon
+import Foundation
+
+extension Recon {
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Drop the schemas of runs whose process died; live runs are left alone.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(name: .long, help: ArgumentHelp("PostgreSQL URL (default: RECON_DATABASE_URL or PG*).", valueName: "url"))
+        var db: String?
+
+        func run() throws {
+            let logger = global.bootstrapLogging()
+            let choice = DatabaseChoice.resolve(db: db)
+            guard case .server(let target) = choice else {
+                throw ValidationError("gc needs a server: pass --db URL (an embedded cluster never outlives its run)")
+            }
+            let report = try reportingFailures {
+                try GarbageCollector.collect(on: try ConnectionProblem.connect(target), logger: logger)
+            }
+            for (runID, schemas) in report.dropped.sorted(by: { $0.key < $1.key }) {
+                print("dropped run \(runID): \(schemas.joined(separator: ", "))")
+            }
+            for runID in report.live { print("live run \(runID): left alone") }
+            if !global.quiet {
+                print("\(report.dropped.count) dead run(s) collected, \(report.live.count) live run(s) left alone")
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import FundRecon
+import Foundation
+import Logging
+import Postgres
+
+/// The `recon` command-line tool: parses arguments and calls the FundRecon library.
+@main
+struct Recon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recon",
+        abstract: "FundRecon: test-first auditing of a fund-reconciliation warehouse on PostgreSQL.",
+        discussion: """
+            Exit codes: 0 all error-severity checks passed; 1 a check failed; 2 bad usage or a bad \
+            expectations/pipeline file; 3 a runtime failure (database unreachable, a model or check \
+            that could not run).
+            """,
+        version: "0.1.0",
+        subcommands: [Doctor.self, GC.self, Hold.self]
+    )
+
+    /// Parses and runs, mapping bad usage to exit code 2 as DESIGN.md documents (not sysexits' 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let message = fullMessage(for: error)
+                FileHandle.standardError.write(Data("recon: \(message)\n".utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print only errors and the final summary.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Print debug detail (statements, timings).")
+    var verbose = false
+
+    func validate() throws {
+        if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
+    }
+
+    /// Sets up logging to standard error at the level the flags ask for; returns the tool's logger.
+    func bootstrapLogging() -> Logger {
+        let level: Logger.Level = quiet ? .warning : (verbose ? .debug : .notice)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "recon")
+    }
+}
+
+/// Options of commands that work on a database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "PostgreSQL URL (postgres://user:pass@host:port/db). Default: RECON_DATABASE_URL, the PG* environment, "
+                + "or an embedded throwaway cluster.", valueName: "url"))
+    var db: String?
+
+    var choice: DatabaseChoice { DatabaseChoice.resolve(db: db) }
+}
+
+/// Runs a command body, turning runtime failures into one clear line and exit code 3.
+func reportingFailures<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ClusterError {
+        printError(error.cause, fix: error.fix)
+        throw ExitCode(3)
+    } catch let error as PostgresError {
+        printError("database error: \(error)", fix: nil)
+        throw ExitCode(3)
+    }
+}
+
+func printError(_ message: String, fix: String?) {
+    var text = "recon: error: \(message)\n"
+    if let fix { text += "  fix: \(fix)\n" }
+    FileHandle.standardError.write(Data(text.utf8))
+}
