@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "XMLReaderTests", dependencies: ["XMLReader"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XLSXTests", dependencies: ["XLSX"]),
         .testTarget(name: "FundReconTests", dependencies: ["FundRecon", "Postgres"]),
-        .testTarget(name: "ReconCLITests", dependencies: ["FundRecon", "Postgres"]),
+        .testTarget(name: "ReconCLITests", dependencies: ["FundRecon", "Postgres", "recon"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -109,8 +109,11 @@ public final class XMLStreamReader {
     /// True for `<x/>`.
     public var isEmptyElement: Bool { xmlTextReaderIsEmptyElement(reader) == 1 }
 
-    /// The line of the current node in the source.
-    public var lineNumber: Int { Int(xmlTextReaderGetParserLineNumber(reader)) }
+    /// The line of the current node in the source (where its start tag is).
+    public var lineNumber: Int {
+        guard let node = xmlTextReaderCurrentNode(reader) else { return Int(xmlTextReaderGetParserLineNumber(reader)) }
+        return Int(xmlGetLineNo(node))
+    }
 
     /// The current element's attributes, in document order.
     public var attributes: [(name: String, value: String)] {
@@ -140,15 +143,15 @@ public final class XMLStreamReader {
     private func installErrorHandler() {
         let context = Unmanaged.passUnretained(errors).toOpaque()
         errors.source = source
-        xmlTextReaderSetErrorHandler(
+        xmlTextReaderSetStructuredErrorHandler(
             reader,
-            { context, message, _, locator in
-                guard let context else { return }
+            { context, error in
+                guard let context, let error else { return }
                 let box = Unmanaged<ErrorBox>.fromOpaque(context).takeUnretainedValue()
-                let text = message.map { String(cString: $0) } ?? "malformed XML"
-                let line = locator.map { Int(xmlTextReaderLocatorLineNumber($0)) } ?? 0
+                let text = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
                 box.record(XMLReaderError(
-                    file: box.source, line: line, message: text.trimmingCharacters(in: .whitespacesAndNewlines)))
+                    file: box.source, line: Int(error.pointee.line),
+                    message: text.trimmingCharacters(in: .whitespacesAndNewlines)))
             }, context)
     }
 }

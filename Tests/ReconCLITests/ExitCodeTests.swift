@@ -1,0 +1,71 @@
+import Foundation
+import Postgres
+import Testing
+
+@Suite("recon's exit codes and one-line errors")
+struct ExitCodeTests {
+    /// Bad input must say the cause and the fix, in two short lines, and exit 3.
+    func expectRuntimeFailure(_ result: (status: Int32, output: String), mentions: String) {
+        #expect(result.status == 3)
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.count == 2, "expected cause and fix, got: \(result.output)")
+        #expect(lines.first?.hasPrefix("recon: error: ") == true)
+        #expect(lines.last?.hasPrefix("  fix: ") == true)
+        #expect(result.output.contains(mentions), "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent"))
+    }
+
+    @Test func unreachableDatabase() throws {
+        let result = try ReconProcess.run(["hold", "--seconds", "1", "--db", "postgres://app:Hunter2pw@127.0.0.1:1/wh"])
+        expectRuntimeFailure(result, mentions: "Connection refused")
+        #expect(!result.output.contains("Hunter2pw"))
+        #expect(result.output.contains("app:***@127.0.0.1:1"))
+    }
+
+    @Test func missingServerPrograms() throws {
+        let result = try ReconProcess.run(["hold", "--seconds", "1"], environment: ["RECON_PG_BINDIR": "/nonexistent/bin"])
+        expectRuntimeFailure(result, mentions: "apt-get install postgresql")
+    }
+
+    @Test func unwritableTemporaryDirectory() throws {
+        let result = try ReconProcess.run(["hold", "--seconds", "1"], environment: ["TMPDIR": "/nonexistent/tmp"])
+        expectRuntimeFailure(result, mentions: "set TMPDIR")
+    }
+
+    @Test func roleWithoutCreatePrivilege() throws {
+        let target = try ServerUnderTest.target()
+        let admin = try Connection(target)
+        let role = "e2e_nocreate_\(UInt32.random(in: 0...UInt32.max))"
+        try admin.execute("CREATE ROLE \(identifier: role) LOGIN")
+        let db = target.conninfo.replacingOccurrences(of: "user=postgres", with: "user=\(role)")
+        let result = try ReconProcess.run(["hold", "--seconds", "1", "--db", db])
+        expectRuntimeFailure(result, mentions: "may not create schemas")
+        let owned: Int = try admin.query(
+            "SELECT count(*) FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = \(role)"
+        ).scalar()
+        #expect(owned == 0)
+    }
+
+    @Test func badUsageExitsTwo() throws {
+        #expect(try ReconProcess.run(["--no-such-flag"]).status == 2)
+        #expect(try ReconProcess.run(["hold", "--quiet", "--verbose"]).status == 2)
+        #expect(try ReconProcess.run(["gc"], environment: [:]).status == 2)
+    }
+
+    @Test func doctorPassesOnThisMachineWithAServer() throws {
+        let result = try ReconProcess.run(["doctor", "--db", try ServerUnderTest.target().conninfo])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("ok   embedded PostgreSQL"))
+        #expect(result.output.contains("ok   schema creation"))
+        #expect(result.output.contains("all checks passed"))
+    }
+
+    @Test func doctorNamesEachProblemWithItsFix() throws {
+        let result = try ReconProcess.run(
+            ["doctor", "--db", "postgres://127.0.0.1:1/x"], environment: ["RECON_PG_BINDIR": "/nonexistent/bin"])
+        #expect(result.status == 3)
+        #expect(result.output.contains("FAIL PostgreSQL server programs"))
+        #expect(result.output.contains("FAIL database"))
+        #expect(result.output.contains("2 problem(s) found"))
+    }
+}
