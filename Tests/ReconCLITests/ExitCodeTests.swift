@@ -69,3 +69,36 @@ struct ExitCodeTests {
         #expect(result.output.contains("2 problem(s) found"))
     }
 }
+
+@Suite("recon generate and recon load from the command line")
+struct GenerateAndLoadCommandTests {
+    @Test func generateThenLoadConservesEveryRow() throws {
+        let directory = NSTemporaryDirectory() + "recon-e2e-data-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let generated = try ReconProcess.run([
+            "generate", "--out", directory, "--seed", "9", "--start", "2026-10-01", "--days", "9", "--orders-per-day", "50",
+            "--anomalies", "malformed_record=1,reseller_truncated_file=1",
+        ])
+        #expect(generated.status == 0, "\(generated.output)")
+        #expect(generated.output.contains("anomalies injected: 2"))
+        let loaded = try ReconProcess.run(["load", "--data", directory, "--db", try ServerUnderTest.target().conninfo])
+        #expect(loaded.status == 0, "\(loaded.output)")
+        #expect(loaded.output.contains("R11 holds"))
+        #expect(loaded.output.contains("oltp/orders.csv: loaded, 1 rejected"))
+        #expect(loaded.output.contains(": truncated"))
+    }
+
+    @Test func badArgumentsAndBadInputExitTwo() throws {
+        #expect(try ReconProcess.run(["generate", "--out", "/tmp/x", "--start", "2026-13-01", "--days", "1",
+                                      "--orders-per-day", "1"]).status == 2)
+        #expect(try ReconProcess.run(["generate", "--out", "/tmp/x", "--start", "2026-10-01", "--days", "1",
+                                      "--orders-per-day", "1", "--anomalies", "bogus=1"]).status == 2)
+        let directory = NSTemporaryDirectory() + "recon-e2e-bad-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/oltp", withIntermediateDirectories: true)
+        try Data("order_id,merchant_id\n1,1\n".utf8).write(to: URL(fileURLWithPath: directory + "/oltp/orders.csv"))
+        let result = try ReconProcess.run(["load", "--data", directory, "--db", try ServerUnderTest.target().conninfo])
+        #expect(result.status == 2)
+        #expect(result.output.contains("oltp/orders.csv:1: column customer_id: required column is missing"))
+    }
+}

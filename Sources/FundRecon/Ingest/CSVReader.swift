@@ -1,0 +1,165 @@
+import Foundation
+
+/// One CSV record: its fields (unquoted, unescaped), where it starts, and its raw bytes.
+struct CSVRecord {
+    /// The field bytes, concatenated; `bounds` cuts them apart.
+    var bytes: [UInt8] = []
+    /// Each field's range in `bytes`.
+    var bounds: [Range<Int>] = []
+    /// The raw record as it stood in the file (without its line break), for `ods_rejects`.
+    var raw: [UInt8] = []
+    /// The 1-based line on which the record starts.
+    var line = 0
+
+    var count: Int { bounds.count }
+
+    func field(_ index: Int) -> ArraySlice<UInt8> { bytes[bounds[index]] }
+
+    func string(_ index: Int) -> String { String(decoding: field(index), as: UTF8.self) }
+
+    var rawText: String { String(decoding: raw, as: UTF8.self) }
+}
+
+/// Streams RFC 4180 records from a file in fixed-size chunks: a UTF-8 BOM is skipped, CRLF and LF
+/// both end records, quoted fields may hold commas, quotes and line breaks. Memory stays at one
+/// chunk plus one record.
+final class CSVReader {
+    private let handle: FileHandle
+    private var chunk: [UInt8] = []
+    private var position = 0
+    private var atEnd = false
+    private var line = 1
+    private var first = true
+    let path: String
+
+    init(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(file: path, message: "cannot open the file")
+        }
+        self.handle = handle
+        self.path = path
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    private func refill() -> Bool {
+        guard !atEnd else { return false }
+        let data = handle.readData(ofLength: 1 << 18)
+        if data.isEmpty {
+            atEnd = true
+            return false
+        }
+        chunk = [UInt8](data)
+        position = 0
+        if first {
+            first = false
+            if chunk.count >= 3, chunk[0] == 0xEF, chunk[1] == 0xBB, chunk[2] == 0xBF { position = 3 }
+        }
+        return true
+    }
+
+    @inline(__always) private func nextByte() -> UInt8? {
+        if position >= chunk.count { guard refill() else { return nil } }
+        let byte = chunk[position]
+        position += 1
+        return byte
+    }
+
+    @inline(__always) private func peekByte() -> UInt8? {
+        if position >= chunk.count { guard refill() else { return nil } }
+        return chunk[position]
+    }
+
+    /// Reads the next record into `record`; false at the end of the file. Blank lines are skipped.
+    func next(into record: inout CSVRecord) -> Bool {
+        record.bytes.removeAll(keepingCapacity: true)
+        record.bounds.removeAll(keepingCapacity: true)
+        record.raw.removeAll(keepingCapacity: true)
+        while true {
+            guard let byte = peekByte() else { return false }
+            if byte == 0x0A {
+                position += 1
+                line += 1
+            } else if byte == 0x0D {
+                position += 1
+            } else {
+                break
+            }
+        }
+        record.line = line
+        var fieldStart = 0
+        var inQuotes = false
+        while let byte = nextByte() {
+            if inQuotes {
+                if byte == 0x22 {
+                    if peekByte() == 0x22 {
+                        position += 1
+                        record.raw.append(0x22)
+                        record.raw.append(0x22)
+                        record.bytes.append(0x22)
+                        continue
+                    }
+                    inQuotes = false
+                    record.raw.append(byte)
+                    continue
+                }
+                if byte == 0x0A { line += 1 }
+                record.raw.append(byte)
+                record.bytes.append(byte)
+                continue
+            }
+            switch byte {
+            case 0x22:
+                inQuotes = true
+                record.raw.append(byte)
+            case 0x2C:
+                record.bounds.append(fieldStart..<record.bytes.count)
+                fieldStart = record.bytes.count
+                record.raw.append(byte)
+            case 0x0A:
+                line += 1
+                record.bounds.append(fieldStart..<record.bytes.count)
+                return true
+            case 0x0D:
+                if peekByte() == 0x0A { continue }
+                record.bounds.append(fieldStart..<record.bytes.count)
+                return true
+            default:
+                record.raw.append(byte)
+                record.bytes.append(byte)
+            }
+        }
+        record.bounds.append(fieldStart..<record.bytes.count)
+        return true
+    }
+}
+
+/// Bad input that stops a load: the file, the line or column when known, and what is wrong.
+public struct InputError: Error, Sendable, CustomStringConvertible {
+    /// The file.
+    public var file: String
+    /// The line, when the problem is on one.
+    public var line: Int?
+    /// The column, when the problem is about one.
+    public var column: String?
+    /// What is wrong.
+    public var message: String
+
+    /// An input error.
+    public init(file: String, line: Int? = nil, column: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        text += ": "
+        if let column { text += "column \(column): " }
+        return text + message
+    }
+}
