@@ -5,7 +5,7 @@ RECON := .build/debug/recon
 APT_PACKAGES := pkg-config libpq-dev libxml2-dev libxlsxwriter-dev postgresql
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup packages build test demo clean
+.PHONY: setup packages build test demo bench clean
 
 ## setup: install the Debian packages FundRecon needs (only the missing ones), then build.
 setup: packages build
@@ -31,9 +31,21 @@ build:
 test: setup
 	$(SWIFT) test --skip-build
 
-## demo: check the machine with `recon doctor` (grows into a full audit as the stages land).
+## demo: check the machine, generate a month of data with a few anomalies, load it, report per file.
+DEMO_DATA := reports/demo-data
 demo: setup
 	$(RECON) doctor
+	rm -rf $(DEMO_DATA)
+	$(RECON) generate --out $(DEMO_DATA) --seed 42 --start 2026-10-01 --days 31 --orders-per-day 2000 \
+		--anomalies duplicate_capture=2,malformed_record=2,reseller_truncated_file=1,missing_settlement=2
+	$(RECON) load --data $(DEMO_DATA) --report-json reports/load-report.json
+	@echo "demo dataset: $(DEMO_DATA) (manifest.json lists the injected anomalies)"
+	@echo "load report:  reports/load-report.json"
+
+## bench: 1,000,000 orders through generation and ingest, against plain COPY; writes reports/bench.json.
+bench: packages
+	$(SWIFT) build -c release --product recon
+	python3 scripts/bench.py
 
 clean:
 	rm -rf .build reports/*.html reports/*.xlsx reports/*.xml reports/*.json

@@ -26,8 +26,13 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         self = date
     }
 
+    /// Parses the UTF-8 bytes of `YYYY-MM-DD`.
+    public init?(utf8 bytes: ArraySlice<UInt8>) {
+        self.init(isoBytes: bytes)
+    }
+
     init?(isoBytes bytes: ArraySlice<UInt8>) {
-        let array = Array(bytes)
+        let array = Slice0(slice: bytes, base: bytes.startIndex)
         guard array.count == 10, array[4] == UInt8(ascii: "-"), array[7] == UInt8(ascii: "-"),
             let year = TimestampParser.number(array, 0, 4), let month = TimestampParser.number(array, 5, 2),
             let day = TimestampParser.number(array, 8, 2)

@@ -15,14 +15,24 @@ public struct Cents: Sendable, Hashable, Comparable, CustomStringConvertible, Po
 
     /// Parses a decimal string with `.` and at most two fraction digits (more only when they are zeros).
     public init?(_ text: some StringProtocol) {
+        self.init(utf8: text.utf8)
+    }
+
+    /// Parses a slice of UTF-8 bytes, as `init?(_:)` does (the fast path for loaders).
+    public init?(utf8 slice: ArraySlice<UInt8>) {
+        guard let value = slice.withUnsafeBufferPointer({ Cents(utf8: $0) }) else { return nil }
+        self = value
+    }
+
+    /// Parses the UTF-8 bytes of a decimal string, as `init?(_:)` does.
+    public init?<Bytes: Collection<UInt8>>(utf8: Bytes) {
         var negative = false
         var units: Int64 = 0
         var fraction: Int64 = 0
         var fractionDigits = 0
         var seenPoint = false
         var seenDigit = false
-        var index = text.utf8.startIndex
-        let utf8 = text.utf8
+        var index = utf8.startIndex
         if index < utf8.endIndex, utf8[index] == UInt8(ascii: "-") || utf8[index] == UInt8(ascii: "+") {
             negative = utf8[index] == UInt8(ascii: "-")
             index = utf8.index(after: index)

@@ -127,6 +127,75 @@ public final class CopyInWriter {
         if buffer.count >= capacity { try flush() }
     }
 
+    /// Appends one field of the current row (escaped for COPY text format); `first` omits the tab.
+    public func writeField(_ bytes: ArraySlice<UInt8>, first: Bool) {
+        if !first { buffer.append(0x09) }
+        bytes.withUnsafeBufferPointer { field in
+            // Most fields need no escaping: copy them whole.
+            var plain = true
+            for byte in field where byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                plain = false
+                break
+            }
+            if plain {
+                buffer.append(contentsOf: field)
+                return
+            }
+            for byte in field {
+                switch byte {
+                case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
+                case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
+                case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
+                default: buffer.append(byte)
+                }
+            }
+        }
+    }
+
+    /// Appends one field given as a whole array.
+    public func writeField(_ bytes: [UInt8], first: Bool) {
+        writeField(bytes[...], first: first)
+    }
+
+    /// Appends a non-negative integer field without making a String of it.
+    public func writeField(integer: Int, first: Bool) {
+        if !first { buffer.append(0x09) }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var value = integer.magnitude
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[count] = UInt8(48 + value % 10)
+                value /= 10
+                count += 1
+            } while value > 0
+            if integer < 0 { buffer.append(UInt8(ascii: "-")) }
+            for position in stride(from: count - 1, through: 0, by: -1) { buffer.append(raw[position]) }
+        }
+    }
+
+    /// Appends a NULL field to the current row.
+    public func writeNull(first: Bool) {
+        if !first { buffer.append(0x09) }
+        buffer.append(contentsOf: [0x5C, 0x4E])
+    }
+
+    /// Ends the current row.
+    public func endRow() throws {
+        buffer.append(0x0A)
+        if buffer.count >= capacity { try flush() }
+    }
+
+    /// Forgets a row begun but not ended (the caller found it bad half-way).
+    public func discardRow(from mark: Int) {
+        buffer.removeSubrange(mark...)
+    }
+
+    /// Where the next row begins, for `discardRow(from:)`.
+    public var rowMark: Int { buffer.count }
+
     /// Sends what is buffered.
     public func flush() throws {
         guard !buffer.isEmpty else { return }

@@ -108,8 +108,19 @@ public enum TimestampParser {
     /// Parses `YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]]` followed by `Z`, `+HH`, `+HH:MM`, `+HHMM` or
     /// `+HH:MM:SS`; with no offset, `defaultOffsetSeconds` applies (nil means an offset is required).
     public static func parse(_ text: String, defaultOffsetSeconds: Int? = nil) -> Date? {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 16, let day = CalendarDate(isoBytes: bytes[0..<10]),
+        parse(utf8: Array(text.utf8), defaultOffsetSeconds: defaultOffsetSeconds)
+    }
+
+    /// Parses UTF-8 bytes, as `parse(_:defaultOffsetSeconds:)` does.
+    public static func parse(utf8 bytes: [UInt8], defaultOffsetSeconds: Int? = nil) -> Date? {
+        parse(utf8: bytes[...], defaultOffsetSeconds: defaultOffsetSeconds)
+    }
+
+    /// Parses a slice of UTF-8 bytes without copying it.
+    public static func parse(utf8 slice: ArraySlice<UInt8>, defaultOffsetSeconds: Int? = nil) -> Date? {
+        let base = slice.startIndex
+        let bytes = Slice0(slice: slice, base: base)
+        guard bytes.count >= 16, let day = CalendarDate(isoBytes: slice[base..<(base + 10)]),
             bytes[10] == UInt8(ascii: " ") || bytes[10] == UInt8(ascii: "T"),
             let hour = number(bytes, 11, 2), bytes[13] == UInt8(ascii: ":"), let minute = number(bytes, 14, 2),
             hour < 24, minute < 60
@@ -141,19 +152,26 @@ public enum TimestampParser {
             offset = 0
         } else if bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
             let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
-            let parts = bytes[(index + 1)...].split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-            var fields: [Int] = []
-            if parts.count == 1, parts[0].count == 4 {
-                guard let h = number(Array(parts[0]), 0, 2), let m = number(Array(parts[0]), 2, 2) else { return nil }
-                fields = [h, m]
+            // +HH, +HHMM, +HH:MM or +HH:MM:SS
+            let rest = bytes.count - index - 1
+            let colon = UInt8(ascii: ":")
+            var seconds = 0
+            if rest == 2, let h = number(bytes, index + 1, 2) {
+                seconds = h * 3600
+            } else if rest == 4, let h = number(bytes, index + 1, 2), let m = number(bytes, index + 3, 2) {
+                seconds = h * 3600 + m * 60
+            } else if rest == 5, bytes[index + 3] == colon, let h = number(bytes, index + 1, 2),
+                let m = number(bytes, index + 4, 2)
+            {
+                seconds = h * 3600 + m * 60
+            } else if rest == 8, bytes[index + 3] == colon, bytes[index + 6] == colon, let h = number(bytes, index + 1, 2),
+                let m = number(bytes, index + 4, 2), let sec = number(bytes, index + 7, 2)
+            {
+                seconds = h * 3600 + m * 60 + sec
             } else {
-                for part in parts {
-                    guard part.count == 2, let value = number(Array(part), 0, 2) else { return nil }
-                    fields.append(value)
-                }
+                return nil
             }
-            guard (1...3).contains(fields.count) else { return nil }
-            offset = sign * (fields[0] * 3600 + (fields.count > 1 ? fields[1] * 60 : 0) + (fields.count > 2 ? fields[2] : 0))
+            offset = sign * seconds
         } else {
             return nil
         }
@@ -162,12 +180,27 @@ public enum TimestampParser {
     }
 
     static func number(_ bytes: [UInt8], _ start: Int, _ count: Int) -> Int? {
+        number(Slice0(slice: bytes[...], base: 0), start, count)
+    }
+
+    static func number(_ bytes: Slice0, _ start: Int, _ count: Int) -> Int? {
         guard start + count <= bytes.count else { return nil }
         var value = 0
-        for byte in bytes[start..<(start + count)] {
+        for position in start..<(start + count) {
+            let byte = bytes[position]
             guard byte >= 48, byte <= 57 else { return nil }
             value = value * 10 + Int(byte - 48)
         }
         return value
     }
+}
+
+/// A slice read with 0-based positions, whatever its indices in the array it came from.
+struct Slice0 {
+    let slice: ArraySlice<UInt8>
+    let base: Int
+
+    var count: Int { slice.count }
+
+    subscript(position: Int) -> UInt8 { slice[base + position] }
 }

@@ -50,11 +50,7 @@ struct GlobalOptions: ParsableArguments {
     /// Sets up logging to standard error at the level the flags ask for; returns the tool's logger.
     func bootstrapLogging() -> Logger {
         let level: Logger.Level = quiet ? .warning : (verbose ? .debug : .notice)
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in TerminalLogHandler(logLevel: level, label: label) }
         return Logger(label: "recon")
     }
 }

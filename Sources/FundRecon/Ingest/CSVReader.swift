@@ -6,8 +6,10 @@ struct CSVRecord {
     var bytes: [UInt8] = []
     /// Each field's range in `bytes`.
     var bounds: [Range<Int>] = []
-    /// The raw record as it stood in the file (without its line break), for `ods_rejects`.
+    /// The raw record of a quoted record (for an unquoted one, `bytes` is the raw record).
     var raw: [UInt8] = []
+    /// True when the record had quotes, so `raw` differs from `bytes`.
+    var quoted = false
     /// The 1-based line on which the record starts.
     var line = 0
 
@@ -17,7 +19,10 @@ struct CSVRecord {
 
     func string(_ index: Int) -> String { String(decoding: field(index), as: UTF8.self) }
 
-    var rawText: String { String(decoding: raw, as: UTF8.self) }
+    /// The record as it stood in the file (without its line break), for `ods_rejects`.
+    var rawBytes: [UInt8] { quoted ? raw : bytes }
+
+    var rawText: String { String(decoding: rawBytes, as: UTF8.self) }
 }
 
 /// Streams RFC 4180 records from a file in fixed-size chunks: a UTF-8 BOM is skipped, CRLF and LF
@@ -72,11 +77,34 @@ final class CSVReader {
         return chunk[position]
     }
 
+    /// The fast path: a whole line inside the current chunk, without quotes, is copied once and cut
+    /// at its commas. Anything else (quotes, a line across the chunk's end) returns false untouched.
+    private func nextUnquotedLine(into record: inout CSVRecord) -> Bool {
+        guard let end = chunk[position...].firstIndex(of: 0x0A) else { return false }
+        var stop = end
+        if stop > position, chunk[stop - 1] == 0x0D { stop -= 1 }
+        let text = chunk[position..<stop]
+        if text.contains(0x22) { return false }
+        record.bytes.append(contentsOf: text)
+        var fieldStart = 0
+        record.bytes.withUnsafeBufferPointer { bytes in
+            for index in 0..<bytes.count where bytes[index] == 0x2C {
+                record.bounds.append(fieldStart..<index)
+                fieldStart = index + 1
+            }
+        }
+        record.bounds.append(fieldStart..<record.bytes.count)
+        position = end + 1
+        line += 1
+        return true
+    }
+
     /// Reads the next record into `record`; false at the end of the file. Blank lines are skipped.
     func next(into record: inout CSVRecord) -> Bool {
         record.bytes.removeAll(keepingCapacity: true)
         record.bounds.removeAll(keepingCapacity: true)
         record.raw.removeAll(keepingCapacity: true)
+        record.quoted = false
         while true {
             guard let byte = peekByte() else { return false }
             if byte == 0x0A {
@@ -89,6 +117,8 @@ final class CSVReader {
             }
         }
         record.line = line
+        if nextUnquotedLine(into: &record) { return true }
+        record.quoted = true
         var fieldStart = 0
         var inQuotes = false
         while let byte = nextByte() {

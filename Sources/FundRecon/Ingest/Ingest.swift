@@ -47,8 +47,7 @@ final class Loader {
     func run() throws -> LoadReport {
         try createTables()
         for (file, table) in Sources.extracts {
-            let relative = "oltp/" + file
-            try load(csv: relative, table: table, schema: schemas.name(.oltp))
+            try timed { try load(csv: "oltp/" + file, table: table, schema: schemas.name(.oltp)) }
         }
         try connection.transaction { connection in
             for (_, table) in Sources.extracts {
@@ -59,18 +58,18 @@ final class Loader {
             }
         }
         for relative in listFiles("gateway/stripe", prefix: "payout_reconciliation_", suffix: ".csv") {
-            try load(csv: relative, table: Sources.stripeTransactions, schema: ods, fileValues: [dateInName(relative)])
+            try timed { try load(csv: relative, table: Sources.stripeTransactions, schema: ods, fileValues: [dateInName(relative)]) }
         }
         for relative in listFiles("gateway/stripe", prefix: "payouts_", suffix: ".csv") {
-            try load(csv: relative, table: Sources.stripePayouts, schema: ods, fileValues: [dateInName(relative)])
+            try timed { try load(csv: relative, table: Sources.stripePayouts, schema: ods, fileValues: [dateInName(relative)]) }
         }
         let batches = listFiles("gateway/adyen", prefix: "settlement_detail_report_batch_", suffix: ".csv")
             .sorted { batchNumber($0) < batchNumber($1) }
         for relative in batches {
-            try load(csv: relative, table: Sources.adyenDetails, schema: ods)
+            try timed { try load(csv: relative, table: Sources.adyenDetails, schema: ods) }
         }
         for relative in resellerFiles() {
-            try loadReseller(relative)
+            try timed { try loadReseller(relative) }
         }
         try recordFileLoads()
         let totals = report.totals
@@ -79,6 +78,18 @@ final class Loader {
             logger.info("loaded \(source): \(entry.files) files, \(entry.read) read = \(entry.loaded) loaded + \(entry.rejected) rejected")
         }
         return report
+    }
+
+    /// Runs one file's load and stamps its duration on the entry it appended.
+    func timed(_ body: () throws -> Void) throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        try body()
+        let elapsed = (clock.now - started).components
+        if !report.files.isEmpty {
+            report.files[report.files.count - 1].durationMS =
+                Int(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
+        }
     }
 
     // MARK: - Tables
@@ -195,18 +206,19 @@ final class Loader {
         var rejected = 0
         var finished = false
         let copy = SQL(table.copySQL(schema: schema))
+        let fileBytes = fileValues.map { $0.map { Array($0.utf8) } }
         while !finished {
             var rejects: [Reject] = []
             loaded += try connection.copyIn(copy) { writer in
-                var values = [String?](repeating: nil, count: table.columns.count)
+                let lineage = [Array(relative.utf8)]
                 while rejects.count < Loader.rejectBatch {
                     guard reader.next(into: &record) else {
                         finished = true
                         return
                     }
                     read += 1
-                    if let reason = Loader.encodingProblem(record.raw) {
-                        rejects.append(Reject(line: record.line, raw: Loader.printable(record.raw), reason: reason))
+                    if let reason = Loader.encodingProblem(record.rawBytes) {
+                        rejects.append(Reject(line: record.line, raw: Loader.printable(record.rawBytes), reason: reason))
                         continue
                     }
                     guard record.count == header.count else {
@@ -215,19 +227,33 @@ final class Loader {
                             reason: "wrong column count: expected \(header.count), got \(record.count)"))
                         continue
                     }
+                    // Fields go straight into COPY's buffer; a bad one takes the half-written row back out.
+                    let mark = writer.rowMark
                     var failure: String?
                     for (slot, column) in table.columns.enumerated() {
-                        switch FieldCheck.check(record.field(positions[slot]), as: column.type, column: column.name) {
-                        case .value(let value): values[slot] = value
-                        case .reject(let reason): failure = reason
+                        let field = record.field(positions[slot])
+                        switch FieldCheck.check(field, as: column.type, column: column.name) {
+                        case .pass(let suffix):
+                            writer.writeField(field, first: slot == 0)
+                            if !suffix.isEmpty { writer.writeField(suffix, first: true) }
+                        case .null:
+                            writer.writeNull(first: slot == 0)
+                        case .reject(let reason):
+                            failure = reason
                         }
                         if failure != nil { break }
                     }
                     if let failure {
+                        writer.discardRow(from: mark)
                         rejects.append(Reject(line: record.line, raw: record.rawText, reason: failure))
                         continue
                     }
-                    try writer.writeRow(values + fileValues + [relative, String(record.line)])
+                    for value in fileBytes {
+                        if let value { writer.writeField(value, first: false) } else { writer.writeNull(first: false) }
+                    }
+                    writer.writeField(lineage[0], first: false)
+                    writer.writeField(integer: record.line, first: false)
+                    try writer.endRow()
                 }
             }
             rejected += rejects.count

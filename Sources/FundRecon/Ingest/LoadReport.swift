@@ -17,6 +17,8 @@ public struct FileLoad: Sendable, Codable, Equatable {
     public var status: String
     /// For a duplicate, the file first loaded with the same content.
     public var duplicateOf: String?
+    /// Time spent on the file (checksum, parse, COPY), in milliseconds.
+    public var durationMS: Int = 0
 
     /// Rule R11: every record read was loaded or rejected.
     public var isConserved: Bool { rowsRead == rowsLoaded + rowsRejected }

@@ -58,7 +58,8 @@ extension Loader {
                     break
                 }
                 switch FieldCheck.check(ArraySlice(text.utf8), as: type, column: column) {
-                case .value(let value): values.append(value)
+                case .pass(let suffix): values.append(text + String(decoding: suffix, as: UTF8.self))
+                case .null: values.append(nil)
                 case .reject(let reason): failure = reason
                 }
                 if failure != nil { break }
@@ -161,8 +162,8 @@ extension Loader {
             index[column] = position
         }
         while reader.next(into: &record) {
-            if let reason = Loader.encodingProblem(record.raw) {
-                rejects.append(Reject(line: record.line, raw: Loader.printable(record.raw), reason: reason))
+            if let reason = Loader.encodingProblem(record.rawBytes) {
+                rejects.append(Reject(line: record.line, raw: Loader.printable(record.rawBytes), reason: reason))
                 continue
             }
             guard record.count == names.count else {

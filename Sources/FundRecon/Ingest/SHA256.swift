@@ -20,14 +20,29 @@ struct SHA256 {
     ]
 
     mutating func update(_ bytes: some Collection<UInt8>) {
-        length += UInt64(bytes.count)
-        pending.append(contentsOf: bytes)
+        let array = Array(bytes)
+        array.withUnsafeBufferPointer { update($0) }
+    }
+
+    /// Hashes bytes in place: whole blocks straight from the buffer, the rest kept for later.
+    mutating func update(_ buffer: UnsafeBufferPointer<UInt8>) {
+        length += UInt64(buffer.count)
         var offset = 0
-        while pending.count - offset >= 64 {
-            compress(pending, at: offset)
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, buffer.count)
+            pending.append(contentsOf: buffer[0..<take])
+            offset = take
+            if pending.count == 64 {
+                let block = pending
+                block.withUnsafeBufferPointer { compress($0, at: 0) }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        while buffer.count - offset >= 64 {
+            compress(buffer, at: offset)
             offset += 64
         }
-        pending.removeFirst(offset)
+        if offset < buffer.count { pending.append(contentsOf: buffer[offset...]) }
     }
 
     mutating func finalize() -> String {
@@ -36,10 +51,12 @@ struct SHA256 {
         while tail.count % 64 != 56 { tail.append(0) }
         let bits = length &* 8
         for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
-        var offset = 0
-        while offset < tail.count {
-            compress(tail, at: offset)
-            offset += 64
+        tail.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                compress(buffer, at: offset)
+                offset += 64
+            }
         }
         return state.map { word in
             let hex = String(word, radix: 16)
@@ -55,14 +72,23 @@ struct SHA256 {
         var hasher = SHA256()
         var lineBreaks = 0
         while let chunk = stream.read() {
-            hasher.update(chunk)
-            lineBreaks += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            chunk.withUnsafeBufferPointer { buffer in
+                hasher.update(buffer)
+                for byte in buffer where byte == 0x0A { lineBreaks += 1 }
+            }
         }
         return (hasher.finalize(), lineBreaks)
     }
 
-    private mutating func compress(_ block: [UInt8], at offset: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
+    private mutating func compress(_ block: UnsafeBufferPointer<UInt8>, at offset: Int) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            compress(block, at: offset, schedule: w)
+        }
+    }
+
+    private mutating func compress(
+        _ block: UnsafeBufferPointer<UInt8>, at offset: Int, schedule w: UnsafeMutableBufferPointer<UInt32>
+    ) {
         for i in 0..<16 {
             let b = offset + i * 4
             w[i] = UInt32(block[b]) << 24 | UInt32(block[b + 1]) << 16 | UInt32(block[b + 2]) << 8 | UInt32(block[b + 3])

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""make bench: FundRecon's stages measured in rows per second against PostgreSQL's own limits.
+
+Generates a dataset of ORDERS orders (default 1,000,000), loads it with `recon load` into a private
+PostgreSQL cluster, loads the same files with plain `psql \\copy` as the limit, and writes
+reports/bench.json. Every recon run is wrapped in /usr/bin/time for its peak RSS.
+"""
+import json, os, shutil, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RECON = os.path.join(ROOT, ".build/release/recon")
+ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
+DAYS = 30
+PG_BIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+if not os.path.exists(os.path.join(PG_BIN, "initdb")):
+    PG_BIN = sorted(d for d in os.popen("ls -d /usr/lib/postgresql/*/bin").read().split())[-1]
+
+
+def as_server_user(args):
+    return (["runuser", "-u", "postgres", "--"] + args) if os.geteuid() == 0 else args
+
+
+def timed(args, env=None):
+    """Runs a command under /usr/bin/time; returns (seconds, peak RSS in MB, stdout)."""
+    out = subprocess.run(["/usr/bin/time", "-f", "BENCH %e %M"] + args, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit(f"bench: {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
+    line = [l for l in out.stderr.splitlines() if l.startswith("BENCH ")][-1].split()
+    return float(line[1]), int(line[2]) / 1024.0, out.stdout
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="recon-bench-", dir="/tmp")
+    os.chmod(work, 0o777)
+    data, cluster = os.path.join(work, "data"), os.path.join(work, "pg")
+    try:
+        # Weekends are busier and weekdays quieter, so aim 1% above the plain average.
+        per_day = -(-ORDERS * 101 // (DAYS * 100))
+        seconds, rss, _ = timed([RECON, "generate", "--out", data, "--seed", "1", "--start", "2026-10-01",
+                                 "--days", str(DAYS), "--orders-per-day", str(per_day), "-q"])
+        manifest = json.load(open(os.path.join(data, "manifest.json")))
+        orders = int(manifest["generator"]["orders"])
+        rows = sum(manifest["rows"].values())
+        generation = {"orders": orders, "rows": rows, "seconds": seconds, "orders_per_s": round(orders / seconds),
+                      "rows_per_s": round(rows / seconds), "peak_rss_mb": round(rss, 1),
+                      "bytes": sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(data) for f in fs)}
+        print(f"generate: {orders} orders, {rows} rows in {seconds:.2f} s, peak RSS {rss:.0f} MB")
+
+        os.makedirs(cluster)
+        shutil.chown(cluster, "postgres", "postgres") if os.geteuid() == 0 else None
+        subprocess.run(as_server_user([f"{PG_BIN}/initdb", "-D", f"{cluster}/data", "-U", "postgres", "-A", "trust",
+                                       "--no-sync", "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
+        subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-l", f"{cluster}/log", "-w", "-o",
+                                       f"-p 5432 -k {cluster} -c listen_addresses='' -c fsync=off "
+                                       "-c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB",
+                                       "start"]), check=True, capture_output=True)
+        db = f"host={cluster} port=5432 user=postgres dbname=postgres"
+        report_path = os.path.join(work, "load.json")
+        seconds, rss, _ = timed([RECON, "load", "--data", data, "--db", db, "--report-json", report_path, "-q"])
+        files = json.load(open(report_path))
+        sources = {}
+        for f in files:
+            s = sources.setdefault(f["source"], {"files": 0, "rows": 0, "seconds": 0.0})
+            s["files"] += 1
+            s["rows"] += f["rows_loaded"]
+            s["seconds"] += f["duration_ms"] / 1000.0
+        print(f"load: {sum(s['rows'] for s in sources.values())} rows in {seconds:.2f} s, peak RSS {rss:.0f} MB")
+
+        # The limit: the same files by plain COPY into bare typed tables (no checks, no lineage).
+        limits = copy_limits(data, db, files)
+        ingest = {}
+        for source, s in sorted(sources.items()):
+            entry = {"files": s["files"], "rows": s["rows"], "seconds": round(s["seconds"], 3),
+                     "rows_per_s": round(s["rows"] / s["seconds"]) if s["seconds"] else None}
+            if source in limits:
+                lim = limits[source]
+                entry["copy_limit_seconds"] = round(lim, 3)
+                entry["copy_limit_rows_per_s"] = round(s["rows"] / lim) if lim else None
+                entry["ratio_to_copy"] = round(s["seconds"] / lim, 2) if lim else None
+            ingest[source] = entry
+            print(f"  {source:8} {s['rows']:>9} rows {s['seconds']:7.2f} s"
+                  + (f"  (plain COPY {limits[source]:.2f} s, x{entry['ratio_to_copy']})" if source in limits else ""))
+        result = {
+            "machine": {"cores": os.cpu_count(), "postgres": subprocess.run([f"{PG_BIN}/postgres", "--version"],
+                                                                             capture_output=True, text=True).stdout.strip()},
+            "generation": generation,
+            "ingest": {"total_seconds": seconds, "peak_rss_mb": round(rss, 1), "sources": ingest,
+                       "note": "reseller limit covers the CSV files only; XML has no COPY equivalent"},
+        }
+        os.makedirs(os.path.join(ROOT, "reports"), exist_ok=True)
+        with open(os.path.join(ROOT, "reports/bench.json"), "w") as out:
+            json.dump(result, out, indent=2, sort_keys=True)
+        print("wrote reports/bench.json")
+    finally:
+        if os.path.exists(f"{cluster}/data/postmaster.pid"):
+            subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-m", "immediate", "stop"]),
+                           capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def copy_limits(data, db, files):
+    """Seconds for psql to COPY each source's files into bare tables with the same column types."""
+    tables = {
+        "oltp": [("merchants", "merchant_id bigint, merchant_name text, category text, commission_rate numeric(5,4), currency text, onboarded_at timestamptz"),
+                 ("resellers", "reseller_id text, reseller_name text, merchant_id bigint, file_format text"),
+                 ("vouchers", "voucher_code text, funded_by text, discount_type text, discount_value numeric(18,2), valid_from timestamptz, valid_to timestamptz"),
+                 ("orders", "order_id bigint, merchant_id bigint, customer_id bigint, channel text, reseller_id text, currency text, gross_amount numeric(18,2), voucher_code text, voucher_discount numeric(18,2), status text, created_at timestamptz"),
+                 ("payments", "payment_id bigint, order_id bigint, gateway text, gateway_txn_ref text, currency text, amount numeric(18,2), status text, captured_at timestamptz"),
+                 ("refunds", "refund_id bigint, order_id bigint, payment_id bigint, gateway_refund_ref text, currency text, amount numeric(18,2), reason text, refunded_at timestamptz"),
+                 ("voucher_redemptions", "redemption_id bigint, voucher_code text, order_id bigint, amount numeric(18,2), redeemed_at timestamptz"),
+                 ("commissions", "commission_id bigint, order_id bigint, merchant_id bigint, refund_id bigint, base_amount numeric(18,2), rate numeric(5,4), amount numeric(18,2), currency text, charged_at timestamptz"),
+                 ("merchant_payouts", "payout_id bigint, merchant_id bigint, currency text, amount numeric(18,2), paid_at timestamptz")],
+    }
+    ddl = ["DROP SCHEMA IF EXISTS bench_limit CASCADE", "CREATE SCHEMA bench_limit"]
+    for name, cols in tables["oltp"]:
+        ddl.append(f"CREATE TABLE bench_limit.{name} ({cols})")
+    ddl.append("CREATE TABLE bench_limit.stripe (balance_transaction_id text, created_utc timestamp, available_on_utc timestamp, currency text, gross numeric(18,2), fee numeric(18,2), net numeric(18,2), reporting_category text, source_id text, charge_id text, automatic_payout_id text, automatic_payout_effective_at_utc timestamp)")
+    ddl.append("CREATE TABLE bench_limit.stripe_payouts (payout_id text, effective_at_utc timestamp, currency text, amount numeric(18,2))")
+    ddl.append("CREATE TABLE bench_limit.adyen (company_account text, merchant_account text, psp_reference text, merchant_reference text, payment_method text, creation_date timestamp, timezone text, type text, modification_reference text, gross_currency text, gross_debit_gc numeric(18,2), gross_credit_gc numeric(18,2), exchange_rate numeric(18,8), net_currency text, net_debit_nc numeric(18,2), net_credit_nc numeric(18,2), commission_nc numeric(18,2), markup_nc numeric(18,2), scheme_fees_nc numeric(18,2), interchange_nc numeric(18,2), batch_number bigint)")
+    ddl.append("CREATE TABLE bench_limit.reseller_csv (record_type text, reseller_id text, report_date date, txn_id text, order_ref text, sold_at timestamptz, currency text, amount numeric(18,2), record_count bigint, total_amount numeric(18,2))")
+    subprocess.run(["psql", db, "-q", "-v", "ON_ERROR_STOP=1", "-c", "; ".join(ddl)], check=True, capture_output=True)
+    scripts = {"oltp": [], "stripe": [], "adyen": [], "reseller": []}
+    for f in files:
+        path = os.path.join(data, f["file"])
+        if f["source"] == "oltp" and f["status"] != "missing":
+            scripts["oltp"].append(f"\\copy bench_limit.{os.path.basename(path)[:-4]} FROM '{path}' CSV HEADER")
+        elif f["source"] == "stripe":
+            table = "stripe" if "payout_reconciliation_" in path else "stripe_payouts"
+            scripts["stripe"].append(f"\\copy bench_limit.{table} FROM '{path}' CSV HEADER")
+        elif f["source"] == "adyen":
+            scripts["adyen"].append(f"\\copy bench_limit.adyen FROM '{path}' CSV HEADER")
+        elif f["source"] == "reseller" and path.endswith(".csv"):
+            scripts["reseller"].append(f"\\copy bench_limit.reseller_csv FROM '{path}' CSV HEADER")
+    limits = {}
+    for source, lines in scripts.items():
+        if not lines:
+            continue
+        script = os.path.join(os.path.dirname(data), f"limit_{source}.sql")
+        open(script, "w").write("\n".join(lines) + "\n")
+        started = time.monotonic()
+        subprocess.run(["psql", db, "-q", "-v", "ON_ERROR_STOP=1", "-f", script], check=True, capture_output=True)
+        limits[source] = time.monotonic() - started
+    return limits
+
+
+if __name__ == "__main__":
+    main()
