@@ -108,23 +108,13 @@ public final class CopyInWriter {
     /// Appends one row in COPY text format (tab-separated, `\N` for NULL, escapes applied).
     public func writeRow(_ fields: [String?]) throws {
         for (position, field) in fields.enumerated() {
-            if position > 0 { buffer.append(0x09) }
-            guard let field else {
-                buffer.append(contentsOf: [0x5C, 0x4E])
-                continue
-            }
-            for byte in field.utf8 {
-                switch byte {
-                case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
-                case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
-                case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
-                default: buffer.append(byte)
-                }
+            if let field {
+                writeField(Array(field.utf8)[...], first: position == 0)
+            } else {
+                writeNull(first: position == 0)
             }
         }
-        buffer.append(0x0A)
-        if buffer.count >= capacity { try flush() }
+        try endRow()
     }
 
     /// Appends one field of the current row (escaped for COPY text format); `first` omits the tab.

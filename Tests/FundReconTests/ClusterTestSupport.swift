@@ -4,20 +4,9 @@ import Postgres
 
 @testable import FundRecon
 
-/// One embedded cluster shared by the tests of this target (the watchdog removes it at exit).
+/// The process's shared embedded cluster, as the tests of this target use it.
 enum SharedCluster {
-    nonisolated(unsafe) private static var cluster: EmbeddedCluster?
-    private static let startOnce: Result<ConnectionTarget, Error> = {
-        do {
-            let started = try EmbeddedCluster.start()
-            cluster = started
-            return .success(started.target)
-        } catch {
-            return .failure(error)
-        }
-    }()
-
-    static func target() throws -> ConnectionTarget { try startOnce.get() }
+    static func target() throws -> ConnectionTarget { try EmbeddedCluster.shared() }
 
     static func connect() throws -> Connection { try Connection(target()) }
 

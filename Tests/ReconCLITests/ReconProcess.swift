@@ -76,20 +76,9 @@ struct ReconProcess {
     }
 }
 
-/// A cluster the tests start themselves, standing for a user's `--db` server.
+/// A cluster standing for a user's `--db` server: the process's shared embedded cluster.
 enum ServerUnderTest {
-    nonisolated(unsafe) private static var cluster: EmbeddedCluster?
-    private static let startOnce: Result<ConnectionTarget, Error> = {
-        do {
-            let started = try EmbeddedCluster.start()
-            cluster = started
-            return .success(started.target)
-        } catch {
-            return .failure(error)
-        }
-    }()
-
-    static func target() throws -> ConnectionTarget { try startOnce.get() }
+    static func target() throws -> ConnectionTarget { try EmbeddedCluster.shared() }
 
     static func schemaCount(_ names: [String]) throws -> Int {
         let connection = try Connection(target())

@@ -112,6 +112,17 @@ public final class EmbeddedCluster {
         stop()
     }
 
+    /// One cluster for the whole process, started on first use and never stopped by the process:
+    /// its watchdog removes it when the process ends. For many short runs (tests, coverage).
+    public static func shared() throws -> ConnectionTarget {
+        try sharedCluster.get().target
+    }
+
+    // Immutable after its one-time initialisation; the cluster itself is only read from here on.
+    nonisolated(unsafe) private static let sharedCluster: Result<EmbeddedCluster, Error> = Result {
+        try EmbeddedCluster.start()
+    }
+
     /// Stops the server and deletes the directory. Safe to call more than once.
     public func stop() {
         guard !stopped else { return }
