@@ -102,3 +102,44 @@ struct GenerateAndLoadCommandTests {
         #expect(result.output.contains("oltp/orders.csv:1: column customer_id: required column is missing"))
     }
 }
+
+@Suite("recon build and recon dag from the command line")
+struct BuildCommandTests {
+    static let pipeline = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("pipeline").path
+
+    @Test func buildsTheWarehouseAndPrintsEveryModel() throws {
+        let directory = NSTemporaryDirectory() + "recon-e2e-build-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try ReconProcess.run(["generate", "--out", directory, "--start", "2026-10-01", "--days", "8",
+                                      "--orders-per-day", "40", "-q"]).status == 0)
+        let result = try ReconProcess.run(["build", "--data", directory, "--pipeline", Self.pipeline,
+                                           "--db", try ServerUnderTest.target().conninfo])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("ads_recon_breaks"))
+        #expect(result.output.contains("gateway_fee_schedule"))
+        let dag = try ReconProcess.run(["dag", "--pipeline", Self.pipeline])
+        #expect(dag.status == 0)
+        for task in ["initialize_etl_environment", "import_main_data", "import_reseller_data", "run_dbt_init_tasks", "run_dbt_model"] {
+            #expect(dag.output.contains(task))
+        }
+    }
+
+    @Test func badPipelineExitsTwoAndFailingModelExitsThree() throws {
+        let directory = NSTemporaryDirectory() + "recon-e2e-pipe-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/data/oltp", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/pipeline/models/dwd", withIntermediateDirectories: true)
+        try Data("name: t\nvars:\n  business_timezone: UTC\n".utf8).write(to: URL(fileURLWithPath: directory + "/pipeline/project.yml"))
+        let model = directory + "/pipeline/models/dwd/dwd_a.sql"
+        try Data("select 1 from {{ ref('dwd_missing') }}".utf8).write(to: URL(fileURLWithPath: model))
+        let db = try ServerUnderTest.target().conninfo
+        let bad = try ReconProcess.run(["build", "--data", directory + "/data", "--pipeline", directory + "/pipeline", "--db", db])
+        #expect(bad.status == 2)
+        #expect(bad.output.contains("models/dwd/dwd_a.sql: ref('dwd_missing') names no model or seed"))
+        try Data("select 1\nfrom no_such_table".utf8).write(to: URL(fileURLWithPath: model))
+        let failing = try ReconProcess.run(["build", "--data", directory + "/data", "--pipeline", directory + "/pipeline", "--db", db])
+        #expect(failing.status == 3)
+        #expect(failing.output.contains("models/dwd/dwd_a.sql:2: model dwd_a failed: [42P01]"))
+    }
+}

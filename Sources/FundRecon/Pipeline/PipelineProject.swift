@@ -1,0 +1,135 @@
+import Foundation
+import Yams
+
+/// A model: one SELECT in `models/<layer>/<name>.sql`, materialized into its layer's schema.
+public struct Model: Sendable {
+    /// The model's name (its file name without `.sql`); it starts with its layer.
+    public let name: String
+    /// The layer, from its folder.
+    public let layer: Layer
+    /// The file, relative to the pipeline folder.
+    public let file: String
+    let template: ModelTemplate
+
+    /// What `config()` asked for.
+    public var config: ModelConfig { template.config }
+    /// Models and seeds this one reads.
+    public var refs: [String] { template.refs }
+}
+
+/// A seed: static data in `seeds/<name>.csv`, loaded as a table of the ods layer.
+public struct Seed: Sendable {
+    public let name: String
+    public let file: String
+}
+
+/// The warehouse definition: `project.yml`, `models/<layer>/*.sql`, `seeds/*.csv`.
+public struct PipelineProject: Sendable {
+    /// The folder it was read from.
+    public let directory: String
+    /// The project's name.
+    public let name: String
+    /// Vars and their defaults (`business_timezone`, `settlement_window_days` ...).
+    public let vars: [String: String]
+    /// Every model, in file order.
+    public let models: [Model]
+    /// Every seed.
+    public let seeds: [Seed]
+
+    /// Reads and checks the project: a bad file is a `PipelineError` naming the file and line.
+    public static func load(directory: String) throws -> PipelineProject {
+        let projectFile = directory + "/project.yml"
+        guard let text = try? String(contentsOfFile: projectFile, encoding: .utf8) else {
+            throw PipelineError(file: "project.yml", message: "cannot read \(projectFile): is --pipeline the pipeline folder?")
+        }
+        let node: Node
+        do {
+            guard let parsed = try Yams.compose(yaml: text) else {
+                throw PipelineError(file: "project.yml", message: "the file is empty")
+            }
+            node = parsed
+        } catch let error as PipelineError {
+            throw error
+        } catch let error as YamlError {
+            throw PipelineError(file: "project.yml", message: "not valid YAML: \(error)")
+        }
+        guard let mapping = node.mapping else { throw PipelineError(file: "project.yml", line: 1, message: "expected a mapping") }
+        var name = "pipeline"
+        var vars: [String: String] = [:]
+        for (key, value) in mapping {
+            let line = key.mark.map { $0.line }
+            switch key.string {
+            case "name": name = value.string ?? name
+            case "vars":
+                guard let entries = value.mapping else { throw PipelineError(file: "project.yml", line: line, message: "vars must be a mapping") }
+                for (varName, varValue) in entries {
+                    guard let key = varName.string, let scalar = varValue.scalar else {
+                        throw PipelineError(file: "project.yml", line: varName.mark.map { $0.line }, message: "a var is a name and a scalar value")
+                    }
+                    vars[key] = scalar.string
+                }
+            case "layers", "description", "version": break
+            default:
+                throw PipelineError(file: "project.yml", line: line, message: "unknown key '\(key.string ?? "?")' (name, vars, layers, description, version)")
+            }
+        }
+        var models: [Model] = []
+        for layer in Layer.allCases where layer != .oltp {
+            let folder = "models/\(layer.rawValue)"
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/" + folder)) ?? [])
+                .filter { $0.hasSuffix(".sql") }.sorted()
+            for fileName in files {
+                let file = folder + "/" + fileName
+                let modelName = String(fileName.dropLast(4))
+                guard modelName.hasPrefix(layer.rawValue + "_") else {
+                    throw PipelineError(file: file, message: "a model in models/\(layer.rawValue) must be named \(layer.rawValue)_*")
+                }
+                let sql = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+                models.append(Model(name: modelName, layer: layer, file: file, template: try ModelTemplate(parsing: sql, file: file)))
+            }
+        }
+        let seedFiles = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/seeds")) ?? [])
+            .filter { $0.hasSuffix(".csv") }.sorted()
+        let seeds = seedFiles.map { Seed(name: String($0.dropLast(4)), file: "seeds/" + $0) }
+        var seen: Set<String> = []
+        for name in models.map(\.name) + seeds.map(\.name) {
+            guard seen.insert(name).inserted else {
+                throw PipelineError(file: "models", message: "two models or seeds are named \(name)")
+            }
+        }
+        return PipelineProject(directory: directory, name: name, vars: vars, models: models, seeds: seeds)
+    }
+
+    /// Models in an order where each comes after every model it refers to; a cycle or an unknown
+    /// ref is a `PipelineError` naming it.
+    public func orderedModels() throws -> [Model] {
+        let byName = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
+        let seedNames = Set(seeds.map(\.name))
+        for model in models {
+            for ref in model.refs where byName[ref] == nil && !seedNames.contains(ref) {
+                throw PipelineError(file: model.file, message: "ref('\(ref)') names no model or seed")
+            }
+        }
+        var state: [String: Int] = [:]  // 1 visiting, 2 done
+        var order: [Model] = []
+        var path: [String] = []
+        func visit(_ model: Model) throws {
+            if state[model.name] == 2 { return }
+            if state[model.name] == 1 {
+                let cycle = path[(path.firstIndex(of: model.name) ?? 0)...] + [model.name]
+                throw PipelineError(file: model.file, message: "models form a cycle: \(cycle.joined(separator: " -> "))")
+            }
+            state[model.name] = 1
+            path.append(model.name)
+            for ref in model.refs.sorted() { if let dependency = byName[ref] { try visit(dependency) } }
+            path.removeLast()
+            state[model.name] = 2
+            order.append(model)
+        }
+        let layerOrder = Dictionary(uniqueKeysWithValues: Layer.allCases.enumerated().map { ($1, $0) })
+        for model in models.sorted(by: { (layerOrder[$0.layer]!, $0.name) < (layerOrder[$1.layer]!, $1.name) }) {
+            try visit(model)
+        }
+        return order
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import Postgres
+
+/// One model's outcome in a build.
+public struct ModelRun: Sendable, Codable {
+    public var model: String
+    public var layer: String
+    public var materialized: String
+    public var rows: Int
+    public var durationMS: Int
+}
+
+/// What `recon build` did.
+public struct BuildReport: Sendable, Codable {
+    /// Every seed and model, in the order built.
+    public var models: [ModelRun] = []
+    /// The vars the build used.
+    public var vars: [String: String] = [:]
+}
+
+/// Materializes a pipeline project into a run's schemas: seeds first, then models in DAG order.
+public struct PipelineRunner {
+    let project: PipelineProject
+    let schemas: RunSchemas
+    let vars: [String: String]
+
+    /// A runner; `overrides` (from `--var k=v`) replace the project's defaults.
+    public init(project: PipelineProject, schemas: RunSchemas, overrides: [String: String] = [:]) throws {
+        self.project = project
+        self.schemas = schemas
+        for key in overrides.keys where project.vars[key] == nil {
+            throw PipelineError(file: "project.yml", message: "--var \(key): the project defines no var '\(key)'")
+        }
+        vars = project.vars.merging(overrides) { $1 }
+    }
+
+    /// The schema a ref, source or seed resolves to.
+    func schema(of layer: Layer) -> String { schemas.name(layer) }
+
+    /// The SQL of a model with every expression resolved (what runs, and what `recon dag --sql` shows).
+    public func compile(_ model: Model) throws -> String {
+        let byName = Dictionary(uniqueKeysWithValues: project.models.map { ($0.name, $0.layer) })
+        let seedNames = Set(project.seeds.map(\.name))
+        var sql = ""
+        for piece in model.template.pieces {
+            switch piece {
+            case .text(let text): sql += text
+            case .ref(let name):
+                let layer = byName[name] ?? (seedNames.contains(name) ? .ods : nil)
+                guard let layer else { throw PipelineError(file: model.file, message: "ref('\(name)') names no model or seed") }
+                sql += quoteIdentifier(schema(of: layer)) + "." + quoteIdentifier(name)
+            case .source(let source, let table):
+                guard let layer = Layer(rawValue: source), layer == .oltp || layer == .ods else {
+                    throw PipelineError(file: model.file, message: "source('\(source)', ...): sources are 'oltp' and 'ods'")
+                }
+                sql += quoteIdentifier(schema(of: layer)) + "." + quoteIdentifier(table)
+            case .variable(let name, let defaultValue):
+                guard let value = vars[name] ?? defaultValue else {
+                    throw PipelineError(file: model.file, message: "var('\(name)') is not defined in project.yml and has no default")
+                }
+                sql += value
+            }
+        }
+        return sql
+    }
+
+    /// Loads the seeds and builds every model; a model PostgreSQL refuses is a `ModelFailure`
+    /// with the model's line.
+    public func build(on connection: Connection, logger: Logger) throws -> BuildReport {
+        var report = BuildReport(vars: vars)
+        let ordered = try project.orderedModels()
+        let compiled = try ordered.map { try compile($0) }
+        for seed in project.seeds {
+            let started = ContinuousClock.now
+            let rows = try loadSeed(seed, on: connection)
+            report.models.append(ModelRun(model: seed.name, layer: "seed", materialized: "seed", rows: rows,
+                                          durationMS: milliseconds(since: started)))
+        }
+        for (model, sql) in zip(ordered, compiled) {
+            let started = ContinuousClock.now
+            let target = quoteIdentifier(schema(of: model.layer)) + "." + quoteIdentifier(model.name)
+            let prefix = model.config.materialized == "view" ? "CREATE VIEW \(target) AS\n" : "CREATE TABLE \(target) AS\n"
+            var rows = 0
+            do {
+                rows = try connection.execute(SQL(prefix + sql))
+                for index in model.config.indexes {
+                    let columns = index.columns.map(quoteIdentifier).joined(separator: ", ")
+                    let statement = "CREATE \(index.unique ? "UNIQUE " : "")INDEX ON \(target) (\(columns))"
+                    try connection.execute(SQL(statement))
+                }
+                if model.config.materialized == "table" {
+                    let statement = "ANALYZE \(target)"
+                    try connection.execute(SQL(statement))
+                }
+            } catch let error as PostgresError {
+                throw ModelFailure(
+                    model: model.name, file: model.file, line: error.position.map { line(of: $0, in: sql, prefix: prefix) },
+                    sqlState: error.sqlState,
+                    message: error.message + (error.detail.map { " (\($0))" } ?? "") + (error.hint.map { " hint: \($0)" } ?? ""))
+            }
+            let run = ModelRun(model: model.name, layer: model.layer.rawValue, materialized: model.config.materialized,
+                               rows: rows, durationMS: milliseconds(since: started))
+            report.models.append(run)
+            logger.info("built \(model.name): \(rows) rows in \(run.durationMS) ms")
+        }
+        return report
+    }
+
+    /// The model file's line for a 1-based character position in the statement sent.
+    func line(of position: Int, in sql: String, prefix: String) -> Int {
+        let statement = Array(prefix + sql)
+        let upTo = statement.prefix(max(0, position - 1))
+        return upTo.filter { $0 == "\n" }.count + 1 - prefix.filter { $0 == "\n" }.count
+    }
+
+    /// Loads a seed CSV as a table whose column types are inferred: integers, decimals, dates, text.
+    func loadSeed(_ seed: Seed, on connection: Connection) throws -> Int {
+        let path = project.directory + "/" + seed.file
+        let reader = try CSVReader(path: path)
+        var record = CSVRecord()
+        guard reader.next(into: &record) else { throw PipelineError(file: seed.file, message: "the seed is empty") }
+        let header = (0..<record.count).map { record.string($0) }
+        var rows: [[String?]] = []
+        while reader.next(into: &record) {
+            guard record.count == header.count else {
+                throw PipelineError(file: seed.file, line: record.line, message: "expected \(header.count) fields, got \(record.count)")
+            }
+            rows.append((0..<record.count).map { record.string($0).isEmpty ? nil : record.string($0) })
+        }
+        let types = header.indices.map { column -> String in
+            let values = rows.compactMap { $0[column] }
+            if !values.isEmpty, values.allSatisfy({ Int64($0) != nil }) { return "bigint" }
+            if !values.isEmpty, values.allSatisfy({ FieldCheck.isDecimal(ArraySlice($0.utf8), precision: 30, scale: 10) }) {
+                return "numeric"
+            }
+            if !values.isEmpty, values.allSatisfy({ CalendarDate($0) != nil }) { return "date" }
+            return "text"
+        }
+        let table = quoteIdentifier(schema(of: .ods)) + "." + quoteIdentifier(seed.name)
+        let columns = zip(header, types).map { "\(quoteIdentifier($0)) \($1)" }.joined(separator: ", ")
+        let create = "CREATE TABLE \(table) (\(columns))"
+        let copy = "COPY \(table) FROM STDIN"
+        try connection.execute(SQL(create))
+        return try connection.copyIn(SQL(copy)) { writer in
+            for row in rows { try writer.writeRow(row) }
+        }
+    }
+}
+
+func milliseconds(since start: ContinuousClock.Instant) -> Int {
+    let elapsed = (ContinuousClock.now - start).components
+    return Int(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
+}

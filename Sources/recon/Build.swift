@@ -1,0 +1,126 @@
+import ArgumentParser
+import FundRecon
+import Foundation
+
+/// Options naming the pipeline and its vars.
+struct PipelineOptions: ParsableArguments {
+    @Option(help: "The pipeline folder (project.yml, models/, seeds/).")
+    var pipeline: String = "pipeline"
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("Override a project var.", valueName: "key=value"))
+    var vars: [String] = []
+
+    func overrides() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for assignment in vars {
+            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--var expects key=value, got '\(assignment)'") }
+            result[parts[0]] = parts[1]
+        }
+        return result
+    }
+
+    /// Loads the project, turning a bad file into exit code 2 with the file and line.
+    func project() throws -> PipelineProject {
+        do {
+            return try PipelineProject.load(directory: pipeline)
+        } catch let error as PipelineError {
+            printError("\(pipeline)/\(error)", fix: nil)
+            throw ExitCode(2)
+        }
+    }
+}
+
+extension Recon {
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load a dataset and build the warehouse (ODS -> DWD -> DWS -> ADS) in a run's schemas.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var pipelineOptions: PipelineOptions
+
+        @Option(help: "The dataset directory (DATA_CONTRACT.md section 1).")
+        var data: String
+
+        @Flag(help: "Leave the run's schemas in place at the end (with --db).")
+        var keepSchemas = false
+
+        func run() throws {
+            let logger = global.bootstrapLogging()
+            let project = try pipelineOptions.project()
+            let overrides = try pipelineOptions.overrides()
+            let interrupts = Interrupts()
+            interrupts.install()
+            do {
+                let report: BuildReport = try reportingFailures {
+                    let provided = try ProvidedDatabase(database.choice, interrupts: interrupts, logger: logger)
+                    defer { provided.close() }
+                    let run = try WarehouseRun(on: provided.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
+                    defer { try? run.close() }
+                    let runner = try PipelineRunner(project: project, schemas: run.schemas, overrides: overrides)
+                    if !global.quiet { print("run \(run.runID): loading \(data)") }
+                    let load = try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
+                    if !global.quiet {
+                        let totals = load.totals.values
+                        print("loaded \(totals.reduce(0) { $0 + $1.loaded }) rows, rejected \(totals.reduce(0) { $0 + $1.rejected })")
+                    }
+                    let report = try runner.build(on: run.connection, logger: logger)
+                    if keepSchemas, provided.cluster == nil {
+                        print("schemas kept: \(run.schemas.all.joined(separator: ", "))")
+                    }
+                    return report
+                }
+                guard !global.quiet else { return }
+                for model in report.models {
+                    let name = model.model.padding(toLength: 34, withPad: " ", startingAt: 0)
+                    print("  \(name) \(model.materialized.padding(toLength: 6, withPad: " ", startingAt: 0)) "
+                        + "\(String(model.rows).leftPadded(10)) rows \(String(model.durationMS).leftPadded(7)) ms")
+                }
+                print("built \(report.models.count) models and seeds in \(report.models.reduce(0) { $0 + $1.durationMS }) ms")
+            } catch let error as PipelineError {
+                printError("\(pipelineOptions.pipeline)/\(error)", fix: nil)
+                throw ExitCode(2)
+            } catch let error as InputError {
+                printError("\(error)", fix: nil)
+                throw ExitCode(2)
+            } catch let error as ModelFailure {
+                printError("\(pipelineOptions.pipeline)/\(error.file)\(error.line.map { ":\($0)" } ?? ""): model \(error.model) failed: "
+                    + "\(error.sqlState.map { "[\($0)] " } ?? "")\(error.message)", fix: nil)
+                throw ExitCode(3)
+            }
+        }
+    }
+
+    struct Dag: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the run's task DAG (the seed's Airflow task names) and the models in build order.")
+
+        @OptionGroup var pipelineOptions: PipelineOptions
+
+        func run() throws {
+            let project = try pipelineOptions.project()
+            let models: [Model]
+            do {
+                models = try project.orderedModels()
+            } catch let error as PipelineError {
+                printError("\(pipelineOptions.pipeline)/\(error)", fix: nil)
+                throw ExitCode(2)
+            }
+            print("initialize_etl_environment   database, run id, schemas rc_<runid>_oltp|ods|dwd|dws|ads")
+            print("import_main_data             <- initialize_etl_environment: OLTP extracts -> oltp, ods_*")
+            print("import_reseller_data         <- initialize_etl_environment: reseller, Stripe and Adyen files -> ods_*")
+            print("run_dbt_init_tasks           <- import_main_data, import_reseller_data: seeds "
+                + project.seeds.map(\.name).joined(separator: ", "))
+            print("run_dbt_model                <- run_dbt_init_tasks: \(models.count) models")
+            for model in models {
+                let refs = model.refs.sorted()
+                print("  \(model.layer.rawValue)  \(model.name)" + (refs.isEmpty ? "" : "  <- " + refs.joined(separator: ", ")))
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,18 @@
+{{ config(materialized='table', indexes=[{'columns': ['gateway', 'batch_id']}]) }}
+-- What each gateway paid out per batch: Stripe's payouts files, Adyen's MerchantPayout lines.
+with stripe as (
+  select p.*, row_number() over (partition by payout_id order by _source_file, _source_line) as _rn
+  from {{ source('ods', 'ods_stripe_payouts') }} p
+),
+adyen as (
+  select a.*, row_number() over (partition by batch_number order by _source_file, _source_line) as _rn
+  from {{ source('ods', 'ods_adyen_settlement_details') }} a
+  where type = 'MerchantPayout'
+)
+select 'stripe' as gateway, payout_id as batch_id, upper(currency) as currency, amount,
+       coalesce(file_date, (effective_at_utc at time zone 'UTC')::date) as paid_out_on, _source_file, _source_line
+from stripe where _rn = 1
+union all
+select 'adyen', batch_number::text, upper(net_currency), coalesce(net_debit_nc, 0) - coalesce(net_credit_nc, 0),
+       creation_date::date, _source_file, _source_line
+from adyen where _rn = 1

@@ -1,0 +1,28 @@
+{{ config(materialized='table', indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['merchant_id', 'biz_date']}], distributed_by='order_id') }}
+-- Orders, de-duplicated on order_id (the first by file and line wins), with the voucher's funder
+-- split out and business date and hour in the business time zone.
+with ranked as (
+  select o.*, row_number() over (partition by order_id order by _source_file, _source_line) as _rn
+  from {{ source('ods', 'ods_orders') }} o
+  where order_id is not null
+),
+vouchers as (
+  select voucher_code, funded_by,
+         row_number() over (partition by voucher_code order by _source_file, _source_line) as _rn
+  from {{ source('ods', 'ods_vouchers') }}
+)
+select o.order_id, o.merchant_id, o.customer_id, o.channel, o.reseller_id, upper(o.currency) as currency,
+       o.gross_amount, o.voucher_code, v.funded_by as voucher_funded_by,
+       o.voucher_discount,
+       -- A discount is the merchant's only when a merchant-funded voucher says so; otherwise the platform's.
+       case when v.funded_by = 'merchant' then o.voucher_discount else 0 end as merchant_discount,
+       case when v.funded_by = 'merchant' then 0 else o.voucher_discount end as platform_discount,
+       o.gross_amount - o.voucher_discount as customer_paid,
+       o.status, o.created_at,
+       (o.created_at at time zone '{{ var('business_timezone') }}')::date as biz_date,
+       extract(hour from o.created_at at time zone '{{ var('business_timezone') }}')::int as biz_hour,
+       date_trunc('hour', o.created_at, '{{ var('business_timezone') }}') as hour_start,
+       o._source_file, o._source_line
+from ranked o
+left join vouchers v on v.voucher_code = o.voucher_code and v._rn = 1
+where o._rn = 1
