@@ -5,7 +5,7 @@ Generates a dataset of ORDERS orders (default 1,000,000), loads it with `recon l
 PostgreSQL cluster, loads the same files with plain `psql \\copy` as the limit, and writes
 reports/bench.json. Every recon run is wrapped in /usr/bin/time for its peak RSS.
 """
-import json, os, shutil, subprocess, sys, tempfile, time
+import json, os, re, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECON = os.path.join(ROOT, ".build/release/recon")
@@ -66,6 +66,7 @@ def main():
             s["seconds"] += f["duration_ms"] / 1000.0
         print(f"load: {sum(s['rows'] for s in sources.values())} rows in {seconds:.2f} s, peak RSS {rss:.0f} MB")
 
+        build = bench_build(work, data, db)
         # The limit: the same files by plain COPY into bare typed tables (no checks, no lineage).
         limits = copy_limits(data, db, files)
         ingest = {}
@@ -84,6 +85,7 @@ def main():
             "machine": {"cores": os.cpu_count(), "postgres": subprocess.run([f"{PG_BIN}/postgres", "--version"],
                                                                              capture_output=True, text=True).stdout.strip()},
             "generation": generation,
+            "build": build,
             "ingest": {"total_seconds": seconds, "peak_rss_mb": round(rss, 1), "sources": ingest,
                        "note": "reseller limit covers the CSV files only; XML has no COPY equivalent"},
         }
@@ -96,6 +98,37 @@ def main():
             subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-m", "immediate", "stop"]),
                            capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_build(work, data, db):
+    """recon build: per-layer model time, and the same compiled SQL replayed by psql (the limit)."""
+    report_path, sql_path = os.path.join(work, "build.json"), os.path.join(work, "models.sql")
+    seconds, rss, out = timed([RECON, "build", "--data", data, "--db", db, "--pipeline", os.path.join(ROOT, "pipeline"),
+                               "--keep-schemas", "--report-json", report_path, "--emit-sql", sql_path, "-q"])
+    report = json.load(open(report_path))
+    layers = {}
+    for model in report["models"]:
+        layer = layers.setdefault(model["layer"], {"models": 0, "rows": 0, "seconds": 0.0})
+        layer["models"] += 1
+        layer["rows"] += model["rows"]
+        layer["seconds"] += model["duration_ms"] / 1000.0
+    models_seconds = sum(l["seconds"] for name, l in layers.items() if name != "seed")
+    # Replay: drop what the models made, then run the very same statements through psql.
+    statements = open(sql_path).read()
+    targets = re.findall(r'^CREATE (TABLE|VIEW) ("[^"]+"\."[^"]+") AS', statements, flags=re.M)
+    drops = "".join(f"DROP {kind} IF EXISTS {name} CASCADE;\n" for kind, name in reversed(targets))
+    subprocess.run(["psql", db, "-q", "-v", "ON_ERROR_STOP=1", "-c", drops], check=True, capture_output=True)
+    started = time.monotonic()
+    subprocess.run(["psql", db, "-q", "-v", "ON_ERROR_STOP=1", "-f", sql_path], check=True, capture_output=True)
+    by_hand = time.monotonic() - started
+    for name, layer in sorted(layers.items()):
+        layer["seconds"] = round(layer["seconds"], 3)
+        print(f"  build {name:5} {layer['models']:3} models {layer['rows']:>9} rows {layer['seconds']:7.2f} s")
+    overhead = 100 * (models_seconds - by_hand) / by_hand
+    print(f"build: models {models_seconds:.2f} s, same SQL by psql {by_hand:.2f} s (overhead {overhead:+.1f}%), "
+          f"whole command {seconds:.2f} s")
+    return {"layers": layers, "models_seconds": round(models_seconds, 3), "same_sql_by_psql_seconds": round(by_hand, 3),
+            "runner_overhead_percent": round(overhead, 1), "command_seconds": seconds, "peak_rss_mb": round(rss, 1)}
 
 
 def copy_limits(data, db, files):

@@ -46,6 +46,12 @@ extension Recon {
         @Flag(help: "Leave the run's schemas in place at the end (with --db).")
         var keepSchemas = false
 
+        @Option(help: "Also write the build report (every model's rows and time) as JSON to this file.")
+        var reportJSON: String?
+
+        @Option(help: "Also write every model statement, in the order run, to this SQL file.")
+        var emitSQL: String?
+
         func run() throws {
             let logger = global.bootstrapLogging()
             let project = try pipelineOptions.project()
@@ -65,7 +71,17 @@ extension Recon {
                         let totals = load.totals.values
                         print("loaded \(totals.reduce(0) { $0 + $1.loaded }) rows, rejected \(totals.reduce(0) { $0 + $1.rejected })")
                     }
-                    let report = try runner.build(on: run.connection, logger: logger)
+                    var statements: [String] = []
+                    let report = try runner.build(on: run.connection, logger: logger, emit: emitSQL == nil ? nil : { statements.append($0) })
+                    if let emitSQL {
+                        try Data(statements.map { $0 + ";\n" }.joined().utf8).write(to: URL(fileURLWithPath: emitSQL))
+                    }
+                    if let reportJSON {
+                        let encoder = JSONEncoder()
+                        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                        encoder.keyEncodingStrategy = .convertToSnakeCase
+                        try encoder.encode(report).write(to: URL(fileURLWithPath: reportJSON))
+                    }
                     if keepSchemas, provided.cluster == nil {
                         print("schemas kept: \(run.schemas.all.joined(separator: ", "))")
                     }

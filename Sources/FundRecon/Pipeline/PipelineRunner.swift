@@ -66,8 +66,9 @@ public struct PipelineRunner {
     }
 
     /// Loads the seeds and builds every model; a model PostgreSQL refuses is a `ModelFailure`
-    /// with the model's line.
-    public func build(on connection: Connection, logger: Logger) throws -> BuildReport {
+    /// with the model's line. `emit` receives each model statement as it is sent (for replaying
+    /// the build by hand).
+    public func build(on connection: Connection, logger: Logger, emit: ((String) -> Void)? = nil) throws -> BuildReport {
         var report = BuildReport(vars: vars)
         let ordered = try project.orderedModels()
         let compiled = try ordered.map { try compile($0) }
@@ -83,14 +84,17 @@ public struct PipelineRunner {
             let prefix = model.config.materialized == "view" ? "CREATE VIEW \(target) AS\n" : "CREATE TABLE \(target) AS\n"
             var rows = 0
             do {
+                emit?(prefix + sql)
                 rows = try connection.execute(SQL(prefix + sql))
                 for index in model.config.indexes {
                     let columns = index.columns.map(quoteIdentifier).joined(separator: ", ")
                     let statement = "CREATE \(index.unique ? "UNIQUE " : "")INDEX ON \(target) (\(columns))"
+                    emit?(statement)
                     try connection.execute(SQL(statement))
                 }
                 if model.config.materialized == "table" {
                     let statement = "ANALYZE \(target)"
+                    emit?(statement)
                     try connection.execute(SQL(statement))
                 }
             } catch let error as PostgresError {
