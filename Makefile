@@ -5,7 +5,7 @@ RECON := .build/debug/recon
 APT_PACKAGES := pkg-config libpq-dev libxml2-dev libxlsxwriter-dev postgresql
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup packages build test demo bench clean
+.PHONY: setup packages build test demo bench interop clean
 
 ## setup: install the Debian packages FundRecon needs (only the missing ones), then build.
 setup: packages build
@@ -31,21 +31,30 @@ build:
 test: setup
 	$(SWIFT) test --skip-build
 
-## demo: check the machine, generate a month of data with a few anomalies, load it, report per file.
+## demo: check the machine, generate a month of data with a few anomalies, load it and build the warehouse.
 DEMO_DATA := reports/demo-data
 demo: setup
 	$(RECON) doctor
 	rm -rf $(DEMO_DATA)
 	$(RECON) generate --out $(DEMO_DATA) --seed 42 --start 2026-10-01 --days 31 --orders-per-day 2000 \
 		--anomalies duplicate_capture=2,malformed_record=2,reseller_truncated_file=1,missing_settlement=2
-	$(RECON) load --data $(DEMO_DATA) --report-json reports/load-report.json
+	$(RECON) build --data $(DEMO_DATA) --report-json reports/build-report.json
 	@echo "demo dataset: $(DEMO_DATA) (manifest.json lists the injected anomalies)"
-	@echo "load report:  reports/load-report.json"
+	@echo "build report: reports/build-report.json (rows and time of every model)"
 
 ## bench: 1,000,000 orders through generation and ingest, against plain COPY; writes reports/bench.json.
 bench: packages
 	$(SWIFT) build -c release --product recon
 	python3 scripts/bench.py
+
+## interop: the same pipeline/ built by dbt-postgres (in .venv) and by FundRecon; ADS tables compared row for row.
+VENV := .venv
+$(VENV)/bin/dbt:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q "dbt-core>=1.8,<1.11" "dbt-postgres>=1.8,<1.10"
+
+interop: setup $(VENV)/bin/dbt
+	python3 scripts/interop.py
 
 clean:
 	rm -rf .build reports/*.html reports/*.xlsx reports/*.xml reports/*.json

@@ -56,7 +56,7 @@ fee_schedule as (
 ),
 line_fees as (
   select s.*,
-         coalesce((select sum(round(s.gross * f.percent / 100, 2) + f.fixed_amount)
+         coalesce((select sum(round(s.gross * f.percent::numeric / 100, 2) + f.fixed_amount::numeric)
                    from fee_schedule f where f.gateway = s.gateway and f.applies_to = s.line_type), 0) as expected_fee
   from {{ ref('dwd_gateway_settlements') }} s
   where s.line_type in ('charge', 'refund')
