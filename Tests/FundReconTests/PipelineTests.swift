@@ -192,6 +192,43 @@ struct PipelineTests {
         }
     }
 
+    @Test func adyenLocalTimeInTheRepeatedDSTHourIsNotATimezoneShift() throws {
+        let fixture = FixtureDataset()
+        defer { fixture.remove() }
+        try fixture.write("oltp/orders.csv", ordersHeader + """
+            1,1,9,web,,EUR,10.00,,0.00,paid,2026-10-25T00:29:00Z
+            2,1,9,web,,EUR,20.00,,0.00,paid,2026-10-25T01:29:00Z
+            3,1,9,web,,EUR,30.00,,0.00,paid,2026-10-24T10:00:00Z
+
+            """)
+        // 02:30 in Amsterdam happens twice on 2026-10-25: 00:30Z (summer time) and 01:30Z (winter time).
+        try fixture.write("oltp/payments.csv", """
+            payment_id,order_id,gateway,gateway_txn_ref,currency,amount,status,captured_at
+            11,1,adyen,psp1,EUR,10.00,captured,2026-10-25T00:30:00Z
+            12,2,adyen,psp2,EUR,20.00,captured,2026-10-25T01:30:00Z
+            13,3,adyen,psp3,EUR,30.00,captured,2026-10-24T18:00:00Z
+
+            """)
+        let header = "Company Account,Merchant Account,Psp Reference,Merchant Reference,Payment Method,Creation Date,TimeZone,"
+            + "Type,Modification Reference,Gross Currency,Gross Debit (GC),Gross Credit (GC),Exchange Rate,Net Currency,"
+            + "Net Debit (NC),Net Credit (NC),Commission (NC),Markup (NC),Scheme Fees (NC),Interchange (NC),Batch Number\n"
+        try fixture.write("gateway/adyen/settlement_detail_report_batch_1.csv", header + """
+            P,FundReconEUR,psp1,11,visa,2026-10-25 02:30:00,Europe/Amsterdam,Settled,,EUR,,10.00,1,EUR,,9.71,0.10,0.06,0.02,0.11,1
+            P,FundReconEUR,psp2,12,visa,2026-10-25 02:30:00,Europe/Amsterdam,Settled,,EUR,,20.00,1,EUR,,19.54,0.10,0.12,0.02,0.22,1
+            P,FundReconEUR,psp3,13,visa,2026-10-24 12:00:00,Europe/Amsterdam,Settled,,EUR,,30.00,1,EUR,,29.37,0.10,0.18,0.02,0.33,1
+            P,FundReconEUR,,payout-batch-1,,2026-10-26 06:00:00,Europe/Amsterdam,MerchantPayout,,EUR,,,1,EUR,58.62,,,,,,1
+
+            """)
+        try withBuiltWarehouse(fixture.directory, vars: ["business_timezone": "Europe/Amsterdam"]) { connection throws in
+            try expectRows(connection, "SELECT entity_key, match_status FROM ads_gateway_recon ORDER BY 1",
+                           ["11|matched", "12|matched", "13|matched"])
+            // Payment 13 was recorded at 18:00Z, the gateway says 12:00 Amsterdam (10:00Z): a real shift.
+            try expectRows(connection, "SELECT break_type, entity_key FROM ads_recon_breaks WHERE break_type = 'timezone_shift'",
+                           ["timezone_shift|13"])
+            try expectRows(connection, "SELECT count(*) FROM ads_recon_breaks WHERE break_type = 'fee_mismatch'", ["0"])
+        }
+    }
+
     @Test func businessTimezoneDecidesTheDay() throws {
         let fixture = try edgeDataset()
         defer { fixture.remove() }

@@ -84,6 +84,8 @@ breaks as (
            || round(extract(epoch from r.event_at - r.transaction_at) / 3600, 1) || ' hours apart)'
   from recon r
   where r.transaction_at is not null and abs(extract(epoch from r.event_at - r.transaction_at)) >= 3600
+    -- an ambiguous local time (a repeated DST hour) matches if either reading does
+    and (r.transaction_at_alt is null or abs(extract(epoch from r.event_at - r.transaction_at_alt)) >= 3600)
   union all
   select 'duplicate_capture', 'order', o.order_id::text, o.merchant_id, null, o.currency, o.biz_date,
          o.customer_paid, c.captured, c.captured - o.customer_paid, c.captures || ' captured payments for one order'
