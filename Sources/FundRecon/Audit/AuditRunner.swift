@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import Postgres
+
+/// What one `recon audit` does and where (DESIGN.md "One audit run").
+public struct AuditOptions: Sendable {
+    /// A dataset directory, or nil to generate one from `generate`.
+    public var dataDirectory: String?
+    public var generate: GeneratorSpec?
+    public var expectationsPath: String
+    public var reportsDirectory: String
+    public var pipelineDirectory: String
+    public var vars: [String: String] = [:]
+    public var keepSchemas = false
+    public var tags: Set<String> = []
+    public var checkTimeoutMilliseconds = 60_000
+    public var asOf: Date?
+    public var database: DatabaseChoice = .embedded
+
+    public init(dataDirectory: String?, generate: GeneratorSpec?, expectationsPath: String, reportsDirectory: String,
+                pipelineDirectory: String) {
+        self.dataDirectory = dataDirectory
+        self.generate = generate
+        self.expectationsPath = expectationsPath
+        self.reportsDirectory = reportsDirectory
+        self.pipelineDirectory = pipelineDirectory
+    }
+}
+
+/// Runs the stages of an audit and writes its reports. Bad files throw `ExpectationsError`,
+/// `PipelineError` or `InputError` before the database is touched where possible; runtime
+/// failures throw `ClusterError`, `ModelFailure` or `PostgresError`.
+public enum AuditRunner {
+    public static func run(
+        _ options: AuditOptions, interrupts: Interrupts?, logger: Logger, progress: (String) -> Void
+    ) throws -> AuditResult {
+        let started = Date()
+        // The files first: a typo costs no database.
+        let expectations = try ExpectationsParser.parse(file: options.expectationsPath)
+        let project = try PipelineProject.load(directory: options.pipelineDirectory)
+        _ = try project.orderedModels()
+        var stages: [StageTiming] = []
+        func stage<T>(_ name: String, _ body: () throws -> (T, Int)) rethrows -> T {
+            let clock = ContinuousClock.now
+            let (value, rows) = try body()
+            let timing = StageTiming(name: name, rows: rows, durationMS: milliseconds(since: clock))
+            stages.append(timing)
+            progress("\(name): \(rows) rows in \(timing.durationMS) ms")
+            return value
+        }
+        let provided = try stage("database") { (try ProvidedDatabase(options.database, interrupts: interrupts, logger: logger), 0) }
+        defer { provided.close() }
+        let run = try WarehouseRun(on: provided.target, keepSchemas: options.keepSchemas, interrupts: interrupts, logger: logger)
+        defer { try? run.close() }
+        progress("run \(run.runID) on \(provided.displayName)")
+
+        var dataDirectory = options.dataDirectory
+        var generatedDirectory: String?
+        if dataDirectory == nil, let spec = options.generate {
+            let directory = NSTemporaryDirectory() + "recon-audit-data-\(run.runID)"
+            generatedDirectory = directory
+            let report = try stage("generate") {
+                let report = try DatasetGenerator.generate(spec, to: directory, logger: logger)
+                return (report, report.rows.values.reduce(0, +))
+            }
+            if !report.anomalies.isEmpty { progress("injected \(report.anomalies.count) anomalies (\(directory)/manifest.json)") }
+            dataDirectory = directory
+        }
+        defer {
+            if let generatedDirectory, !options.keepSchemas { try? FileManager.default.removeItem(atPath: generatedDirectory) }
+        }
+        guard let dataDirectory else { throw InputError(file: "-", message: "give --data DIR or --generate") }
+        _ = try stage("load") {
+            let report = try Ingest.load(dataset: dataDirectory, schemas: run.schemas, connection: run.connection, logger: logger)
+            return (report, report.files.reduce(0) { $0 + $1.rowsLoaded })
+        }
+        let runner = try PipelineRunner(project: project, schemas: run.schemas, overrides: options.vars)
+        let build = try stage("build") {
+            let report = try runner.build(on: run.connection, logger: logger)
+            return (report, report.models.reduce(0) { $0 + $1.rows })
+        }
+        var engine = CheckEngine(resolver: TableResolver(schemas: run.schemas, project: project))
+        engine.timeoutMilliseconds = options.checkTimeoutMilliseconds
+        engine.businessTimeZone = build.vars["business_timezone"] ?? "UTC"
+        engine.tags = options.tags
+        engine.asOf = try options.asOf ?? latestActivity(run: run) ?? Date()
+        let results = try stage("checks") {
+            let results = try engine.evaluate(expectations, connection: run.connection, logger: logger)
+            return (results, results.count)
+        }
+        var result = AuditResult(
+            runID: run.runID.rawValue, startedAt: isoTimestamp(started), finishedAt: "", database: provided.displayName,
+            summary: CheckSummary(results), checks: results, stages: stages, expectations: options.expectationsPath)
+        try stage("reports") {
+            result.finishedAt = isoTimestamp(Date())
+            result.stages = stages
+            try write(result, to: options.reportsDirectory)
+            return ((), 2)
+        }
+        result.stages = stages
+        return result
+    }
+
+    /// The end of the data: the latest order, so freshness is judged against the data's own time.
+    static func latestActivity(run: WarehouseRun) throws -> Date? {
+        let table = quoteIdentifier(run.schemas.name(.dwd)) + ".\"dwd_orders\""
+        let exists: Bool = try run.connection.query("SELECT to_regclass(\(table)) IS NOT NULL").scalar()
+        guard exists else { return nil }
+        return try run.connection.query(SQL("SELECT max(created_at) FROM " + table)).scalar(Date?.self)
+    }
+
+    /// results.json and junit.xml into the reports folder.
+    public static func write(_ result: AuditResult, to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try ResultWriters.json(result).write(to: URL(fileURLWithPath: directory + "/results.json"))
+        try Data(ResultWriters.junit(result).utf8).write(to: URL(fileURLWithPath: directory + "/junit.xml"))
+    }
+
+    /// Evaluates an expectations file against existing tables (`recon check`): nothing is built.
+    public static func check(
+        expectationsPath: String, target: ConnectionTarget, displayName: String, reportsDirectory: String,
+        tags: Set<String>, timeoutMilliseconds: Int, businessTimeZone: String, asOf: Date?, logger: Logger
+    ) throws -> AuditResult {
+        let started = Date()
+        let expectations = try ExpectationsParser.parse(file: expectationsPath)
+        let connection = try ConnectionProblem.connect(target)
+        var engine = CheckEngine(resolver: TableResolver(schemas: nil, project: nil))
+        engine.timeoutMilliseconds = timeoutMilliseconds
+        engine.businessTimeZone = businessTimeZone
+        engine.tags = tags
+        engine.asOf = asOf ?? Date()
+        let clock = ContinuousClock.now
+        let results = try engine.evaluate(expectations, connection: connection, logger: logger)
+        let stage = StageTiming(name: "checks", rows: results.count, durationMS: milliseconds(since: clock))
+        var result = AuditResult(
+            runID: RunID.generate().rawValue, startedAt: isoTimestamp(started), finishedAt: isoTimestamp(Date()),
+            database: displayName, summary: CheckSummary(results), checks: results, stages: [stage], expectations: expectationsPath)
+        try write(result, to: reportsDirectory)
+        result.finishedAt = isoTimestamp(Date())
+        return result
+    }
+}

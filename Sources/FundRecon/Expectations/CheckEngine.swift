@@ -1,0 +1,251 @@
+import Foundation
+import Logging
+import Postgres
+
+/// Evaluates an expectations file against a database: every table and column is checked against
+/// the catalog before anything runs; row-level checks on one table share one scan; each check runs
+/// READ ONLY under a statement timeout; samples are fetched only for checks that failed.
+public struct CheckEngine {
+    public var resolver: TableResolver
+    /// Statement timeout per check.
+    public var timeoutMilliseconds = 60_000
+    /// The business time zone (hour -> day roll-ups).
+    public var businessTimeZone = "UTC"
+    /// The instant freshness is measured against.
+    public var asOf: Date = Date()
+    /// Only checks with one of these tags (all when empty).
+    public var tags: Set<String> = []
+
+    public init(resolver: TableResolver) {
+        self.resolver = resolver
+    }
+
+    /// Compiles and validates every check; a bad table, column or expression file is an
+    /// `ExpectationsError` (exit 2) before any check runs.
+    func compileAll(_ file: ExpectationsFile, connection: Connection) throws -> [CompiledCheck] {
+        let selected = file.checks.filter { tags.isEmpty || !tags.isDisjoint(with: $0.tags) }
+        func fail(_ spec: CheckSpec, _ message: String) -> ExpectationsError {
+            ExpectationsError(file: file.path, line: spec.line, checkID: spec.id, message: message)
+        }
+        var relations: Set<String> = []
+        for spec in selected {
+            for table in tables(of: spec) {
+                guard let resolved = resolver.resolve(table) else { throw fail(spec, "unknown table '\(table)'") }
+                relations.insert(resolved.relation)
+            }
+        }
+        let catalog = try TableCatalog.load(relations: relations, connection: connection)
+        var compiled: [CompiledCheck] = []
+        for spec in selected {
+            for (table, names) in columnsUsed(by: spec) {
+                guard let relation = resolver.resolve(table)?.relation, let columns = catalog.columns[relation] else {
+                    throw fail(spec, "table '\(table)' does not exist")
+                }
+                for name in names where columns[name] == nil {
+                    throw fail(spec, "table '\(table)' has no column '\(name)'")
+                }
+            }
+            compiled.append(try CheckCompiler.compile(spec, resolve: { name in
+                guard let resolved = resolver.resolve(name) else { throw fail(spec, "unknown table '\(name)'") }
+                return resolved
+            }, catalog: catalog, zone: businessTimeZone))
+        }
+        return compiled
+    }
+
+    /// Evaluates the file; a check that errors or times out is `error`, and the others still run.
+    public func evaluate(_ file: ExpectationsFile, connection: Connection, logger: Logger) throws -> [CheckResult] {
+        let compiled = try compileAll(file, connection: connection)
+        var results: [String: CheckResult] = [:]
+        // Row-level checks, fused per table: one scan counts every check's failing rows.
+        let rowLevel = Dictionary(grouping: compiled.filter { $0.failCondition != nil }, by: \.relation)
+        for relation in rowLevel.keys.sorted() {
+            let group = rowLevel[relation]!
+            let started = ContinuousClock.now
+            let counts = group.enumerated().map { "count(*) FILTER (WHERE \($1.failCondition!)) AS c\($0)" }
+            let fused = "SELECT \(counts.joined(separator: ", ")) FROM \(relation)"
+            do {
+                let row = try readOnly(connection) { try $0.query(SQL(fused)).first }
+                let elapsed = milliseconds(since: started) / max(1, group.count)
+                for (index, check) in group.enumerated() {
+                    let failing: Int = try row?.decode(at: index) ?? 0
+                    results[check.spec.id] = try finish(
+                        check, failing: failing, observed: [:], duration: elapsed, sampleQuery: rowSample(check), on: connection)
+                }
+            } catch {
+                // One bad expression must not take its neighbours down: evaluate the group one by one.
+                for check in group {
+                    let single = "SELECT count(*) FILTER (WHERE \(check.failCondition!)) FROM \(relation)"
+                    let startedSingle = ContinuousClock.now
+                    do {
+                        let failing: Int = try readOnly(connection) { try $0.query(SQL(single)).scalar() }
+                        results[check.spec.id] = try finish(
+                            check, failing: failing, observed: [:], duration: milliseconds(since: startedSingle),
+                            sampleQuery: rowSample(check), on: connection)
+                    } catch {
+                        results[check.spec.id] = errored(check, error, duration: milliseconds(since: startedSingle))
+                    }
+                }
+            }
+        }
+        // Set-level checks: one query each, its count and its first failing rows together.
+        for check in compiled where check.failingQuery != nil {
+            let started = ContinuousClock.now
+            do {
+                var observed: [String: JSONValue] = [:]
+                if let query = check.observedQuery {
+                    observed = try readOnly(connection) { try Self.observed(try $0.query(SQL(query)), kind: check.spec.kind) }
+                }
+                if case .reconcile = check.spec.kind, observed["left_keys"] == .number(0) || observed["right_keys"] == .number(0) {
+                    var result = errored(check, nil, duration: milliseconds(since: started))
+                    result.observed = observed
+                    result.message = "a side of the reconciliation is empty: a missing source is never read as zero"
+                    results[check.spec.id] = result
+                    continue
+                }
+                let limit = max(1, check.spec.sampleSize)
+                let query = "SELECT f.*, \(check.failingCount) OVER () AS _failing_rows FROM (\(check.failingQuery!)) f LIMIT \(limit)"
+                let result = try readOnly(connection) { try $0.query(SQL(query)) }
+                let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
+                var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
+                                          sampleQuery: nil, on: connection)
+                if failing > 0 {
+                    (finished.sample, finished.sampleColumns) = try Self.sample(result, limit: check.spec.sampleSize, dropping: "_failing_rows")
+                }
+                results[check.spec.id] = finished
+            } catch {
+                results[check.spec.id] = errored(check, error, duration: milliseconds(since: started))
+            }
+        }
+        for result in results.values where result.status != .pass {
+            logger.debug("\(result.id): \(result.status.rawValue), \(result.failingRows) failing rows")
+        }
+        return compiled.compactMap { results[$0.spec.id] }
+    }
+
+    /// The run's schemas, newest layer first, for the authors' SQL fragments.
+    var searchPath: String? {
+        resolver.schemas.map { schemas in [Layer.ads, .dws, .dwd, .ods, .oltp].map { schemas.name($0) }.joined(separator: ", ") }
+    }
+
+    /// Runs `body` in a READ ONLY transaction with the statement timeout, UTC, the run's schemas on
+    /// the search_path and its as_of, all local to the transaction.
+    func readOnly<T>(_ connection: Connection, _ body: (Connection) throws -> T) throws -> T {
+        try connection.transaction(readOnly: true) { connection in
+            try connection.execute("""
+                SELECT set_config('statement_timeout', \(String(timeoutMilliseconds)), true),
+                       set_config('timezone', 'UTC', true), set_config('recon.as_of', \(asOf), true)
+                """)
+            if let searchPath { try connection.execute("SELECT set_config('search_path', \(searchPath), true)") }
+            return try body(connection)
+        }
+    }
+
+    /// The sample of a failed row-level check: its failing rows, with the columns that explain them.
+    func rowSample(_ check: CompiledCheck) -> String {
+        "SELECT *\(check.sampleExtras) FROM \(check.relation) WHERE \(check.failCondition!) LIMIT \(check.spec.sampleSize)"
+    }
+
+    func finish(
+        _ check: CompiledCheck, failing: Int, observed: [String: JSONValue], duration: Int,
+        sampleQuery: String?, on connection: Connection
+    ) throws -> CheckResult {
+        let failed = failing > check.spec.maxFailing
+        var result = CheckResult(
+            id: check.spec.id, type: check.spec.kind.typeName, table: check.spec.table, layer: check.layer,
+            severity: check.spec.severity, status: failed ? (check.spec.severity == .error ? .fail : .warn) : .pass,
+            failingRows: failing, observed: observed, sample: [], sql: check.displaySQL, durationMS: duration,
+            description: check.spec.description, message: nil)
+        if failing > 0, let sampleQuery, check.spec.sampleSize > 0 {
+            let rows = try readOnly(connection) { try $0.query(SQL(sampleQuery)) }
+            (result.sample, result.sampleColumns) = try Self.sample(rows, limit: check.spec.sampleSize, dropping: nil)
+        }
+        return result
+    }
+
+    func errored(_ check: CompiledCheck, _ error: Error?, duration: Int) -> CheckResult {
+        var message = error.map { "\($0)" } ?? ""
+        if let error = error as? PostgresError {
+            message = error.isCancellation ? "timed out after \(timeoutMilliseconds) ms (statement timeout)"
+                : "[\(error.sqlState ?? "?")] \(error.message)"
+        }
+        return CheckResult(
+            id: check.spec.id, type: check.spec.kind.typeName, table: check.spec.table, layer: check.layer,
+            severity: check.spec.severity, status: .error, failingRows: 0, observed: [:], sample: [], sql: check.displaySQL,
+            durationMS: duration, description: check.spec.description, message: message)
+    }
+
+    static func value(_ text: String?) -> JSONValue {
+        guard let text else { return .null }
+        if text.range(of: "^-?[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil, let number = Decimal(string: text) {
+            return .number(number)
+        }
+        if text == "t" || text == "f" { return .bool(text == "t") }
+        return .string(text)
+    }
+
+    static func sample(_ result: QueryResult, limit: Int, dropping: String?) throws -> ([[String: JSONValue]], [String]) {
+        let columns = result.columns.filter { $0 != dropping }
+        var rows: [[String: JSONValue]] = []
+        for row in result.rows.prefix(limit) {
+            var object: [String: JSONValue] = [:]
+            for (index, name) in result.columns.enumerated() where name != dropping { object[name] = value(row.text(at: index)) }
+            rows.append(object)
+        }
+        return (rows, columns)
+    }
+
+    static func observed(_ result: QueryResult, kind: CheckKind) throws -> [String: JSONValue] {
+        var observed: [String: JSONValue] = [:]
+        if case .reconcile = kind {
+            var classes: [String: JSONValue] = [:]
+            for row in result.rows {
+                classes[try row.decode(String.self, at: 0)] = .object(["count": value(row.text(at: 1)), "amount": value(row.text(at: 2))])
+                observed["left_keys"] = value(row.text(at: 3))
+                observed["right_keys"] = value(row.text(at: 4))
+            }
+            if result.count == 0 { observed["left_keys"] = .number(0); observed["right_keys"] = .number(0) }
+            for name in ["matched", "missing_right", "missing_left", "amount_mismatch", "late"] where classes[name] == nil {
+                classes[name] = .object(["count": .number(0), "amount": .number(0)])
+            }
+            observed["classes"] = .object(classes)
+        } else if let row = result.first {
+            for (index, name) in result.columns.enumerated() { observed[name] = value(row.text(at: index)) }
+        }
+        return observed
+    }
+
+    /// Every table a check reads.
+    func tables(of spec: CheckSpec) -> [String] {
+        switch spec.kind {
+        case .relationships(_, let to): return [spec.table, to.table]
+        case .rowCount(_, _, let equals): return [spec.table] + (equals.map { [$0.table] } ?? [])
+        case .reconcile(let left, let right, _, _): return [left.table, right.table]
+        case .crossPeriod(let fine, let coarse, _, _, _): return [fine.table, coarse.table]
+        case .sql: return []
+        default: return [spec.table]
+        }
+    }
+
+    /// Columns named by a check's keys, per table (expressions are the author's SQL and not parsed).
+    func columnsUsed(by spec: CheckSpec) -> [(String, [String])] {
+        func identifiers(_ texts: [String?]) -> [String] {
+            texts.compactMap { $0 }.filter { $0.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) != nil }
+        }
+        switch spec.kind {
+        case .notNull(let columns), .unique(let columns): return [(spec.table, columns)]
+        case .acceptedValues(let column, _, _), .range(let column, _, _), .freshness(let column, _): return [(spec.table, [column])]
+        case .relationships(let columns, let to): return [(spec.table, columns), (to.table, to.keys)]
+        case .balance(let lhs, let rhs, let grain): return [(spec.table, grain + identifiers([lhs, rhs]))]
+        case .reconcile(let left, let right, _, let also):
+            return [(left.table, left.keys + also + identifiers([left.amount, left.date])),
+                    (right.table, right.keys + also + identifiers([right.amount, right.date]))]
+        case .crossPeriod(let fine, let coarse, _, let keys, let measures):
+            return [(fine.table, keys + measures + identifiers([fine.period])), (coarse.table, keys + measures + identifiers([coarse.period]))]
+        case .continuity(let keys, let period, _, let opening, let closing): return [(spec.table, keys + [period, opening, closing])]
+        case .rowCount(_, _, let equals): return [(spec.table, [])] + (equals.map { [($0.table, [])] } ?? [])
+        case .expression: return [(spec.table, [])]
+        case .sql: return []
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A JSON value for observed figures and sample rows: numbers stay exact (Decimal), never Double.
+public enum JSONValue: Sendable, Codable, Equatable {
+    case string(String), number(Decimal), bool(Bool), null
+    case array([JSONValue]), object([String: JSONValue])
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Decimal.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    /// The value as report text.
+    public var text: String {
+        switch self {
+        case .string(let value): return value
+        case .number(let value): return value.description
+        case .bool(let value): return value ? "true" : "false"
+        case .null: return ""
+        case .array(let values): return values.map(\.text).joined(separator: ", ")
+        case .object(let values): return values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text)" }.joined(separator: ", ")
+        }
+    }
+}
+
+/// pass, warn (a failed warn check), fail (a failed error check), error (could not be evaluated).
+public enum CheckStatus: String, Sendable, Codable {
+    case pass, warn, fail, error
+}
+
+/// One check's outcome, as results.json, JUnit and every report show it.
+public struct CheckResult: Sendable, Codable {
+    public var id: String
+    public var type: String
+    public var table: String
+    public var layer: String
+    public var severity: Severity
+    public var status: CheckStatus
+    public var failingRows: Int
+    public var observed: [String: JSONValue]
+    public var sample: [[String: JSONValue]]
+    public var sql: String
+    public var durationMS: Int
+    public var description: String?
+    /// For `error`: what went wrong (PostgreSQL's message, a timeout).
+    public var message: String?
+    /// The columns of the sample, in order.
+    public var sampleColumns: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, table, layer, severity, status, observed, sample, sql, description, message
+        case failingRows = "failing_rows"
+        case durationMS = "duration_ms"
+        case sampleColumns = "sample_columns"
+    }
+}
