@@ -288,22 +288,22 @@ struct PipelineTests {
             #expect(breaks == expected, "missing: \(expected.subtracting(breaks)); extra: \(breaks.subtracting(expected))")
         }
     }
+}
 
-    /// The entity_key a break carries for an injected anomaly.
-    func breakKey(_ anomaly: InjectedAnomaly) -> String {
-        let keys = anomaly.keys
-        switch AnomalyClass(rawValue: anomaly.anomalyClass)! {
-        case .duplicateCapture, .voucherMismatch, .refundExceedsCapture: return keys["order_id"]!
-        case .commissionMismatch: return keys["commission_id"]!
-        case .missingSettlement, .settlementAmountMismatch, .lateSettlement, .currencyMismatch, .timezoneShift:
-            return keys["payment_id"]!
-        case .orphanSettlement, .feeMismatch: return keys["gateway_txn_ref"]!
-        case .payoutMismatch: return keys["gateway"] == "stripe" ? keys["payout_id"]! : keys["batch"]!
-        case .missingGatewayFile: return keys["gateway"] == "stripe" ? "stripe:" + keys["date"]! : "adyen:" + keys["batch"]!
-        case .resellerControlTotalMismatch, .resellerTruncatedFile: return keys["file_id"]!
-        case .resellerUnmatchedSale, .resellerDuplicateLine: return keys["txn_id"]!
-        case .malformedRecord: return keys["file"]! + ":" + keys["line"]!
-        case .duplicateSourceRow: return "ods_payments:" + keys["payment_id"]!
-        }
+/// The entity_key a break carries for an injected anomaly.
+func breakKey(_ anomaly: InjectedAnomaly) -> String {
+    let keys = anomaly.keys
+    switch AnomalyClass(rawValue: anomaly.anomalyClass)! {
+    case .duplicateCapture, .voucherMismatch, .refundExceedsCapture: return keys["order_id"]!
+    case .commissionMismatch: return keys["commission_id"]!
+    case .missingSettlement, .settlementAmountMismatch, .lateSettlement, .currencyMismatch, .timezoneShift:
+        return keys["payment_id"]!
+    case .orphanSettlement, .feeMismatch: return keys["gateway_txn_ref"]!
+    case .payoutMismatch: return keys["gateway"] == "stripe" ? keys["payout_id"]! : keys["batch"]!
+    case .missingGatewayFile: return keys["gateway"] == "stripe" ? "stripe:" + keys["date"]! : "adyen:" + keys["batch"]!
+    case .resellerControlTotalMismatch, .resellerTruncatedFile: return keys["file_id"]!
+    case .resellerUnmatchedSale, .resellerDuplicateLine: return keys["txn_id"]!
+    case .malformedRecord: return keys["file"]! + ":" + keys["line"]!
+    case .duplicateSourceRow: return "ods_payments:" + keys["payment_id"]!
     }
 }

@@ -143,3 +143,73 @@ struct BuildCommandTests {
         #expect(failing.output.contains("models/dwd/dwd_a.sql:2: model dwd_a failed: [42P01]"))
     }
 }
+
+@Suite("recon audit as a CI gate")
+struct AuditCommandTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    func audit(_ extra: [String], reports: String) throws -> (status: Int32, output: String) {
+        try ReconProcess.run(["audit", "--generate", "--days", "9", "--orders-per-day", "60", "--reports", reports,
+                              "--pipeline", Self.root + "/pipeline", "--expectations", Self.root + "/expectations/fund_recon.yml",
+                              "--db", try ServerUnderTest.target().conninfo] + extra)
+    }
+
+    @Test func cleanDataExitsZeroAndWritesReports() throws {
+        let reports = NSTemporaryDirectory() + "recon-e2e-reports-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let result = try audit([], reports: reports)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("total"))
+        #expect(FileManager.default.fileExists(atPath: reports + "/results.json"))
+        let junit = try String(contentsOfFile: reports + "/junit.xml", encoding: .utf8)
+        #expect(junit.contains("<testsuite name=\"dwd\""))
+        #expect(junit.contains("classname=\"ads.balance\" name=\"ads_balance_roll_forward\""))
+    }
+
+    @Test func anAnomalyFailsTheGateNamingTheCheck() throws {
+        let reports = NSTemporaryDirectory() + "recon-e2e-reports-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let result = try audit(["--anomalies", "duplicate_capture=1"], reports: reports)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("FAIL  order_captures_equal_amount_due"))
+        #expect(result.output.contains("FAIL  breaks_duplicate_capture"))
+        let junit = try String(contentsOfFile: reports + "/junit.xml", encoding: .utf8)
+        #expect(junit.contains("<failure message=\"1 failing row, expected 0"))
+    }
+
+    @Test func badExpectationsExitTwoWithTheLine() throws {
+        let file = NSTemporaryDirectory() + "recon-bad-\(UUID().uuidString).yml"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data("version: 1\nchecks:\n  - id: x\n    type: not_null\n    table: dwd_orders\n    colums: [order_id]\n".utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let result = try ReconProcess.run(["audit", "--generate", "--days", "2", "--orders-per-day", "5", "--expectations", file,
+                                           "--pipeline", Self.root + "/pipeline"])
+        #expect(result.status == 2)
+        #expect(result.output.contains("\(file):6: check x: unknown key 'colums' for type not_null"))
+    }
+
+    @Test func unreachableDatabaseExitsThree() throws {
+        let result = try ReconProcess.run(["audit", "--generate", "--days", "2", "--orders-per-day", "5",
+                                           "--pipeline", Self.root + "/pipeline", "--expectations", Self.root + "/expectations/fund_recon.yml",
+                                           "--db", "postgres://nobody@127.0.0.1:1/none"])
+        #expect(result.status == 3)
+        #expect(result.output.contains("Connection refused"))
+    }
+
+    @Test func checkCommandAuditsQualifiedTablesWithoutBuilding() throws {
+        let target = try ServerUnderTest.target()
+        let admin = try Connection(target)
+        let schema = "wh_\(UInt32.random(in: 0...UInt32.max))"
+        try admin.executeScript("CREATE SCHEMA \(schema); CREATE TABLE \(schema).orders (id int); INSERT INTO \(schema).orders VALUES (1), (1)")
+        defer { _ = try? admin.execute("DROP SCHEMA \(identifier: schema) CASCADE") }
+        let file = NSTemporaryDirectory() + "recon-check-\(UUID().uuidString).yml"
+        let reports = NSTemporaryDirectory() + "recon-check-reports-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: file); try? FileManager.default.removeItem(atPath: reports) }
+        try Data("version: 1\nchecks:\n  - {id: orders_unique, type: unique, table: \(schema).orders, columns: [id]}\n".utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let result = try ReconProcess.run(["check", "--db", target.conninfo, "--expectations", file, "--reports", reports])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("FAIL  orders_unique: 2 failing rows"))
+    }
+}

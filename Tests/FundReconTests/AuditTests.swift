@@ -1,0 +1,63 @@
+import Foundation
+import Postgres
+import Testing
+
+@testable import FundRecon
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+func audit(_ spec: GeneratorSpec) throws -> AuditResult {
+    let reports = NSTemporaryDirectory() + "recon-audit-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: reports) }
+    var options = AuditOptions(dataDirectory: nil, generate: spec, expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
+                               reportsDirectory: reports, pipelineDirectory: repositoryRoot + "/pipeline")
+    options.vars = ["business_timezone": spec.businessTimeZone]
+    options.database = .server(try SharedCluster.target())
+    let result = try AuditRunner.run(options, interrupts: nil, logger: quietLogger) { _ in }
+    let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: reports + "/results.json")))
+    let object = try #require(json as? [String: Any])
+    #expect(Set(object.keys).isSuperset(of: ["run_id", "started_at", "finished_at", "database", "summary", "checks", "stages"]))
+    let first = try #require((object["checks"] as? [[String: Any]])?.first)
+    #expect(Set(first.keys).isSuperset(of: ["id", "type", "table", "layer", "severity", "status", "failing_rows", "observed",
+                                            "sample", "sql", "duration_ms"]))
+    return result
+}
+
+@Suite("fund_recon.yml: silent on clean data, every anomaly caught with its keys")
+struct AuditTests {
+    @Test func cleanDataPassesEveryCheck() throws {
+        let result = try audit(GeneratorSpec(seed: 31, start: october, days: 12, ordersPerDay: 80, businessTimeZone: "Europe/Berlin"))
+        #expect(result.summary.checks >= 40)
+        let problems = result.checks.filter { $0.status != .pass }.map { "\($0.id): \($0.status) \($0.message ?? ResultWriters.message($0))" }
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(result.exitCode(failOn: .warn) == 0)
+        #expect(result.stages.map(\.name) == ["database", "generate", "load", "build", "checks", "reports"])
+    }
+
+    @Test func everyAnomalyClassFailsACheckThatNamesItsKeys() throws {
+        let spec = GeneratorSpec(seed: 37, start: october, days: 16, ordersPerDay: 90, anomalies: try AnomalySpec(parsing: "all=1"),
+                                 businessTimeZone: "Europe/Berlin")
+        let directory = NSTemporaryDirectory() + "recon-audit-data-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let report = try DatasetGenerator.generate(spec, to: directory, logger: quietLogger)
+        #expect(report.unplaced.isEmpty)
+        var withData = spec
+        withData.anomalies = .none
+        let reports = NSTemporaryDirectory() + "recon-audit-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        var options = AuditOptions(dataDirectory: directory, generate: nil, expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
+                                   reportsDirectory: reports, pipelineDirectory: repositoryRoot + "/pipeline")
+        options.vars = ["business_timezone": "Europe/Berlin"]
+        options.database = .server(try SharedCluster.target())
+        let result = try AuditRunner.run(options, interrupts: nil, logger: quietLogger) { _ in }
+        #expect(result.exitCode(failOn: .error) == 1)
+        #expect(result.summary.error == 0, "\(result.checks.filter { $0.status == .error }.map { "\($0.id): \($0.message ?? "")" })")
+        let failing = result.checks.filter { $0.status == .fail }
+        for anomaly in report.anomalies {
+            let key = breakKey(anomaly)
+            let catching = failing.filter { check in check.sample.contains { row in row.values.contains { $0.text == key } } }
+            #expect(!catching.isEmpty, "\(anomaly.anomalyClass) \(key) is named by no failing check")
+        }
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Postgres
+import Testing
+
+@testable import FundRecon
+
+/// Small hand-made tables in a fresh run, and a way to evaluate expectations text against them.
+final class CheckBench {
+    let run: WarehouseRun
+    var statements: [String] = []
+
+    init() throws {
+        run = try WarehouseRun(on: SharedCluster.target(), logger: quietLogger)
+        let dwd = run.schemas.name(.dwd)
+        let dws = run.schemas.name(.dws)
+        let ads = run.schemas.name(.ads)
+        try run.connection.executeScript("""
+            SET search_path = "\(dwd)";
+            CREATE TABLE dwd_items (id int, name text, status text, amount numeric(18,2), qty int);
+            INSERT INTO dwd_items VALUES (1, 'a', 'paid', 10.00, 1), (2, NULL, 'paid', 5.00, 2),
+                                         (3, 'c', 'bogus', -1.00, 3), (3, 'd', 'paid', 7.00, 4);
+            CREATE TABLE dwd_parents (id int);
+            INSERT INTO dwd_parents VALUES (1), (2);
+            CREATE TABLE dwd_ledger (k text, debit numeric(18,2), credit numeric(18,2));
+            INSERT INTO dwd_ledger VALUES ('a', 10, 4), ('a', 0, 6), ('b', 5, 3);
+            CREATE TABLE dwd_left (ref text, amt numeric(18,2), d date);
+            INSERT INTO dwd_left VALUES ('A', 10, '2026-10-01'), ('B', 20, '2026-10-01'), ('C', 5, '2026-10-01');
+            CREATE TABLE dwd_right (ref text, amt numeric(18,2), d date);
+            INSERT INTO dwd_right VALUES ('A', 10, '2026-10-02'), ('B', 19, '2026-10-01'), ('C', 5, '2026-10-06'), ('D', 7, '2026-10-01');
+            CREATE TABLE dwd_empty (ref text, amt numeric(18,2));
+            CREATE TABLE dwd_events (at timestamptz);
+            INSERT INTO dwd_events VALUES ('2026-10-01T12:00:00Z');
+            SET search_path = "\(dws)";
+            CREATE TABLE dws_h (m int, hour_start timestamptz, v numeric(18,2));
+            INSERT INTO dws_h VALUES (1, '2026-10-01T10:00:00Z', 5), (1, '2026-10-01T11:00:00Z', 5), (1, '2026-10-02T10:00:00Z', 3);
+            CREATE TABLE dws_d (m int, biz_date date, v numeric(18,2));
+            INSERT INTO dws_d VALUES (1, '2026-10-01', 10), (1, '2026-10-02', 4), (1, '2026-10-03', 1);
+            SET search_path = "\(ads)";
+            CREATE TABLE ads_bal (m int, biz_date date, opening numeric(18,2), closing numeric(18,2));
+            INSERT INTO ads_bal VALUES (1, '2026-10-01', 0, 10), (1, '2026-10-02', 10, 12), (1, '2026-10-03', 11, 11),
+                                       (2, '2026-10-01', 0, 0), (2, '2026-10-03', 0, 0);
+            RESET search_path;
+            """)
+    }
+
+    deinit {
+        try? run.close()
+    }
+
+    /// Evaluates expectations text (the checks: part only) and returns the results by id.
+    func evaluate(_ checks: String, timeout: Int = 10_000) throws -> [String: CheckResult] {
+        let file = try ExpectationsParser.parse(text: "version: 1\nchecks:\n" + checks, file: "test.yml")
+        var engine = CheckEngine(resolver: TableResolver(schemas: run.schemas, project: nil))
+        engine.timeoutMilliseconds = timeout
+        engine.asOf = try #require(TimestampParser.parse("2026-10-05T00:00:00Z"))
+        statements = []
+        run.connection.statementObserver = { [weak self] in self?.statements.append($0) }
+        defer { run.connection.statementObserver = nil }
+        let results = try engine.evaluate(file, connection: run.connection, logger: quietLogger)
+        return Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0) })
+    }
+}
+
+@Suite("Expectations: every check type passes, fails and errors as EXPECTATIONS.md says", .serialized)
+struct ExpectationsTests {
+    let bench: CheckBench
+
+    init() throws {
+        bench = try CheckBench()
+    }
+
+    @Test func rowLevelChecksCountFailingRowsAndSampleThem() throws {
+        let results = try bench.evaluate("""
+              - {id: nn, type: not_null, table: dwd_items, columns: [name]}
+              - {id: nn_pass, type: not_null, table: dwd_items, columns: [id]}
+              - {id: av, type: accepted_values, table: dwd_items, column: status, values: [paid]}
+              - {id: rg, type: range, table: dwd_items, column: amount, min: 0}
+              - {id: rg_pass, type: range, table: dwd_items, column: amount, min: -5, max: 10}
+              - {id: ex, type: expression, table: dwd_items, expression: "amount < 8"}
+              - {id: ex_where, type: expression, table: dwd_items, expression: "amount < 8", where: "id > 1"}
+              - {id: bal, type: balance, table: dwd_items, lhs: amount, rhs: "qty * 2.5", tolerance: 2.5}
+            """)
+        #expect(results["nn"]?.status == .fail)
+        #expect(results["nn"]?.failingRows == 1)
+        #expect(results["nn"]?.sample.first?["id"] == .number(2))
+        #expect(results["nn_pass"]?.status == .pass)
+        #expect(results["av"]?.failingRows == 1)
+        #expect(results["av"]?.sample.first?["status"] == .string("bogus"))
+        #expect(results["rg"]?.failingRows == 1)
+        #expect(results["rg_pass"]?.status == .pass)
+        #expect(results["ex"]?.failingRows == 1)
+        #expect(results["ex_where"]?.status == .pass)
+        // |10-2.5| = 7.5, |5-5| = 0, |-1-7.5| = 8.5, |7-10| = 3: three beyond 2.5.
+        #expect(results["bal"]?.failingRows == 3)
+        #expect(results["bal"]?.sample.first?["difference"] != nil)
+    }
+
+    @Test func rowLevelChecksOnOneTableCostOneScan() throws {
+        _ = try bench.evaluate("""
+              - {id: a, type: not_null, table: dwd_items, columns: [id]}
+              - {id: b, type: accepted_values, table: dwd_items, column: qty, values: ["1", "2", "3", "4"]}
+              - {id: c, type: range, table: dwd_items, column: qty, min: 1}
+              - {id: d, type: expression, table: dwd_items, expression: "qty > 0"}
+              - {id: e, type: balance, table: dwd_items, lhs: qty, rhs: qty}
+            """)
+        let scans = bench.statements.filter { $0.contains("FROM \"\(bench.run.schemas.name(.dwd))\".\"dwd_items\"") }
+        #expect(scans.count == 1, "\(scans)")
+        #expect(scans.first?.components(separatedBy: "count(*) FILTER").count == 6)
+    }
+
+    @Test func setLevelChecks() throws {
+        let results = try bench.evaluate("""
+              - {id: uq, type: unique, table: dwd_items, columns: [id]}
+              - {id: rel, type: relationships, table: dwd_items, columns: [id], to: {table: dwd_parents, columns: [id]}}
+              - {id: rc_min, type: row_count, table: dwd_items, min: 5}
+              - {id: rc_ok, type: row_count, table: dwd_items, min: 1, max: 10}
+              - {id: rc_eq, type: row_count, table: dwd_items, equals: {table: dwd_parents}}
+              - {id: rc_empty, type: row_count, table: dwd_empty, min: 1}
+              - {id: grain, type: balance, table: dwd_ledger, lhs: debit, rhs: credit, grain: [k]}
+              - {id: sq, type: sql, table: dwd_items, query: "select id, amount from dwd_items where amount < 0;"}
+              - {id: fresh_old, type: freshness, table: dwd_events, column: at, max_age: 2 days}
+              - {id: fresh_ok, type: freshness, table: dwd_events, column: at, max_age: 5 days}
+            """)
+        #expect(results["uq"]?.failingRows == 2)
+        #expect(results["uq"]?.sample.first?["occurrences"] == .number(2))
+        #expect(results["rel"]?.failingRows == 2)
+        #expect(results["rc_min"]?.failingRows == 1)
+        #expect(results["rc_min"]?.observed["row_count"] == .number(4))
+        #expect(results["rc_ok"]?.status == .pass)
+        #expect(results["rc_eq"]?.failingRows == 2)
+        #expect(results["rc_empty"]?.status == .fail)
+        #expect(results["grain"]?.failingRows == 1)
+        #expect(results["grain"]?.sample.first?["k"] == .string("b"))
+        #expect(results["grain"]?.sample.first?["difference"] == .number(2))
+        #expect(results["sq"]?.failingRows == 1)
+        #expect(results["fresh_old"]?.status == .fail)
+        #expect(results["fresh_ok"]?.status == .pass)
+    }
+
+    @Test func reconcileClassifiesEveryKeyWithCountsAndAmounts() throws {
+        let results = try bench.evaluate("""
+              - id: rec
+                type: reconcile
+                left: {table: dwd_left, keys: [ref], amount: amt, date: d}
+                right: {table: dwd_right, keys: [ref], amount: amt, date: d}
+                date_window: 3 days
+              - id: rec_empty
+                type: reconcile
+                left: {table: dwd_left, keys: [ref], amount: amt}
+                right: {table: dwd_empty, keys: [ref], amount: amt}
+            """)
+        let rec = try #require(results["rec"])
+        #expect(rec.status == .fail)
+        #expect(rec.failingRows == 3)
+        guard case .object(let classes)? = rec.observed["classes"] else { Issue.record("no classes"); return }
+        #expect(classes["matched"] == .object(["count": .number(1), "amount": .number(10)]))
+        #expect(classes["amount_mismatch"] == .object(["count": .number(1), "amount": .number(20)]))
+        #expect(classes["late"] == .object(["count": .number(1), "amount": .number(5)]))
+        #expect(classes["missing_left"] == .object(["count": .number(1), "amount": .number(7)]))
+        #expect(Set(rec.sample.compactMap { $0["ref"]?.text }) == ["B", "C", "D"])
+        #expect(results["rec_empty"]?.status == .error)
+        #expect(results["rec_empty"]?.message?.contains("never read as zero") == true)
+    }
+
+    @Test func crossPeriodAndContinuity() throws {
+        let results = try bench.evaluate("""
+              - id: cp
+                type: cross_period
+                fine: {table: dws_h, period: hour_start}
+                coarse: {table: dws_d, period: biz_date}
+                rollup: day
+                keys: [m]
+                measures: [v]
+              - {id: cont, type: continuity, table: ads_bal, keys: [m], period: biz_date, step: 1 day, opening: opening, closing: closing}
+            """)
+        #expect(results["cp"]?.failingRows == 2)
+        #expect(Set(results["cp"]?.sample.compactMap { $0["period"]?.text } ?? []) == ["2026-10-02", "2026-10-03"])
+        #expect(results["cont"]?.failingRows == 2)
+    }
+
+    @Test func aBrokenCheckIsErrorAndTheOthersStillRun() throws {
+        let results = try bench.evaluate("""
+              - {id: bad, type: expression, table: dwd_items, expression: "no_such_column > 1"}
+              - {id: good, type: not_null, table: dwd_items, columns: [name]}
+              - {id: bad_sql, type: sql, table: dwd_items, query: "select nothing from nowhere"}
+            """)
+        #expect(results["bad"]?.status == .error)
+        #expect(results["bad"]?.message?.contains("42703") == true)
+        #expect(results["good"]?.failingRows == 1)
+        #expect(results["bad_sql"]?.status == .error)
+    }
+
+    @Test func checksCannotWriteOrRunTwoStatements() throws {
+        let results = try bench.evaluate("""
+              - {id: inject, type: expression, table: dwd_items, expression: "1=1; drop table dwd_items"}
+              - {id: write, type: sql, table: dwd_items, query: "delete from dwd_items returning *"}
+              - {id: write_cte, type: sql, table: dwd_items, query: "with x as (delete from dwd_items returning *) select * from x"}
+              - {id: write_fn, type: sql, table: dwd_items, query: "select * from dwd_items where nextval('no_seq') > 0 or (select count(*) from (select set_config('x.y', 'z', false)) s) > 0 and false"}
+            """)
+        #expect(results["inject"]?.status == .error)
+        #expect(results["write"]?.status == .error)
+        #expect(results["write_cte"]?.status == .error)
+        #expect(results["write_fn"]?.status == .error)
+        let count: Int = try bench.run.connection.query(
+            "SELECT count(*) FROM \(schema: bench.run.schemas.name(.dwd), table: "dwd_items")").scalar()
+        #expect(count == 4)
+    }
+
+    @Test func aCheckPastItsTimeoutIsErrorAndTheRunFinishes() throws {
+        let results = try bench.evaluate("""
+              - {id: slow, type: sql, table: dwd_items, query: "select pg_sleep(5), 1 as x"}
+              - {id: after, type: not_null, table: dwd_items, columns: [id]}
+            """, timeout: 200)
+        #expect(results["slow"]?.status == .error)
+        #expect(results["slow"]?.message?.contains("timed out after 200 ms") == true)
+        #expect(results["after"]?.status == .pass)
+    }
+
+    @Test func warnSeverityWarnsAndMaxFailingTolerates() throws {
+        let results = try bench.evaluate("""
+              - {id: w, type: not_null, table: dwd_items, columns: [name], severity: warn}
+              - {id: tolerated, type: not_null, table: dwd_items, columns: [name], max_failing: 1}
+            """)
+        #expect(results["w"]?.status == .warn)
+        #expect(results["tolerated"]?.status == .pass)
+        #expect(results["tolerated"]?.failingRows == 1)
+    }
+
+    @Test func badFilesAreRefusedWithLineAndCheck() throws {
+        func failure(_ checks: String) throws -> ExpectationsError {
+            try #require(throws: ExpectationsError.self) { _ = try bench.evaluate(checks) }
+        }
+        let typo = try failure("  - {id: a, type: not_null, table: dwd_items, colums: [id]}\n")
+        #expect(typo.line == 3)
+        #expect(typo.checkID == "a")
+        #expect(typo.message == "unknown key 'colums' for type not_null")
+        #expect(try failure("  - {id: a, type: no_such_type, table: dwd_items}\n").message.hasPrefix("unknown type 'no_such_type'"))
+        #expect(try failure("  - {id: a, type: not_null, table: dwd_items}\n").message == "missing key 'columns'")
+        let duplicate = try failure("  - {id: a, type: not_null, table: dwd_items, columns: [id]}\n  - {id: a, type: not_null, table: dwd_items, columns: [id]}\n")
+        #expect(duplicate.line == 4)
+        #expect(duplicate.message == "duplicate id (first defined on line 3)")
+        #expect(try failure("  - {id: a, type: not_null, table: dwd_nothing, columns: [id]}\n").message == "table 'dwd_nothing' does not exist")
+        #expect(try failure("  - {id: a, type: not_null, table: dwd_items, columns: [nope]}\n").message == "table 'dwd_items' has no column 'nope'")
+        #expect(try failure("  - {id: a, type: not_null, table: nowhere, columns: [id]}\n").message == "unknown table 'nowhere'")
+        #expect(try failure("  - {id: A!, type: not_null, table: dwd_items, columns: [id]}\n").message == "id must match [a-z0-9_.-]+")
+    }
+
+    @Test func tagsSelectChecks() throws {
+        let file = try ExpectationsParser.parse(text: """
+            version: 1
+            checks:
+              - {id: a, type: not_null, table: dwd_items, columns: [id], tags: [fast]}
+              - {id: b, type: not_null, table: dwd_items, columns: [id]}
+            """, file: "t.yml")
+        var engine = CheckEngine(resolver: TableResolver(schemas: bench.run.schemas, project: nil))
+        engine.tags = ["fast"]
+        let results = try engine.evaluate(file, connection: bench.run.connection, logger: quietLogger)
+        #expect(results.map(\.id) == ["a"])
+    }
+}
