@@ -31,16 +31,17 @@ build:
 test: setup
 	$(SWIFT) test --skip-build
 
-## demo: check the machine, generate a month of data with a few anomalies, load it and build the warehouse.
-DEMO_DATA := reports/demo-data
+## demo: check the machine, then a full audit of a generated month (about 2,000 orders a day) with a few
+## injected anomalies: load, build, every check of expectations/fund_recon.yml, reports.
+DEMO_ANOMALIES := duplicate_capture=1,missing_settlement=2,fee_mismatch=1,reseller_truncated_file=1,malformed_record=1
 demo: setup
 	$(RECON) doctor
-	rm -rf $(DEMO_DATA)
-	$(RECON) generate --out $(DEMO_DATA) --seed 42 --start 2026-10-01 --days 31 --orders-per-day 2000 \
-		--anomalies duplicate_capture=2,malformed_record=2,reseller_truncated_file=1,missing_settlement=2
-	$(RECON) build --data $(DEMO_DATA) --report-json reports/build-report.json
-	@echo "demo dataset: $(DEMO_DATA) (manifest.json lists the injected anomalies)"
-	@echo "build report: reports/build-report.json (rows and time of every model)"
+	@$(RECON) audit --generate --seed 42 --start 2026-10-01 --days 31 --orders-per-day 2000 \
+		--anomalies $(DEMO_ANOMALIES) --reports reports; code=$$?; \
+	echo ""; \
+	if [ $$code -eq 1 ]; then echo "exit code 1: the CI gate caught the injected anomalies ($(DEMO_ANOMALIES))"; \
+	elif [ $$code -ne 0 ]; then echo "exit code $$code: the audit could not run"; exit $$code; fi; \
+	echo "reports: $$(pwd)/reports/results.json and $$(pwd)/reports/junit.xml"
 
 ## bench: 1,000,000 orders through generation and ingest, against plain COPY; writes reports/bench.json.
 bench: packages

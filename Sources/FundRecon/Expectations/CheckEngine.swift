@@ -177,8 +177,8 @@ public struct CheckEngine {
 
     static func value(_ text: String?) -> JSONValue {
         guard let text else { return .null }
-        if text.range(of: "^-?[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil, let number = Decimal(string: text) {
-            return .number(number)
+        if text.range(of: "^-?[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil, text.count <= 38 {
+            return .numeral(text)
         }
         if text == "t" || text == "f" { return .bool(text == "t") }
         return .string(text)

@@ -4,12 +4,37 @@ import Foundation
 public enum JSONValue: Sendable, Codable, Equatable {
     case string(String), number(Decimal), bool(Bool), null
     case array([JSONValue]), object([String: JSONValue])
+    /// A number as the database printed it (`69.00`): a JSON number in files, its own text in reports.
+    case numeral(String)
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.string(let a), .string(let b)): return a == b
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.null, .null): return true
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a == b
+        default:
+            guard let a = lhs.decimal, let b = rhs.decimal else { return false }
+            return a == b
+        }
+    }
+
+    /// The exact value of a number.
+    public var decimal: Decimal? {
+        switch self {
+        case .number(let value): return value
+        case .numeral(let text): return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        default: return nil
+        }
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let value): try container.encode(value)
         case .number(let value): try container.encode(value)
+        case .numeral: try container.encode(decimal ?? 0)
         case .bool(let value): try container.encode(value)
         case .null: try container.encodeNil()
         case .array(let value): try container.encode(value)
@@ -32,6 +57,7 @@ public enum JSONValue: Sendable, Codable, Equatable {
         switch self {
         case .string(let value): return value
         case .number(let value): return value.description
+        case .numeral(let text): return text
         case .bool(let value): return value ? "true" : "false"
         case .null: return ""
         case .array(let values): return values.map(\.text).joined(separator: ", ")
