@@ -5,7 +5,7 @@ RECON := .build/debug/recon
 APT_PACKAGES := pkg-config libpq-dev libxml2-dev libxlsxwriter-dev postgresql
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup packages build test demo bench interop clean
+.PHONY: setup packages build test demo bench interop pytools clean
 
 ## setup: install the Debian packages FundRecon needs (only the missing ones), then build.
 setup: packages build
@@ -27,8 +27,13 @@ packages:
 build:
 	$(SWIFT) build --build-tests
 
+## pytools: the independent readers tests use (openpyxl reads the XLSX back, lxml validates JUnit).
+pytools:
+	@.venv/bin/python -c "import openpyxl, lxml" 2>/dev/null || \
+		(python3 -m venv .venv && .venv/bin/pip install -q openpyxl lxml)
+
 ## test: every unit, integration and end-to-end test, against real embedded PostgreSQL clusters.
-test: setup
+test: setup pytools
 	$(SWIFT) test --skip-build
 
 ## demo: check the machine, then a full audit of a generated month (about 2,000 orders a day) with a few
@@ -50,8 +55,7 @@ bench: packages
 
 ## interop: the same pipeline/ built by dbt-postgres (in .venv) and by FundRecon; ADS tables compared row for row.
 VENV := .venv
-$(VENV)/bin/dbt:
-	python3 -m venv $(VENV)
+$(VENV)/bin/dbt: pytools
 	$(VENV)/bin/pip install -q "dbt-core>=1.8,<1.11" "dbt-postgres>=1.8,<1.10"
 
 interop: setup $(VENV)/bin/dbt

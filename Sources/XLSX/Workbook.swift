@@ -95,6 +95,12 @@ public final class Worksheet {
         try check(worksheet_write_number(handle, lxw_row_t(row), lxw_col_t(column), number, format?.handle))
     }
 
+    /// Writes a calendar date as an Excel date (shown with `format`, such as yyyy-mm-dd).
+    public func write(year: Int, month: Int, day: Int, row: Int, column: Int, format: CellFormat? = nil) throws {
+        var date = lxw_datetime(year: Int32(year), month: Int32(month), day: Int32(day), hour: 0, min: 0, sec: 0)
+        try check(worksheet_write_datetime(handle, lxw_row_t(row), lxw_col_t(column), &date, format?.handle))
+    }
+
     /// Freezes the rows above `row` and the columns left of `column`.
     public func freezePanes(row: Int, column: Int) {
         worksheet_freeze_panes(handle, lxw_row_t(row), lxw_col_t(column))

@@ -23,10 +23,18 @@ struct CheckOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The instant freshness is judged against (ISO 8601); default: the data's latest order.", valueName: "timestamp"))
     var asOf: String?
 
+    @Option(help: ArgumentHelp("Reports to write.", valueName: "html,xlsx,junit,json"))
+    var format: String = "html,xlsx,junit,json"
+
+    var formats: Set<ReportFormat> { Set(format.split(separator: ",").compactMap { ReportFormat(rawValue: $0.trimmingCharacters(in: .whitespaces)) }) }
+
     func validate() throws {
         guard failOn == "error" || failOn == "warn" else { throw ValidationError("--fail-on must be error or warn") }
         guard checkTimeout > 0 else { throw ValidationError("--check-timeout must be positive") }
         if let asOf, TimestampParser.parse(asOf) == nil { throw ValidationError("--as-of '\(asOf)' is not an ISO 8601 timestamp with offset") }
+        for name in format.split(separator: ",") where ReportFormat(rawValue: name.trimmingCharacters(in: .whitespaces)) == nil {
+            throw ValidationError("--format: unknown report '\(name)' (html, xlsx, junit, json)")
+        }
     }
 
     var tagSet: Set<String> { Set((tags ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
@@ -36,7 +44,7 @@ struct CheckOptions: ParsableArguments {
 
 /// Runs an audit-like body, mapping every documented failure to its exit code, then prints the
 /// summary and exits with the result's own code.
-func runAudit(quiet: Bool, failOn: Severity, reports: String, _ body: () throws -> AuditResult) throws {
+func runAudit(quiet: Bool, failOn: Severity, reports: String, gate: Bool = true, _ body: () throws -> AuditResult) throws {
     let result: AuditResult
     do {
         result = try reportingFailures(body)
@@ -56,7 +64,7 @@ func runAudit(quiet: Bool, failOn: Severity, reports: String, _ body: () throws 
     }
     if !quiet || result.exitCode(failOn: failOn) != 0 { printSummary(result, reports: reports) }
     let code = result.exitCode(failOn: failOn)
-    if code != 0 { throw ExitCode(code) }
+    if code != 0 && gate { throw ExitCode(code) }
 }
 
 /// The one-screen summary: checks per layer and status, failures with their first sample row.
@@ -83,7 +91,7 @@ func printSummary(_ result: AuditResult, reports: String) {
     }
     if problems.count > 25 { print("      ... and \(problems.count - 25) more in the reports") }
     print("")
-    print("reports: \(reports)/results.json, \(reports)/junit.xml")
+    print("reports: \(reports)/ (recon-report.html, recon-report.xlsx, junit.xml, results.json)")
 }
 
 extension Recon {
@@ -138,6 +146,7 @@ extension Recon {
             options.checkTimeoutMilliseconds = checks.checkTimeout * 1000
             options.asOf = checks.asOfDate
             options.database = database.choice
+            options.formats = checks.formats
             let interrupts = Interrupts()
             interrupts.install()
             let quiet = global.quiet

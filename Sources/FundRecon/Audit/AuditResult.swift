@@ -1,5 +1,10 @@
 import Foundation
 
+/// A report file kind (`--format`).
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case html, xlsx, junit, json
+}
+
 /// One stage of a run, with its rows and time.
 public struct StageTiming: Sendable, Codable {
     public var name: String

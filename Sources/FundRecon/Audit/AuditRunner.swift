@@ -16,6 +16,10 @@ public struct AuditOptions: Sendable {
     public var checkTimeoutMilliseconds = 60_000
     public var asOf: Date?
     public var database: DatabaseChoice = .embedded
+    /// Which report files to write.
+    public var formats: Set<ReportFormat> = Set(ReportFormat.allCases)
+    /// For the monthly finance pack: the month (YYYY-MM) the reports cover.
+    public var month: String?
 
     public init(dataDirectory: String?, generate: GeneratorSpec?, expectationsPath: String, reportsDirectory: String,
                 pipelineDirectory: String) {
@@ -92,10 +96,18 @@ public enum AuditRunner {
             runID: run.runID.rawValue, startedAt: isoTimestamp(started), finishedAt: "", database: provided.displayName,
             summary: CheckSummary(results), checks: results, stages: stages, expectations: options.expectationsPath)
         try stage("reports") {
+            let needsData = options.formats.contains(.html) || options.formats.contains(.xlsx)
+            let data = needsData ? try ReportData.collect(schemas: run.schemas, connection: run.connection,
+                                                          zone: engine.businessTimeZone, month: options.month) : nil
             result.finishedAt = isoTimestamp(Date())
             result.stages = stages
-            try write(result, to: options.reportsDirectory)
-            return ((), 2)
+            var context = try reportContext(options: options, dataset: options.dataDirectory
+                ?? options.generate.map { "generated: seed \($0.seed), \($0.days) days from \($0.start), \($0.ordersPerDay) orders a day, anomalies \($0.anomalies)" } ?? "")
+            context.month = options.month
+            if let month = options.month { context.title = "Monthly audit pack \(month)" }
+            try write(result, data: data, context: context, formats: options.formats, to: options.reportsDirectory,
+                      prefix: options.month.map { "monthly-\($0)" } ?? "recon-report")
+            return ((), options.formats.count)
         }
         result.stages = stages
         return result
@@ -109,11 +121,62 @@ public enum AuditRunner {
         return try run.connection.query(SQL("SELECT max(created_at) FROM " + table)).scalar(Date?.self)
     }
 
-    /// results.json and junit.xml into the reports folder.
-    public static func write(_ result: AuditResult, to directory: String) throws {
+    /// The chosen report files into the reports folder, under `prefix` (recon-report, monthly-2026-10).
+    public static func write(
+        _ result: AuditResult, data: ReportData?, context: ReportContext, formats: Set<ReportFormat>, to directory: String,
+        prefix: String = "recon-report"
+    ) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try ResultWriters.json(result).write(to: URL(fileURLWithPath: directory + "/results.json"))
-        try Data(ResultWriters.junit(result).utf8).write(to: URL(fileURLWithPath: directory + "/junit.xml"))
+        if formats.contains(.json) { try ResultWriters.json(result).write(to: URL(fileURLWithPath: directory + "/results.json")) }
+        if formats.contains(.junit) { try Data(ResultWriters.junit(result).utf8).write(to: URL(fileURLWithPath: directory + "/junit.xml")) }
+        if formats.contains(.html) {
+            try Data(HTMLReport.render(result, data: data, context: context).utf8).write(to: URL(fileURLWithPath: directory + "/\(prefix).html"))
+        }
+        if formats.contains(.xlsx) { try XLSXReport.write(result, data: data, context: context, to: directory + "/\(prefix).xlsx") }
+    }
+
+    /// The report header's facts: the expectations file's SHA-256 and the pipeline's git commit.
+    static func reportContext(options: AuditOptions, dataset: String) throws -> ReportContext {
+        let sha = (try? SHA256.digest(ofFile: options.expectationsPath).hex) ?? ""
+        let git = try? ProcessRunner.run("/usr/bin/git", ["-C", options.pipelineDirectory, "rev-parse", "--short", "HEAD"])
+        let commit = git.flatMap { $0.status == 0 ? $0.output.trimmingCharacters(in: .whitespacesAndNewlines) : nil }
+        return ReportContext(dataset: dataset, expectationsSHA256: sha, pipelineCommit: commit)
+    }
+
+    /// The monthly pack from a run whose schemas were kept (`recon report --db URL --run ID`): the
+    /// checks are evaluated again on its tables for the appendix; nothing is built.
+    public static func monthlyFromKeptRun(
+        runID: RunID, target: ConnectionTarget, displayName: String, options: AuditOptions, month: String, logger: Logger
+    ) throws -> AuditResult {
+        let started = Date()
+        let expectations = try ExpectationsParser.parse(file: options.expectationsPath)
+        let project = try PipelineProject.load(directory: options.pipelineDirectory)
+        let connection = try ConnectionProblem.connect(target)
+        let schemas = RunSchemas(runID: runID)
+        let present: Int = try connection.query("SELECT count(*) FROM pg_namespace WHERE nspname = ANY(\(schemas.all.joined(separator: ","))::text[])").scalar()
+        guard present == Layer.allCases.count else {
+            throw ClusterError(cause: "run \(runID) has no kept schemas on \(displayName)",
+                               fix: "run `recon audit --keep-schemas --db URL` first, or build the month from --data")
+        }
+        var engine = CheckEngine(resolver: TableResolver(schemas: schemas, project: project))
+        engine.timeoutMilliseconds = options.checkTimeoutMilliseconds
+        engine.businessTimeZone = options.vars["business_timezone"] ?? project.vars["business_timezone"] ?? "UTC"
+        engine.asOf = options.asOf ?? Date()
+        let clock = ContinuousClock.now
+        let results = try engine.evaluate(expectations, connection: connection, logger: logger)
+        let data = try ReportData.collect(schemas: schemas, connection: connection, zone: engine.businessTimeZone, month: month)
+        var result = AuditResult(
+            runID: runID.rawValue, startedAt: isoTimestamp(started), finishedAt: isoTimestamp(Date()), database: displayName,
+            summary: CheckSummary(results), checks: results,
+            stages: [StageTiming(name: "checks", rows: results.count, durationMS: milliseconds(since: clock))],
+            expectations: options.expectationsPath)
+        var context = try reportContext(options: options, dataset: "kept run \(runID)")
+        context.month = month
+        context.title = "Monthly audit pack \(month)"
+        try write(result, data: data, context: context, formats: options.formats.intersection([.html, .xlsx]),
+                  to: options.reportsDirectory, prefix: "monthly-\(month)")
+        result.finishedAt = isoTimestamp(Date())
+        return result
     }
 
     /// Evaluates an expectations file against existing tables (`recon check`): nothing is built.
@@ -135,7 +198,7 @@ public enum AuditRunner {
         var result = AuditResult(
             runID: RunID.generate().rawValue, startedAt: isoTimestamp(started), finishedAt: isoTimestamp(Date()),
             database: displayName, summary: CheckSummary(results), checks: results, stages: [stage], expectations: expectationsPath)
-        try write(result, to: reportsDirectory)
+        try write(result, data: nil, context: ReportContext(), formats: [.json, .junit, .html, .xlsx], to: reportsDirectory)
         result.finishedAt = isoTimestamp(Date())
         return result
     }

@@ -1,0 +1,289 @@
+import Foundation
+import Postgres
+
+/// Facts about a run that the report header shows.
+public struct ReportContext: Sendable {
+    public var title = "FundRecon audit report"
+    public var dataset = ""
+    public var expectationsSHA256 = ""
+    public var pipelineCommit: String?
+    public var month: String?
+
+    public init(dataset: String = "", expectationsSHA256: String = "", pipelineCommit: String? = nil) {
+        self.dataset = dataset
+        self.expectationsSHA256 = expectationsSHA256
+        self.pipelineCommit = pipelineCommit
+    }
+}
+
+/// One self-contained HTML file (no network, no external CSS or script): header, summary per
+/// layer, every check with its sample and SQL, breaks by type with aging, and inline SVG charts.
+/// Every value that comes from data is escaped.
+public enum HTMLReport {
+    static func e(_ text: String) -> String { ResultWriters.escape(text) }
+
+    /// Chart geometry only: money stays text everywhere else.
+    static func number(_ text: String?) -> Double { Double(text ?? "") ?? 0 }
+
+    public static func render(_ result: AuditResult, data: ReportData?, context: ReportContext) -> String {
+        var html = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(e(context.title)) \(e(result.runID))</title>
+            <style>\(css)</style></head><body>
+            """
+        let gate = result.exitCode(failOn: .error)
+        let verdict = gate == 0 ? ("pass", "All error checks passed") : gate == 1 ? ("fail", "Checks failed") : ("error", "Checks could not be evaluated")
+        html += "<header><h1>\(e(context.title))</h1><p class=\"verdict \(verdict.0)\">\(verdict.1): "
+            + "\(result.summary.pass) pass, \(result.summary.warn) warn, \(result.summary.fail) fail, \(result.summary.error) error</p>"
+        html += "<table class=\"facts\">"
+        var facts: [(String, String)] = [("Run", result.runID), ("Started", result.startedAt), ("Finished", result.finishedAt),
+                                          ("Database", result.database), ("Dataset", context.dataset),
+                                          ("Expectations", (result.expectations ?? "") + (context.expectationsSHA256.isEmpty ? "" : "  (SHA-256 \(context.expectationsSHA256))"))]
+        if let commit = context.pipelineCommit { facts.append(("Pipeline commit", commit)) }
+        if let month = context.month { facts.append(("Month", month)) }
+        for (name, value) in facts where !value.isEmpty { html += "<tr><th>\(e(name))</th><td>\(e(value))</td></tr>" }
+        html += "</table>"
+        if !result.stages.isEmpty {
+            html += "<table class=\"stages\"><tr><th>Stage</th><th>Rows</th><th>Time</th></tr>"
+            for stage in result.stages {
+                html += "<tr><td>\(e(stage.name))</td><td class=\"n\">\(stage.rows)</td><td class=\"n\">\(stage.durationMS) ms</td></tr>"
+            }
+            html += "</table>"
+        }
+        html += "</header><main>"
+        html += summary(result)
+        if let data {
+            if context.month != nil { html += statements(data) + gatewaySummary(data) }
+            html += breaks(data)
+            html += charts(data)
+        }
+        html += checks(result)
+        if context.month != nil { html += signOff }
+        html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer></body></html>\n"
+        return html
+    }
+
+    static func statements(_ data: ReportData) -> String {
+        var html = "<section><h2>Merchant statements</h2><table><tr><th>Merchant</th><th>Name</th><th>Currency</th><th>Opening</th>"
+            + "<th>Gross sales</th><th>Merchant discounts</th><th>Platform discounts</th><th>Refunds</th><th>Commission</th>"
+            + "<th>Net payable</th><th>Payouts</th><th>Closing</th></tr>"
+        for row in data.statements {
+            html += "<tr><td>\(row.merchantID)</td><td>\(e(row.merchantName))</td><td>\(e(row.currency))</td>"
+                + [row.opening, row.gross, row.merchantDiscount, row.platformDiscount, row.refunds, row.commission, row.netPayable,
+                   row.payouts, row.closing].map { "<td class=\"n\">\(e($0))</td>" }.joined() + "</tr>"
+        }
+        return html + "</table></section>"
+    }
+
+    static func gatewaySummary(_ data: ReportData) -> String {
+        var totals: [String: [Cents]] = [:]
+        for day in data.gatewayDays {
+            let key = "\(day.gateway) \(day.currency)"
+            var sums = totals[key] ?? Array(repeating: .zero, count: 4)
+            for (index, text) in [day.captured, day.settledGross, day.fees, day.payouts].enumerated() {
+                sums[index] = sums[index] + (Cents(text) ?? .zero)
+            }
+            totals[key] = sums
+        }
+        let unmatched = Set(["missing_settlement", "orphan_settlement", "settlement_amount_mismatch", "late_settlement", "currency_mismatch"])
+        let open = data.breakTypes.filter { unmatched.contains($0.breakType) }.reduce(0) { $0 + $1.count }
+        var html = "<section><h2>Gateway settlement summary</h2><table><tr><th>Gateway</th><th>Currency</th><th>Captured</th>"
+            + "<th>Settled gross</th><th>Fees</th><th>Payouts</th></tr>"
+        for key in totals.keys.sorted() {
+            let parts = key.split(separator: " ").map(String.init)
+            html += "<tr><td>\(e(parts[0]))</td><td>\(e(parts[1]))</td>" + totals[key]!.map { "<td class=\"n\">\($0.description)</td>" }.joined() + "</tr>"
+        }
+        return html + "</table><p>Unmatched items (settlement breaks): \(open)</p></section>"
+    }
+
+    static let signOff = """
+        <section class="signoff"><h2>Sign-off</h2><table>
+        <tr><th>Prepared by</th><td style="width:300px"></td><th>Date</th><td style="width:140px"></td></tr>
+        <tr><th>Reviewed by</th><td></td><th>Date</th><td></td></tr>
+        <tr><th>Approved by (finance)</th><td></td><th>Date</th><td></td></tr></table></section>
+        """
+
+    static func summary(_ result: AuditResult) -> String {
+        var html = "<section><h2>Summary per layer</h2><table><tr><th>Layer</th><th>Checks</th><th>Pass</th><th>Warn</th><th>Fail</th><th>Error</th></tr>"
+        let layers = Dictionary(grouping: result.checks, by: \.layer)
+        for layer in layers.keys.sorted() {
+            let s = CheckSummary(layers[layer]!)
+            html += "<tr><td>\(e(layer))</td><td class=\"n\">\(s.checks)</td><td class=\"n\">\(s.pass)</td><td class=\"n\">\(s.warn)</td>"
+                + "<td class=\"n \(s.fail > 0 ? "fail" : "")\">\(s.fail)</td><td class=\"n \(s.error > 0 ? "error" : "")\">\(s.error)</td></tr>"
+        }
+        return html + "</table></section>"
+    }
+
+    static func breaks(_ data: ReportData) -> String {
+        var html = "<section><h2>Reconciliation breaks</h2>"
+        if data.breakTypes.isEmpty { return html + "<p class=\"pass\">No breaks.</p></section>" }
+        html += "<table><tr><th>Break type</th><th>Count</th><th>Amount</th><th>0-1 days</th><th>2-7 days</th><th>8-30 days</th><th>&gt;30 days</th></tr>"
+        for type in data.breakTypes {
+            html += "<tr><td>\(e(type.breakType))</td><td class=\"n\">\(type.count)</td><td class=\"n\">\(e(type.amount))</td>"
+                + type.aging.map { "<td class=\"n\">\($0)</td>" }.joined() + "</tr>"
+        }
+        html += "</table><details><summary>The first \(min(200, data.breaks.count)) of \(data.breakCount) breaks</summary><table class=\"sample\">"
+        html += "<tr><th>Type</th><th>Entity</th><th>Key</th><th>Merchant</th><th>Gateway</th><th>Currency</th><th>Date</th><th>Expected</th><th>Actual</th><th>Difference</th><th>Age</th><th>Detail</th></tr>"
+        for row in data.breaks.prefix(200) {
+            let cells = [row.breakType, row.entityType, row.entityKey, row.merchantID ?? "", row.gateway ?? "", row.currency ?? "",
+                         row.bizDate ?? "", row.expected ?? "", row.actual ?? "", row.difference ?? "", row.ageDays.map(String.init) ?? "", row.detail]
+            html += "<tr>" + cells.map { "<td>\(e($0))</td>" }.joined() + "</tr>"
+        }
+        return html + "</table></details></section>"
+    }
+
+    static func checks(_ result: AuditResult) -> String {
+        var html = "<section><h2>Checks</h2>"
+        let layers = Dictionary(grouping: result.checks, by: \.layer)
+        for layer in layers.keys.sorted() {
+            html += "<h3>\(e(layer.uppercased()))</h3>"
+            for check in layers[layer]! {
+                let open = check.status == .pass ? "" : " open"
+                html += "<details class=\"check \(check.status.rawValue)\"\(open)><summary><span class=\"badge \(check.status.rawValue)\">"
+                    + "\(check.status.rawValue)</span> <b>\(e(check.id))</b> <span class=\"muted\">\(e(check.type)) on \(e(check.table))</span>"
+                    + " <span class=\"n\">\(check.failingRows) failing</span></summary>"
+                if let description = check.description { html += "<p>\(e(description))</p>" }
+                let observed = check.status == .error ? (check.message ?? "could not be evaluated") : ResultWriters.message(check)
+                html += "<p class=\"observed\">Observed: \(e(observed)). Expected: no failing rows"
+                    + "\(check.severity == .warn ? " (warning only)" : "").</p>"
+                if let columns = check.sampleColumns, !check.sample.isEmpty {
+                    html += "<table class=\"sample\"><tr>" + columns.map { "<th>\(e($0))</th>" }.joined() + "</tr>"
+                    for row in check.sample {
+                        html += "<tr>" + columns.map { "<td>\(e(row[$0]?.text ?? ""))</td>" }.joined() + "</tr>"
+                    }
+                    html += "</table>"
+                }
+                html += "<details class=\"sql\"><summary>SQL</summary><pre>\(e(check.sql))</pre></details></details>"
+            }
+        }
+        return html + "</section>"
+    }
+
+    // MARK: - Charts
+
+    static func charts(_ data: ReportData) -> String {
+        var html = "<section><h2>Charts</h2><div class=\"charts\">"
+        let pairs = Set(data.gatewayDays.map { "\($0.gateway) \($0.currency)" }).sorted()
+        for pair in pairs.prefix(4) {
+            let days = data.gatewayDays.filter { "\($0.gateway) \($0.currency)" == pair }
+            html += lineChart(title: "Daily captured vs settled: \(pair)", labels: days.map(\.bizDate),
+                              series: [("captured", days.map { number($0.captured) }, "#2563eb"),
+                                       ("settled gross", days.map { number($0.settledGross) }, "#16a34a")])
+        }
+        html += breakBars(data)
+        html += heatMap(data)
+        let merchants = data.balances.keys.sorted()
+        if !merchants.isEmpty, let first = data.balances[merchants[0]] {
+            let colors = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2"]
+            html += lineChart(title: "Closing balance of the largest merchants", labels: first.map { $0[0] },
+                              series: merchants.enumerated().map { index, name in
+                                  (name, (data.balances[name] ?? []).map { number($0[1]) }, colors[index % colors.count])
+                              })
+        }
+        return html + "</div></section>"
+    }
+
+    static func lineChart(title: String, labels: [String], series: [(String, [Double], String)]) -> String {
+        let width = 560.0, height = 220.0, left = 60.0, bottom = 30.0, top = 24.0
+        let values = series.flatMap(\.1)
+        let maximum = max(values.max() ?? 1, 1), minimum = min(values.min() ?? 0, 0)
+        let span = maximum - minimum
+        func x(_ index: Int) -> Double { left + (width - left - 10) * Double(index) / Double(max(labels.count - 1, 1)) }
+        func y(_ value: Double) -> Double { top + (height - top - bottom) * (1 - (value - minimum) / span) }
+        var svg = "<figure><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(e(title))\">"
+        svg += "<text x=\"4\" y=\"14\" class=\"t\">\(e(title))</text>"
+        svg += "<line x1=\"\(left)\" y1=\"\(y(minimum))\" x2=\"\(width - 10)\" y2=\"\(y(minimum))\" class=\"axis\"/>"
+        svg += "<text x=\"\(left - 4)\" y=\"\(y(maximum) + 4)\" class=\"l\" text-anchor=\"end\">\(Int(maximum))</text>"
+        svg += "<text x=\"\(left - 4)\" y=\"\(y(minimum))\" class=\"l\" text-anchor=\"end\">\(Int(minimum))</text>"
+        if let firstLabel = labels.first, let lastLabel = labels.last {
+            svg += "<text x=\"\(left)\" y=\"\(height - 8)\" class=\"l\">\(e(firstLabel))</text>"
+            svg += "<text x=\"\(width - 10)\" y=\"\(height - 8)\" class=\"l\" text-anchor=\"end\">\(e(lastLabel))</text>"
+        }
+        for (_, points, color) in series {
+            let path = points.enumerated().map { "\($0.offset == 0 ? "M" : "L")\(String(format: "%.1f", x($0.offset))),\(String(format: "%.1f", y($0.element)))" }.joined()
+            svg += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.6\"/>"
+        }
+        return svg + "</svg><figcaption>" + series.map { "<span style=\"color:\($0.2)\">&#9632;</span> \(e($0.0))" }
+            .joined(separator: " ") + "</figcaption></figure>"
+    }
+
+    static func breakBars(_ data: ReportData) -> String {
+        let days = data.breaksPerDay.keys.sorted()
+        guard !days.isEmpty else { return "" }
+        let types = Set(data.breaksPerDay.values.flatMap(\.keys)).sorted()
+        let colors = ["#dc2626", "#ea580c", "#ca8a04", "#16a34a", "#0891b2", "#2563eb", "#7c3aed", "#db2777", "#475569"]
+        let width = 560.0, height = 220.0, left = 40.0, bottom = 30.0, top = 24.0
+        let maximum = Double(days.map { data.breaksPerDay[$0]!.values.reduce(0, +) }.max() ?? 1)
+        let barWidth = (width - left - 10) / Double(days.count)
+        var svg = "<figure><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Breaks by type per day\">"
+        svg += "<text x=\"4\" y=\"14\" class=\"t\">Breaks by type per day</text>"
+        for (index, day) in days.enumerated() {
+            var base = height - bottom
+            for (typeIndex, type) in types.enumerated() {
+                let count = Double(data.breaksPerDay[day]?[type] ?? 0)
+                guard count > 0 else { continue }
+                let barHeight = (height - top - bottom) * count / maximum
+                base -= barHeight
+                svg += "<rect x=\"\(String(format: "%.1f", left + Double(index) * barWidth))\" y=\"\(String(format: "%.1f", base))\" "
+                    + "width=\"\(String(format: "%.1f", max(barWidth - 1, 1)))\" height=\"\(String(format: "%.1f", barHeight))\" "
+                    + "fill=\"\(colors[typeIndex % colors.count])\"><title>\(e(day)) \(e(type)): \(Int(count))</title></rect>"
+            }
+        }
+        svg += "<text x=\"\(left)\" y=\"\(height - 8)\" class=\"l\">\(e(days[0]))</text>"
+        svg += "<text x=\"\(width - 10)\" y=\"\(height - 8)\" class=\"l\" text-anchor=\"end\">\(e(days.last!))</text>"
+        svg += "<text x=\"\(left - 4)\" y=\"\(top + 8)\" class=\"l\" text-anchor=\"end\">\(Int(maximum))</text></svg>"
+        svg += "<figcaption>" + types.enumerated().map {
+            "<span style=\"color:\(colors[$0.offset % colors.count])\">&#9632;</span> \(e($0.element))"
+        }.joined(separator: " ") + "</figcaption></figure>"
+        return svg
+    }
+
+    static func heatMap(_ data: ReportData) -> String {
+        let days = data.heatMap.keys.sorted()
+        guard !days.isEmpty else { return "" }
+        let cell = 20.0, left = 80.0, top = 30.0
+        let width = left + cell * 24 + 10, height = top + cell * Double(days.count) + 10
+        let maximum = max(data.heatMap.values.flatMap { $0.map(number) }.max() ?? 1, 1)
+        var svg = "<figure class=\"wide\"><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Gross sales by hour and day\">"
+        svg += "<text x=\"4\" y=\"14\" class=\"t\">Gross sales by business hour and day (\(e(data.heatCurrency)))</text>"
+        for hour in stride(from: 0, to: 24, by: 3) {
+            svg += "<text x=\"\(left + cell * Double(hour) + 2)\" y=\"\(top - 4)\" class=\"l\">\(hour)h</text>"
+        }
+        for (row, day) in days.enumerated() {
+            let y = top + cell * Double(row)
+            svg += "<text x=\"\(left - 4)\" y=\"\(y + 14)\" class=\"l\" text-anchor=\"end\">\(e(day))</text>"
+            for (hour, value) in (data.heatMap[day] ?? []).enumerated() {
+                let share = number(value) / maximum
+                svg += "<rect x=\"\(left + cell * Double(hour))\" y=\"\(y)\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" "
+                    + "fill=\"rgb(\(Int(255 - 218 * share)),\(Int(255 - 156 * share)),\(Int(255 - 20 * share)))\">"
+                    + "<title>\(e(day)) \(hour)h: \(e(value))</title></rect>"
+            }
+        }
+        return svg + "</svg></figure>"
+    }
+
+    static let css = """
+        body{font:14px/1.45 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2937;margin:0 auto;max-width:1200px;padding:16px}
+        h1{font-size:22px;margin:0 0 6px}h2{font-size:18px;border-bottom:2px solid #e5e7eb;padding-bottom:4px;margin-top:28px}
+        h3{font-size:15px;margin:18px 0 6px;color:#374151}
+        table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #e5e7eb;padding:3px 8px;text-align:left;vertical-align:top}
+        th{background:#f3f4f6}td.n,th.n,.n{text-align:right;font-variant-numeric:tabular-nums}
+        table.facts th{width:140px}table.sample{font-size:12px;display:block;overflow-x:auto;max-width:100%}
+        .verdict{font-size:16px;font-weight:600;padding:6px 10px;border-radius:4px;display:inline-block}
+        .verdict.pass,.badge.pass{background:#dcfce7;color:#166534}.verdict.fail,.badge.fail{background:#fee2e2;color:#991b1b}
+        .verdict.error,.badge.error{background:#fef3c7;color:#92400e}.badge.warn{background:#fef9c3;color:#854d0e}
+        .badge{font-size:11px;text-transform:uppercase;padding:1px 6px;border-radius:3px;font-weight:700}
+        td.fail{color:#991b1b;font-weight:700}td.error{color:#92400e;font-weight:700}
+        details.check{border:1px solid #e5e7eb;border-radius:4px;margin:4px 0;padding:4px 8px}
+        details.check.fail{border-left:4px solid #dc2626}details.check.error{border-left:4px solid #d97706}
+        details.check.warn{border-left:4px solid #ca8a04}summary{cursor:pointer}.muted{color:#6b7280}
+        pre{background:#f9fafb;padding:8px;overflow-x:auto;font-size:12px}.observed{font-weight:600}
+        .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #e5e7eb;padding:6px;width:560px}
+        figure.wide{width:100%;max-width:760px}svg{width:100%;height:auto}.t{font-size:13px;font-weight:600}.l{font-size:10px;fill:#4b5563}
+        .axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
+        @media print{body{max-width:none}details{display:block}details>summary{list-style:none}
+          details:not([open])>*:not(summary){display:block}.charts{display:block}figure{page-break-inside:avoid}}
+        """
+}

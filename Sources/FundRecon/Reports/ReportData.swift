@@ -1,0 +1,153 @@
+import Foundation
+import Postgres
+
+/// The warehouse figures the HTML and XLSX reports show beside the check results, read from the
+/// run's ADS and DWS tables before its schemas are dropped.
+public struct ReportData: Sendable, Codable {
+    /// Breaks per type: count, amount, and counts by age bucket (0-1, 2-7, 8-30, >30 days).
+    public struct BreakType: Sendable, Codable {
+        public var breakType: String
+        public var count: Int
+        public var amount: String
+        public var aging: [Int]
+    }
+
+    /// One break row (the report lists the first few hundred; the workbook all of them).
+    public struct BreakRow: Sendable, Codable {
+        public var breakType, entityType, entityKey: String
+        public var merchantID: String?
+        public var gateway, currency, bizDate: String?
+        public var expected, actual, difference: String?
+        public var ageDays: Int?
+        public var detail: String
+    }
+
+    public struct GatewayDay: Sendable, Codable {
+        public var gateway, currency, bizDate: String
+        public var captured, refunded, settledGross, fees, settledNet, payouts: String
+    }
+
+    public struct StatementRow: Sendable, Codable {
+        public var merchantID: Int
+        public var merchantName, currency, month: String
+        public var opening, gross, merchantDiscount, platformDiscount, refunds, commission, netPayable, payouts, closing: String
+    }
+
+    public var breakTypes: [BreakType] = []
+    public var breaks: [BreakRow] = []
+    public var breakCount = 0
+    public var gatewayDays: [GatewayDay] = []
+    /// biz_date -> break type -> count.
+    public var breaksPerDay: [String: [String: Int]] = [:]
+    /// biz_date -> 24 hourly gross sales (all currencies' amounts are kept apart by `heatCurrency`).
+    public var heatMap: [String: [String]] = [:]
+    public var heatCurrency = ""
+    /// merchant label -> (date, closing balance), for the largest merchants.
+    public var balances: [String: [[String]]] = [:]
+    public var statements: [StatementRow] = []
+
+    /// Reads the figures from a built run; `month` limits statements and breaks to one month.
+    public static func collect(schemas: RunSchemas, connection: Connection, zone: String, month: String? = nil,
+                               breakLimit: Int = 1_000_000) throws -> ReportData {
+        try collect(ads: schemas.name(.ads), dws: schemas.name(.dws), dwd: schemas.name(.dwd), connection: connection,
+                    zone: zone, month: month, breakLimit: breakLimit)
+    }
+
+    static func collect(ads: String, dws: String, dwd: String, connection: Connection, zone: String, month: String?,
+                        breakLimit: Int) throws -> ReportData {
+        func table(_ schema: String, _ name: String) -> String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
+        let monthFilter = month.map { "date_trunc('month', biz_date)::date = '\($0)-01'::date" } ?? "true"
+        var data = ReportData()
+        var sql = """
+            SELECT break_type, count(*),
+                   -- the money at stake: the difference, or the whole amount when it is late, unsettled or misfiled
+                   coalesce(sum(coalesce(nullif(abs(diff_amount), 0), abs(expected_amount), abs(actual_amount))), 0)::numeric(18,2),
+                   count(*) FILTER (WHERE coalesce(age_days, 0) <= 1), count(*) FILTER (WHERE age_days BETWEEN 2 AND 7),
+                   count(*) FILTER (WHERE age_days BETWEEN 8 AND 30), count(*) FILTER (WHERE age_days > 30)
+            FROM \(table(ads, "ads_recon_breaks")) WHERE \(month == nil ? "true" : "(biz_date IS NULL OR \(monthFilter))")
+            GROUP BY 1 ORDER BY 2 DESC, 1
+            """
+        for row in try connection.query(SQL(sql)).rows {
+            data.breakTypes.append(BreakType(
+                breakType: try row.decode(at: 0), count: try row.decode(at: 1), amount: try row.decode(at: 2),
+                aging: [try row.decode(at: 3), try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 6)]))
+        }
+        data.breakCount = data.breakTypes.reduce(0) { $0 + $1.count }
+        sql = """
+            SELECT break_type, entity_type, entity_key, merchant_id::text, gateway, currency, biz_date::text,
+                   expected_amount::text, actual_amount::text, diff_amount::text, age_days, detail
+            FROM \(table(ads, "ads_recon_breaks")) WHERE \(month == nil ? "true" : "(biz_date IS NULL OR \(monthFilter))")
+            ORDER BY break_type, biz_date NULLS LAST, entity_key LIMIT \(breakLimit)
+            """
+        try connection.forEachRow(SQL(sql)) { row in
+            data.breaks.append(BreakRow(
+                breakType: try row.decode(at: 0), entityType: try row.decode(at: 1), entityKey: try row.decode(at: 2),
+                merchantID: row.text(at: 3), gateway: row.text(at: 4), currency: row.text(at: 5), bizDate: row.text(at: 6),
+                expected: row.text(at: 7), actual: row.text(at: 8), difference: row.text(at: 9),
+                ageDays: try row.decode(Int?.self, at: 10), detail: try row.decode(at: 11)))
+        }
+        sql = """
+            SELECT gateway, currency, biz_date::text, captured_amount::text, refund_amount::text, settled_gross::text,
+                   settled_fees::text, settled_net::text, payout_amount::text
+            FROM \(table(dws, "dws_gateway_daily")) WHERE \(monthFilter) ORDER BY biz_date, gateway, currency
+            """
+        for row in try connection.query(SQL(sql)).rows {
+            let t = row.texts.map { $0 ?? "0" }
+            data.gatewayDays.append(GatewayDay(gateway: t[0], currency: t[1], bizDate: t[2], captured: t[3], refunded: t[4],
+                                               settledGross: t[5], fees: t[6], settledNet: t[7], payouts: t[8]))
+        }
+        sql = """
+            SELECT biz_date::text, break_type, count(*) FROM \(table(ads, "ads_recon_breaks"))
+            WHERE biz_date IS NOT NULL AND \(monthFilter) GROUP BY 1, 2
+            """
+        for row in try connection.query(SQL(sql)).rows {
+            data.breaksPerDay[try row.decode(at: 0), default: [:]][try row.decode(at: 1)] = try row.decode(at: 2)
+        }
+        // The heat map shows the currency with the most sales; amounts are never added across currencies.
+        sql = """
+            SELECT currency FROM \(table(dws, "dws_merchant_hourly")) WHERE \(monthFilter)
+            GROUP BY currency ORDER BY sum(gross_sales) DESC LIMIT 1
+            """
+        data.heatCurrency = try connection.query(SQL(sql)).first?.decode(String.self, at: 0) ?? ""
+        sql = """
+            SELECT biz_date::text, extract(hour FROM hour_start AT TIME ZONE \(literal(zone)))::int, sum(gross_sales)::text
+            FROM \(table(dws, "dws_merchant_hourly")) WHERE currency = \(literal(data.heatCurrency)) AND \(monthFilter)
+            GROUP BY 1, 2
+            """
+        for row in try connection.query(SQL(sql)).rows {
+            let day: String = try row.decode(at: 0)
+            var hours = data.heatMap[day] ?? Array(repeating: "0", count: 24)
+            let hour: Int = try row.decode(at: 1)
+            if (0..<24).contains(hour) { hours[hour] = try row.decode(at: 2) }
+            data.heatMap[day] = hours
+        }
+        sql = """
+            WITH top AS (SELECT merchant_id, currency FROM \(table(dws, "dws_merchant_daily")) WHERE \(monthFilter)
+                         GROUP BY 1, 2 ORDER BY sum(gross_sales) DESC LIMIT 6)
+            SELECT 'M' || b.merchant_id || ' ' || b.currency, b.biz_date::text, b.closing_balance::text
+            FROM \(table(ads, "ads_merchant_balance_daily")) b JOIN top USING (merchant_id, currency)
+            WHERE \(monthFilter) ORDER BY 1, 2
+            """
+        for row in try connection.query(SQL(sql)).rows {
+            data.balances[try row.decode(at: 0), default: []].append([try row.decode(at: 1), try row.decode(at: 2)])
+        }
+        sql = """
+            SELECT s.merchant_id, coalesce(m.merchant_name, ''), s.currency, to_char(s.month_start, 'YYYY-MM'),
+                   s.opening_balance::text, s.gross_sales::text, s.merchant_discount::text, s.platform_discount::text,
+                   s.refund_amount::text, s.commission_amount::text, s.net_payable::text, s.payouts::text, s.closing_balance::text
+            FROM \(table(ads, "ads_monthly_statement")) s LEFT JOIN \(table(dwd, "dwd_merchants")) m USING (merchant_id)
+            WHERE \(month.map { "s.month_start = '\($0)-01'::date" } ?? "true")
+            ORDER BY s.month_start, s.merchant_id, s.currency
+            """
+        for row in try connection.query(SQL(sql)).rows {
+            let t = row.texts.map { $0 ?? "" }
+            data.statements.append(StatementRow(
+                merchantID: try row.decode(at: 0), merchantName: t[1], currency: t[2], month: t[3], opening: t[4], gross: t[5],
+                merchantDiscount: t[6], platformDiscount: t[7], refunds: t[8], commission: t[9], netPayable: t[10],
+                payouts: t[11], closing: t[12]))
+        }
+        return data
+    }
+
+    static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Postgres
+import XLSX
+
+/// The workbook: Summary, Checks, Failures, Breaks, Gateway, Merchants. Money is a number with a
+/// two-decimal format, dates are dates, headers frozen, autofilter on, widths fitted; text is always
+/// written as text (a value starting with = + - @ never becomes a formula); constant-memory mode
+/// streams rows so a million breaks do not fill memory.
+public enum XLSXReport {
+    /// A typed cell.
+    enum Cell {
+        case text(String), money(String), integer(Int), date(String), empty
+    }
+
+    struct Sheet {
+        let worksheet: Worksheet
+        let formats: Formats
+        var row = 0
+        var widths: [Int] = []
+
+        mutating func write(_ cells: [Cell], header: Bool = false) throws {
+            for (column, cell) in cells.enumerated() {
+                var shown = 0
+                switch cell {
+                case .text(let text):
+                    try worksheet.write(string: text, row: row, column: column, format: header ? formats.header : nil)
+                    shown = text.count
+                case .money(let text):
+                    if let value = Double(text) {
+                        try worksheet.write(number: value, row: row, column: column, format: formats.money)
+                    } else if !text.isEmpty {
+                        try worksheet.write(string: text, row: row, column: column)
+                    }
+                    shown = text.count + 3
+                case .integer(let value):
+                    try worksheet.write(number: Double(value), row: row, column: column)
+                    shown = String(value).count
+                case .date(let text):
+                    if let date = CalendarDate(String(text.prefix(10))) {
+                        try worksheet.write(year: date.year, month: date.month, day: date.day, row: row, column: column, format: formats.date)
+                    } else if !text.isEmpty {
+                        try worksheet.write(string: text, row: row, column: column)
+                    }
+                    shown = 10
+                case .empty: break
+                }
+                while widths.count <= column { widths.append(6) }
+                widths[column] = min(60, max(widths[column], shown + 2))
+            }
+            row += 1
+        }
+
+        func finish(columns: Int) throws {
+            worksheet.freezePanes(row: 1, column: 0)
+            if columns > 0 { try worksheet.autofilter(firstRow: 0, firstColumn: 0, lastRow: max(row - 1, 0), lastColumn: columns - 1) }
+            for (column, width) in widths.enumerated() { try worksheet.setColumnWidth(column, width: Double(width)) }
+        }
+    }
+
+    struct Formats {
+        let header: CellFormat
+        let money: CellFormat
+        let date: CellFormat
+    }
+
+    public static func write(_ result: AuditResult, data: ReportData?, context: ReportContext, to path: String) throws {
+        let workbook = try Workbook(path: path, constantMemory: true)
+        let formats = Formats(header: try workbook.addFormat(bold: true), money: try workbook.addFormat(numberFormat: "#,##0.00"),
+                              date: try workbook.addFormat(numberFormat: "yyyy-mm-dd"))
+        func sheet(_ name: String, _ header: [String]) throws -> Sheet {
+            var sheet = Sheet(worksheet: try workbook.addWorksheet(name), formats: formats)
+            try sheet.write(header.map { .text($0) }, header: true)
+            return sheet
+        }
+
+        var summary = try sheet("Summary", ["Item", "Value"])
+        let facts: [(String, String)] = [("Run", result.runID), ("Started", result.startedAt), ("Finished", result.finishedAt),
+                                          ("Database", result.database), ("Dataset", context.dataset),
+                                          ("Expectations", result.expectations ?? ""), ("Expectations SHA-256", context.expectationsSHA256),
+                                          ("Pipeline commit", context.pipelineCommit ?? ""), ("Month", context.month ?? "")]
+        for (name, value) in facts where !value.isEmpty { try summary.write([.text(name), .text(value)]) }
+        for (name, count) in [("Checks", result.summary.checks), ("Pass", result.summary.pass), ("Warn", result.summary.warn),
+                              ("Fail", result.summary.fail), ("Error", result.summary.error)] {
+            try summary.write([.text(name), .integer(count)])
+        }
+        for stage in result.stages { try summary.write([.text("Stage \(stage.name) (ms)"), .integer(stage.durationMS)]) }
+        if let data { try summary.write([.text("Breaks"), .integer(data.breakCount)]) }
+        try summary.finish(columns: 2)
+
+        var checks = try sheet("Checks", ["Check", "Layer", "Type", "Table", "Severity", "Status", "Failing rows", "Observed", "Description", "Duration (ms)"])
+        for check in result.checks {
+            let observed = check.status == .error ? (check.message ?? "") : ResultWriters.message(check)
+            try checks.write([.text(check.id), .text(check.layer), .text(check.type), .text(check.table), .text(check.severity.rawValue),
+                              .text(check.status.rawValue), .integer(check.failingRows), .text(observed), .text(check.description ?? ""),
+                              .integer(check.durationMS)])
+        }
+        try checks.finish(columns: 10)
+
+        var failures = try sheet("Failures", ["Check", "Row", "Column", "Value"])
+        for check in result.checks where check.status == .fail || check.status == .warn {
+            for (index, row) in check.sample.enumerated() {
+                for column in check.sampleColumns ?? row.keys.sorted() {
+                    let value = row[column] ?? .null
+                    let cell: Cell
+                    if case .numeral(let text) = value { cell = text.contains(".") ? .money(text) : .text(text) }
+                    else { cell = .text(value.text) }
+                    try failures.write([.text(check.id), .integer(index + 1), .text(column), cell])
+                }
+            }
+        }
+        try failures.finish(columns: 4)
+
+        var breaks = try sheet("Breaks", ["Break type", "Entity", "Key", "Merchant", "Gateway", "Currency", "Date", "Expected", "Actual",
+                                          "Difference", "Age (days)", "Detail"])
+        for row in data?.breaks ?? [] {
+            try breaks.write([.text(row.breakType), .text(row.entityType), .text(row.entityKey), .text(row.merchantID ?? ""),
+                              .text(row.gateway ?? ""), .text(row.currency ?? ""), .date(row.bizDate ?? ""), .money(row.expected ?? ""),
+                              .money(row.actual ?? ""), .money(row.difference ?? ""), row.ageDays.map { .integer($0) } ?? .empty,
+                              .text(row.detail)])
+        }
+        try breaks.finish(columns: 12)
+
+        var gateway = try sheet("Gateway", ["Date", "Gateway", "Currency", "Captured", "Refunded", "Settled gross", "Fees", "Settled net", "Payouts"])
+        for day in data?.gatewayDays ?? [] {
+            try gateway.write([.date(day.bizDate), .text(day.gateway), .text(day.currency), .money(day.captured), .money(day.refunded),
+                               .money(day.settledGross), .money(day.fees), .money(day.settledNet), .money(day.payouts)])
+        }
+        try gateway.finish(columns: 9)
+
+        var merchants = try sheet("Merchants", ["Month", "Merchant", "Name", "Currency", "Opening", "Gross sales", "Merchant discounts",
+                                                "Platform discounts", "Refunds", "Commission", "Net payable", "Payouts", "Closing"])
+        for row in data?.statements ?? [] {
+            try merchants.write([.text(row.month), .integer(row.merchantID), .text(row.merchantName), .text(row.currency), .money(row.opening),
+                                 .money(row.gross), .money(row.merchantDiscount), .money(row.platformDiscount), .money(row.refunds),
+                                 .money(row.commission), .money(row.netPayable), .money(row.payouts), .money(row.closing)])
+        }
+        try merchants.finish(columns: 13)
+        try workbook.close()
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Postgres
+import Testing
+
+@testable import FundRecon
+
+/// Runs Python from the repository's .venv (made by `make pytools`, which `make test` runs).
+func python(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let interpreter = repositoryRoot + "/.venv/bin/python"
+    guard FileManager.default.isExecutableFile(atPath: interpreter) else {
+        throw ReportTestFailure("\(interpreter) is missing: run `make pytools` (make test does)")
+    }
+    let output = NSTemporaryDirectory() + "recon-py-\(UUID().uuidString).out"
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let pid = try ProcessRunner.spawn([interpreter, "-c", script] + arguments, outputPath: output, newSession: false)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    let text = FileManager.default.contents(atPath: output).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    return ((status >> 8) & 0xff, text)
+}
+
+struct ReportTestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+let validateJUnit = """
+    import sys
+    from lxml import etree
+    schema = etree.XMLSchema(etree.parse(sys.argv[1]))
+    document = etree.parse(sys.argv[2])
+    if not schema.validate(document):
+        print(schema.error_log)
+        sys.exit(1)
+    print("valid")
+    """
+
+/// A dataset whose names try to break out of HTML and into spreadsheet formulas.
+func hostileDataset() throws -> FixtureDataset {
+    let fixture = try edgeDataset()
+    try fixture.write("oltp/merchants.csv", """
+        merchant_id,merchant_name,category,commission_rate,currency,onboarded_at
+        1,<script>alert(1)</script>,books,0.1000,USD,2026-01-01T00:00:00Z
+        2,"=HYPERLINK(""http://x"",""y"")",toys,0.0500,EUR,2026-01-01T00:00:00Z
+        3,@SUM(A1),home,0.1000,USD,2026-01-01T00:00:00Z
+
+        """)
+    try fixture.write("resellers/2026-11-01/RS9.xml", """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <resellerReport resellerId="&lt;script&gt;alert(1)&lt;/script&gt;" reportDate="2026-11-01" currency="USD" fileId="&lt;script&gt;alert(1)&lt;/script&gt;">
+        </resellerReport>
+
+        """)
+    return fixture
+}
+
+@Suite("Reports: valid JUnit, a real workbook, escaped HTML, totals equal to SQL", .serialized)
+struct ReportTests {
+    @Test func junitValidatesAgainstTheSchemaJenkinsAndGitLabRead() throws {
+        func check(_ id: String, _ status: CheckStatus, layer: String) -> CheckResult {
+            CheckResult(id: id, type: "expression", table: "dwd_<x>", layer: layer, severity: status == .warn ? .warn : .error,
+                        status: status, failingRows: status == .pass ? 0 : 2, observed: [:],
+                        sample: [["k": .string("<script>&\"'"), "v": .numeral("1.50")]], sql: "select 1 where 'a' < 'b' & true",
+                        durationMS: 3, description: "money & <things>", message: status == .error ? "[42703] no such column \"x\"" : nil,
+                        sampleColumns: ["k", "v"])
+        }
+        let checks = [check("a_pass", .pass, layer: "dwd"), check("b_warn", .warn, layer: "dwd"),
+                      check("c_fail", .fail, layer: "ads"), check("d_error", .error, layer: "ods")]
+        let result = AuditResult(runID: "r20261129000000_abcdef", startedAt: "2026-11-29T00:00:00Z", finishedAt: "2026-11-29T00:00:01Z",
+                                 database: "embedded", summary: CheckSummary(checks), checks: checks, stages: [], expectations: "x.yml")
+        let xml = ResultWriters.junit(result)
+        let path = NSTemporaryDirectory() + "recon-junit-\(UUID().uuidString).xml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(xml.utf8).write(to: URL(fileURLWithPath: path))
+        let schema = repositoryRoot + "/Tests/FundReconTests/Fixtures/junit.xsd"
+        let valid = try python(validateJUnit, [schema, path])
+        #expect(valid.status == 0, "\(valid.output)")
+        #expect(xml.contains("<testcase classname=\"ads.expression\" name=\"c_fail\" time=\"0.003\">"))
+        #expect(xml.contains("<failure message=\"2 failing rows, expected 0\" type=\"expression\">"))
+        #expect(xml.contains("<error message=\"[42703] no such column &quot;x&quot;\" type=\"error\">"))
+        #expect(xml.contains("<system-out>warning: 2 failing rows, expected 0"))
+        // The validator has teeth: a test case without its name is refused.
+        try Data(xml.replacingOccurrences(of: " name=\"c_fail\"", with: "").utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try python(validateJUnit, [schema, path]).status == 1)
+    }
+
+    @Test func htmlAndWorkbookNeverRunDataAndTotalsEqualSQL() throws {
+        let fixture = try hostileDataset()
+        defer { fixture.remove() }
+        let reports = NSTemporaryDirectory() + "recon-reports-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        var options = AuditOptions(dataDirectory: fixture.directory, generate: nil,
+                                   expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
+                                   reportsDirectory: reports, pipelineDirectory: repositoryRoot + "/pipeline")
+        options.vars = ["business_timezone": "America/New_York"]
+        options.database = .server(try SharedCluster.target())
+        options.month = "2026-11"
+        options.keepSchemas = true
+        let result = try AuditRunner.run(options, interrupts: nil, logger: quietLogger) { _ in }
+        let schemas = RunSchemas(runID: try #require(RunID(result.runID)))
+        let connection = try SharedCluster.connect()
+        defer { try? WarehouseRun.drop(schemas: schemas.all, on: connection) }
+
+        let html = try String(contentsOfFile: reports + "/monthly-2026-11.html", encoding: .utf8)
+        #expect(html.range(of: "<script", options: .caseInsensitive) == nil)
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(html.contains("=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)"))
+        #expect(html.contains("Sign-off"))
+        // Every statement's gross sales in the page equal the SQL figure.
+        let statement = "\(schemas.name(.ads))"
+        let statements = try connection.query(
+            "SELECT merchant_id, gross_sales::text, net_payable::text FROM \(schema: statement, table: "ads_monthly_statement") WHERE month_start = '2026-11-01'"
+        ).rows
+        #expect(!statements.isEmpty)
+        for row in statements {
+            let gross: String = try row.decode(at: 1)
+            let net: String = try row.decode(at: 2)
+            #expect(html.contains("<td class=\"n\">\(gross)</td>"))
+            #expect(html.contains("<td class=\"n\">\(net)</td>"))
+        }
+        let sqlGross: String = try connection.query(
+            "SELECT sum(gross_sales)::text FROM \(schema: statement, table: "ads_monthly_statement") WHERE month_start = '2026-11-01'").scalar()
+        let sqlBreaks: Int = try connection.query("SELECT count(*) FROM \(schema: statement, table: "ads_recon_breaks") WHERE biz_date IS NULL OR date_trunc('month', biz_date) = '2026-11-01'").scalar()
+
+        let read = try python("""
+            import sys, openpyxl
+            from decimal import Decimal
+            wb = openpyxl.load_workbook(sys.argv[1])
+            print("sheets=" + ",".join(wb.sheetnames))
+            m = wb["Merchants"]
+            header = [c.value for c in m[1]]
+            gross = header.index("Gross sales")
+            total = sum(Decimal(str(r[gross].value)) for r in m.iter_rows(min_row=2) if r[gross].value is not None)
+            print("gross=%.2f" % total)
+            print("gross_type=" + m.cell(row=2, column=gross + 1).data_type + " " + m.cell(row=2, column=gross + 1).number_format)
+            for r in m.iter_rows(min_row=2):
+                name = r[header.index("Name")]
+                print("name=%s|%s" % (name.value, name.data_type))
+            b = wb["Breaks"]
+            print("breaks=%d" % (b.max_row - 1))
+            d = [r[6] for r in b.iter_rows(min_row=2) if r[6].value is not None]
+            print("date_type=" + (d[0].data_type if d else "none"))
+            print("frozen=" + str(m.freeze_panes) + " filter=" + str(m.auto_filter.ref))
+            """, [reports + "/monthly-2026-11.xlsx"])
+        #expect(read.status == 0, "\(read.output)")
+        let lines = read.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("sheets=Summary,Checks,Failures,Breaks,Gateway,Merchants"))
+        #expect(lines.contains("gross=\(sqlGross)"))
+        #expect(lines.contains("gross_type=n #,##0.00"))
+        #expect(lines.contains("name==HYPERLINK(\"http://x\",\"y\")|s"))
+        #expect(lines.contains("name=@SUM(A1)|s"))
+        #expect(lines.contains("name=<script>alert(1)</script>|s"))
+        #expect(lines.contains("breaks=\(sqlBreaks)"))
+        #expect(lines.contains("date_type=d"))
+        #expect(lines.contains("frozen=A2 filter=A1:M\(statements.count + 1)"))
+    }
+}
