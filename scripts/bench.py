@@ -67,6 +67,12 @@ def main():
         print(f"load: {sum(s['rows'] for s in sources.values())} rows in {seconds:.2f} s, peak RSS {rss:.0f} MB")
 
         build = bench_build(work, data, db)
+        breaks = int(os.environ.get("BENCH_BREAKS", "1000000"))
+        seconds_reports, rss_reports, _ = timed([RECON, "bench-reports", "--breaks", str(breaks), "--out", os.path.join(work, "reports")])
+        reports = {"break_rows": breaks, "seconds": seconds_reports, "rows_per_s": round(breaks / seconds_reports),
+                   "peak_rss_mb": round(rss_reports, 1),
+                   "xlsx_bytes": os.path.getsize(os.path.join(work, "reports", "bench.xlsx"))}
+        print(f"reports: {breaks} break rows to HTML + XLSX in {seconds_reports:.2f} s, peak RSS {rss_reports:.0f} MB")
         # The limit: the same files by plain COPY into bare typed tables (no checks, no lineage).
         limits = copy_limits(data, db, files)
         ingest = {}
@@ -86,6 +92,7 @@ def main():
                                                                              capture_output=True, text=True).stdout.strip()},
             "generation": generation,
             "build": build,
+            "reports": reports,
             "ingest": {"total_seconds": seconds, "peak_rss_mb": round(rss, 1), "sources": ingest,
                        "note": "reseller limit covers the CSV files only; XML has no COPY equivalent"},
         }
