@@ -5,7 +5,7 @@ RECON := .build/debug/recon
 APT_PACKAGES := pkg-config libpq-dev libxml2-dev libxlsxwriter-dev postgresql
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup packages build test demo bench interop pytools clean
+.PHONY: setup packages build test demo bench interop pytools golden clean
 
 ## setup: install the Debian packages FundRecon needs (only the missing ones), then build.
 setup: packages build
@@ -32,9 +32,12 @@ pytools:
 	@.venv/bin/python -c "import openpyxl, lxml" 2>/dev/null || \
 		(python3 -m venv .venv && .venv/bin/pip install -q openpyxl lxml)
 
-## test: every unit, integration and end-to-end test, against real embedded PostgreSQL clusters.
+## test: every unit, integration and end-to-end test against real embedded PostgreSQL clusters, then the
+## CI gate on this repository itself: golden-data regression and anomaly coverage of fund_recon.yml.
 test: setup pytools
 	$(SWIFT) test --skip-build
+	$(RECON) golden check --quiet
+	$(RECON) coverage --quiet
 
 ## demo: check the machine, then a full audit of a generated month (about 2,000 orders a day) with a few
 ## injected anomalies: load, build, every check of expectations/fund_recon.yml, reports.
@@ -60,6 +63,10 @@ $(VENV)/bin/dbt: pytools
 
 interop: setup $(VENV)/bin/dbt
 	python3 scripts/interop.py
+
+## golden: rewrite the golden datasets' expected outputs after a deliberate change (then commit golden/).
+golden: build
+	$(RECON) golden update clean_month anomalies_month
 
 clean:
 	rm -rf .build reports/*.html reports/*.xlsx reports/*.xml reports/*.json

@@ -213,3 +213,91 @@ struct AuditCommandTests {
         #expect(result.output.contains("FAIL  orders_unique: 2 failing rows"))
     }
 }
+
+@Suite("The CI gate proves itself: golden regression and anomaly coverage", .serialized)
+struct RegressionGateTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// A copy of pipeline/ to break on purpose.
+    func pipelineCopy() throws -> String {
+        let copy = NSTemporaryDirectory() + "recon-pipeline-copy-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: Self.root + "/pipeline", toPath: copy)
+        return copy
+    }
+
+    @Test func goldenCheckPassesOnTheCommittedPipeline() throws {
+        let reports = NSTemporaryDirectory() + "recon-golden-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let result = try ReconProcess.run(["golden", "check", "clean_month", "--golden", Self.root + "/golden", "--pipeline",
+                                           Self.root + "/pipeline", "--expectations", Self.root + "/expectations/fund_recon.yml",
+                                           "--reports", reports, "--db", try ServerUnderTest.target().conninfo])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("clean_month: equal"))
+    }
+
+    @Test func hourlyBucketsInUTCFailGoldenAndTheCrossPeriodCheck() throws {
+        let pipeline = try pipelineCopy()
+        defer { try? FileManager.default.removeItem(atPath: pipeline) }
+        // The deliberate mistake: hours bucketed by the UTC clock while days use the business time zone.
+        let model = pipeline + "/models/dws/dws_merchant_hourly.sql"
+        let original = try String(contentsOfFile: model, encoding: .utf8)
+        let text = original.replacingOccurrences(
+            of: "date_trunc('hour', event_at, '{{ var('business_timezone') }}') as hour_start",
+            with: "(date_trunc('hour', event_at at time zone 'UTC') at time zone '{{ var('business_timezone') }}') as hour_start")
+        #expect(text != original)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: model))
+        let reports = NSTemporaryDirectory() + "recon-golden-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let result = try ReconProcess.run(["golden", "check", "clean_month", "--golden", Self.root + "/golden", "--pipeline", pipeline,
+                                           "--expectations", Self.root + "/expectations/fund_recon.yml", "--reports", reports,
+                                           "--db", try ServerUnderTest.target().conninfo])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("clean_month differs from its expected outputs"))
+        #expect(result.output.contains("check hourly_rolls_up_to_daily: expected pass/0, got fail/"))
+        let junit = try String(contentsOfFile: reports + "/golden-junit.xml", encoding: .utf8)
+        #expect(junit.contains("name=\"hourly_rolls_up_to_daily\">\n      <failure message=\"expected pass/0, got fail/"))
+    }
+
+    @Test func aChangedModelShowsRowLevelDifferences() throws {
+        let pipeline = try pipelineCopy()
+        defer { try? FileManager.default.removeItem(atPath: pipeline) }
+        // A wrong commission sign in the balance: every affected merchant day changes.
+        let model = pipeline + "/models/dws/dws_merchant_daily.sql"
+        let original = try String(contentsOfFile: model, encoding: .utf8)
+        let text = original.replacingOccurrences(of: "- sum(commission_amount) - sum(refund_amount))", with: "+ sum(commission_amount) - sum(refund_amount))")
+        #expect(text != original)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: model))
+        let result = try ReconProcess.run(["golden", "check", "clean_month", "--golden", Self.root + "/golden", "--pipeline", pipeline,
+                                           "--expectations", Self.root + "/expectations/fund_recon.yml",
+                                           "--reports", NSTemporaryDirectory() + "recon-golden-rows", "--db", try ServerUnderTest.target().conninfo])
+        #expect(result.status == 1)
+        #expect(result.output.contains("ads_merchant_balance_daily:"))
+        #expect(result.output.contains("changed "))
+        #expect(result.output.contains("net_payable "))
+    }
+
+    @Test func aWeakenedSuiteFailsCoverageNamingTheClass() throws {
+        let original = try String(contentsOfFile: Self.root + "/expectations/fund_recon.yml", encoding: .utf8)
+        // Drop the two checks that catch a duplicate capture.
+        var lines = original.components(separatedBy: "\n")
+        lines.removeAll { $0.contains("id: breaks_duplicate_capture") }
+        var weakened = lines.joined(separator: "\n")
+        if let start = weakened.range(of: "  - id: order_captures_equal_amount_due"),
+           let end = weakened.range(of: "  - id: voucher_discounts_equal_redemptions") {
+            weakened.removeSubrange(start.lowerBound..<end.lowerBound)
+        }
+        let file = NSTemporaryDirectory() + "recon-weak-\(UUID().uuidString).yml"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data(weakened.utf8).write(to: URL(fileURLWithPath: file))
+        let reports = NSTemporaryDirectory() + "recon-coverage-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let result = try ReconProcess.run(["coverage", "--classes", "duplicate_capture,fee_mismatch", "--expectations", file,
+                                           "--pipeline", Self.root + "/pipeline", "--reports", reports, "--db", try ServerUnderTest.target().conninfo])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("coverage failed: no check catches duplicate_capture"))
+        #expect(result.output.contains("fee_mismatch                      R6    breaks_fee_mismatch"))
+        let json = try String(contentsOfFile: reports + "/coverage.json", encoding: .utf8)
+        #expect(json.contains("\"class\" : \"duplicate_capture\""))
+    }
+}

@@ -36,7 +36,8 @@ public struct AuditOptions: Sendable {
 /// failures throw `ClusterError`, `ModelFailure` or `PostgresError`.
 public enum AuditRunner {
     public static func run(
-        _ options: AuditOptions, interrupts: Interrupts?, logger: Logger, progress: (String) -> Void
+        _ options: AuditOptions, interrupts: Interrupts?, logger: Logger, progress: (String) -> Void,
+        inspect: ((WarehouseRun) throws -> Void)? = nil
     ) throws -> AuditResult {
         let started = Date()
         // The files first: a typo costs no database.
@@ -92,6 +93,7 @@ public enum AuditRunner {
             let results = try engine.evaluate(expectations, connection: run.connection, logger: logger)
             return (results, results.count)
         }
+        try inspect?(run)
         var result = AuditResult(
             runID: run.runID.rawValue, startedAt: isoTimestamp(started), finishedAt: "", database: provided.displayName,
             summary: CheckSummary(results), checks: results, stages: stages, expectations: options.expectationsPath)

@@ -9,6 +9,6 @@ select merchant_id, currency, (event_at at time zone '{{ var('business_timezone'
        sum(captured_amount)::numeric(18,2) as captured_amount,
        sum(refund_amount)::numeric(18,2) as refund_amount,
        sum(commission_amount)::numeric(18,2) as commission_amount,
-       sum(gross_sales) - sum(merchant_discount) - sum(commission_amount) - sum(refund_amount)::numeric(18,2) as net_payable
+       (sum(gross_sales) - sum(merchant_discount) - sum(commission_amount) - sum(refund_amount))::numeric(18,2) as net_payable
 from {{ ref('dws_merchant_events') }}
 group by merchant_id, currency, (event_at at time zone '{{ var('business_timezone') }}')::date

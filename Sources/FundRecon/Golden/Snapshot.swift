@@ -1,0 +1,119 @@
+import Foundation
+import Postgres
+
+/// A table's rows as normalised CSV: every column as PostgreSQL prints it in UTC, rows sorted by
+/// every column, so ordering and session settings never cause a difference.
+public struct TableSnapshot: Sendable, Equatable {
+    public var table: String
+    public var header: [String]
+    public var rows: [[String]]
+
+    /// The key columns of each ADS table: what identifies a row in a diff.
+    public static let keys: [String: [String]] = [
+        "ads_merchant_balance_daily": ["merchant_id", "currency", "biz_date"],
+        "ads_gateway_recon": ["entity_type", "entity_key", "gateway_ref"],
+        "ads_recon_breaks": ["break_type", "entity_type", "entity_key"],
+        "ads_monthly_statement": ["merchant_id", "currency", "month_start"],
+        "ads_recon_summary_daily": ["biz_date"],
+    ]
+
+    /// Reads a table of a run.
+    static func read(table: String, schema: String, connection: Connection) throws -> TableSnapshot {
+        try connection.execute("SET timezone = 'UTC'")
+        var text = ""
+        let relation = quoteIdentifier(schema) + "." + quoteIdentifier(table)
+        let columns: Int = try connection.query("SELECT count(*) FROM information_schema.columns WHERE table_schema = \(schema) AND table_name = \(table)").scalar()
+        let order = (1...max(columns, 1)).map(String.init).joined(separator: ", ")
+        let statement = "COPY (SELECT * FROM \(relation) ORDER BY \(order)) TO STDOUT WITH (FORMAT csv, HEADER)"
+        try connection.copyOut(SQL(statement)) { chunk in text += String(decoding: chunk, as: UTF8.self) }
+        return try parse(csv: text, table: table)
+    }
+
+    /// Parses a snapshot written by `csv`.
+    static func parse(csv text: String, table: String) throws -> TableSnapshot {
+        let path = NSTemporaryDirectory() + "recon-snapshot-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let reader = try CSVReader(path: path)
+        var record = CSVRecord()
+        var header: [String] = []
+        var rows: [[String]] = []
+        if reader.next(into: &record) { header = (0..<record.count).map { record.string($0) } }
+        while reader.next(into: &record) { rows.append((0..<record.count).map { record.string($0) }) }
+        rows.sort { $0.lexicographicallyPrecedes($1) }
+        return TableSnapshot(table: table, header: header, rows: rows)
+    }
+
+    /// RFC 4180 text, sorted: what golden/<name>/expected/<table>.csv holds.
+    public var csv: String {
+        func quote(_ field: String) -> String {
+            field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }
+        return ([header] + rows).map { $0.map(quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+}
+
+/// One difference between expected and actual rows of a golden table.
+public struct RowDifference: Sendable {
+    public enum Kind: String, Sendable { case added, removed, changed }
+    public var kind: Kind
+    public var key: String
+    /// For changed rows: column, expected value, actual value, and the numeric difference when both are numbers.
+    public var columns: [(column: String, expected: String, actual: String, difference: String?)] = []
+    public var row: [String] = []
+
+    public var description: String {
+        switch kind {
+        case .added, .removed: return "\(kind.rawValue) \(key): \(row.joined(separator: ","))"
+        case .changed:
+            return "changed \(key): " + columns.map { c in
+                "\(c.column) \(c.expected) -> \(c.actual)" + (c.difference.map { " (\($0))" } ?? "")
+            }.joined(separator: ", ")
+        }
+    }
+}
+
+enum SnapshotDiff {
+    /// Row-level differences, matched on the table's key columns; numbers compared exactly.
+    static func diff(expected: TableSnapshot, actual: TableSnapshot) -> [RowDifference] {
+        let keyColumns = TableSnapshot.keys[actual.table] ?? actual.header
+        func keyIndexes(_ header: [String]) -> [Int] { keyColumns.compactMap { header.firstIndex(of: $0) } }
+        guard expected.header == actual.header else {
+            return [RowDifference(kind: .changed, key: "(columns)", columns: [("columns", expected.header.joined(separator: ","),
+                                                                                actual.header.joined(separator: ","), nil)])]
+        }
+        let indexes = keyIndexes(actual.header)
+        func key(_ row: [String]) -> String { indexes.map { $0 < row.count ? row[$0] : "" }.joined(separator: "|") }
+        var expectedByKey: [String: [[String]]] = [:]
+        for row in expected.rows { expectedByKey[key(row), default: []].append(row) }
+        var actualByKey: [String: [[String]]] = [:]
+        for row in actual.rows { actualByKey[key(row), default: []].append(row) }
+        var differences: [RowDifference] = []
+        for rowKey in Set(expectedByKey.keys).union(actualByKey.keys).sorted() {
+            var before = expectedByKey[rowKey] ?? []
+            var after = actualByKey[rowKey] ?? []
+            // Identical rows cancel out; what is left is changed (pairwise), removed or added.
+            for row in before {
+                if let inAfter = after.firstIndex(of: row), let inBefore = before.firstIndex(of: row) {
+                    after.remove(at: inAfter)
+                    before.remove(at: inBefore)
+                }
+            }
+            while let old = before.first, let new = after.first {
+                before.removeFirst()
+                after.removeFirst()
+                var changed = RowDifference(kind: .changed, key: rowKey)
+                for (index, column) in actual.header.enumerated() where old[index] != new[index] {
+                    var difference: String?
+                    if let a = Cents(old[index]), let b = Cents(new[index]) { difference = (b - a).description }
+                    changed.columns.append((column, old[index], new[index], difference))
+                }
+                differences.append(changed)
+            }
+            differences += before.map { RowDifference(kind: .removed, key: rowKey, row: $0) }
+            differences += after.map { RowDifference(kind: .added, key: rowKey, row: $0) }
+        }
+        return differences
+    }
+}
