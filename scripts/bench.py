@@ -9,7 +9,7 @@ import json, os, re, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECON = os.path.join(ROOT, ".build/release/recon")
-ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
 DAYS = 30
 PG_BIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 if not os.path.exists(os.path.join(PG_BIN, "initdb")):
@@ -30,6 +30,18 @@ def timed(args, env=None):
 
 
 def main():
+    machine = {"cores": os.cpu_count(), "postgres": subprocess.run([f"{PG_BIN}/postgres", "--version"], capture_output=True, text=True).stdout.strip()}
+    sizes = {}
+    for orders in SIZES:
+        print(f"== {orders} orders")
+        sizes[str(orders)] = bench_size(orders)
+    os.makedirs(os.path.join(ROOT, "reports"), exist_ok=True)
+    with open(os.path.join(ROOT, "reports/bench.json"), "w") as out:
+        json.dump({"machine": machine, "sizes": sizes}, out, indent=2, sort_keys=True)
+    print("wrote reports/bench.json")
+
+
+def bench_size(ORDERS):
     work = tempfile.mkdtemp(prefix="recon-bench-", dir="/tmp")
     os.chmod(work, 0o777)
     data, cluster = os.path.join(work, "data"), os.path.join(work, "pg")
@@ -67,7 +79,7 @@ def main():
         print(f"load: {sum(s['rows'] for s in sources.values())} rows in {seconds:.2f} s, peak RSS {rss:.0f} MB")
 
         build = bench_build(work, data, db)
-        breaks = int(os.environ.get("BENCH_BREAKS", "1000000"))
+        breaks = int(os.environ.get("BENCH_BREAKS", "1000000"))  # the report issue's size, at every data size
         seconds_reports, rss_reports, _ = timed([RECON, "bench-reports", "--breaks", str(breaks), "--out", os.path.join(work, "reports")])
         reports = {"break_rows": breaks, "seconds": seconds_reports, "rows_per_s": round(breaks / seconds_reports),
                    "peak_rss_mb": round(rss_reports, 1),
@@ -87,19 +99,13 @@ def main():
             ingest[source] = entry
             print(f"  {source:8} {s['rows']:>9} rows {s['seconds']:7.2f} s"
                   + (f"  (plain COPY {limits[source]:.2f} s, x{entry['ratio_to_copy']})" if source in limits else ""))
-        result = {
-            "machine": {"cores": os.cpu_count(), "postgres": subprocess.run([f"{PG_BIN}/postgres", "--version"],
-                                                                             capture_output=True, text=True).stdout.strip()},
+        return {
             "generation": generation,
             "build": build,
             "reports": reports,
             "ingest": {"total_seconds": seconds, "peak_rss_mb": round(rss, 1), "sources": ingest,
                        "note": "reseller limit covers the CSV files only; XML has no COPY equivalent"},
         }
-        os.makedirs(os.path.join(ROOT, "reports"), exist_ok=True)
-        with open(os.path.join(ROOT, "reports/bench.json"), "w") as out:
-            json.dump(result, out, indent=2, sort_keys=True)
-        print("wrote reports/bench.json")
     finally:
         if os.path.exists(f"{cluster}/data/postmaster.pid"):
             subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-m", "immediate", "stop"]),
@@ -128,6 +134,8 @@ def bench_build(work, data, db):
     started = time.monotonic()
     subprocess.run(["psql", db, "-q", "-v", "ON_ERROR_STOP=1", "-f", sql_path], check=True, capture_output=True)
     by_hand = time.monotonic() - started
+    run_id = re.search(r'"rc_(r[0-9]+_[0-9a-f]+)_ods"', statements).group(1)
+    checks = bench_checks(work, db, run_id)
     for name, layer in sorted(layers.items()):
         layer["seconds"] = round(layer["seconds"], 3)
         print(f"  build {name:5} {layer['models']:3} models {layer['rows']:>9} rows {layer['seconds']:7.2f} s")
@@ -135,7 +143,38 @@ def bench_build(work, data, db):
     print(f"build: models {models_seconds:.2f} s, same SQL by psql {by_hand:.2f} s (overhead {overhead:+.1f}%), "
           f"whole command {seconds:.2f} s")
     return {"layers": layers, "models_seconds": round(models_seconds, 3), "same_sql_by_psql_seconds": round(by_hand, 3),
-            "runner_overhead_percent": round(overhead, 1), "command_seconds": seconds, "peak_rss_mb": round(rss, 1)}
+            "runner_overhead_percent": round(overhead, 1), "command_seconds": seconds, "peak_rss_mb": round(rss, 1),
+            "checks": checks}
+
+
+def bench_checks(work, db, run_id):
+    """fund_recon.yml on the kept run (recon check --run), and the same checks one by one through psql: the limit."""
+    reports = os.path.join(work, "check-reports")
+    out = subprocess.run(["/usr/bin/time", "-f", "BENCH %e %M", RECON, "check", "--db", db, "--run", run_id,
+                          "--pipeline", os.path.join(ROOT, "pipeline"), "--expectations", os.path.join(ROOT, "expectations/fund_recon.yml"),
+                          "--reports", reports, "--format", "json", "-q"], capture_output=True, text=True)
+    line = [l for l in out.stderr.splitlines() if l.startswith("BENCH ")][-1].split()
+    seconds, rss = float(line[1]), int(line[2]) / 1024.0
+    result = json.load(open(os.path.join(reports, "results.json")))
+    checks = result["checks"]
+    row_level_tables = {c["table"] for c in checks if c["type"] in ("not_null", "accepted_values", "range", "expression")
+                        or (c["type"] == "balance" and "GROUP BY" not in c["sql"])}
+    set_level = [c for c in checks if c["id"] not in {x["id"] for x in checks if x["table"] in row_level_tables
+                 and (x["type"] in ("not_null", "accepted_values", "range", "expression") or (x["type"] == "balance" and "GROUP BY" not in x["sql"]))}]
+    search_path = ", ".join(f'"rc_{run_id}_{layer}"' for layer in ("ads", "dws", "dwd", "ods", "oltp"))
+    script = f"SET search_path = {search_path};\n" + "".join(
+        f"SELECT count(*) FROM ({c['sql'].rstrip().rstrip(';')}) f;\n" for c in checks)
+    path = os.path.join(work, "checks-by-hand.sql")
+    open(path, "w").write(script)
+    started = time.monotonic()
+    subprocess.run(["psql", db, "-q", "-f", path], capture_output=True)
+    by_hand = time.monotonic() - started
+    evaluation_ms = next(s["duration_ms"] for s in result["stages"] if s["name"] == "checks")
+    print(f"  checks: {len(checks)} checks in {evaluation_ms / 1000:.2f} s ({len(row_level_tables)} fused scans + "
+          f"{len(set_level)} set-level queries), one by one through psql {by_hand:.2f} s, whole command {seconds:.2f} s")
+    return {"checks": len(checks), "evaluation_seconds": evaluation_ms / 1000, "fused_row_level_scans": len(row_level_tables),
+            "set_level_queries": len(set_level), "same_checks_one_by_one_by_psql_seconds": round(by_hand, 3),
+            "command_seconds": seconds, "peak_rss_mb": round(rss, 1), "summary": result["summary"]}
 
 
 def copy_limits(data, db, files):

@@ -171,6 +171,16 @@ extension Recon {
         @Option(help: "Business time zone for hour -> day roll-ups.")
         var businessTimezone: String = "UTC"
 
+        @Option(name: .customLong("run"), help: ArgumentHelp("Check a run kept with --keep-schemas: model names resolve to its schemas.", valueName: "run-id"))
+        var keptRun: String?
+
+        @Option(help: "The pipeline folder (model names and layers, with --run).")
+        var pipeline: String = "pipeline"
+
+        func validate() throws {
+            if let keptRun, RunID(keptRun) == nil { throw ValidationError("--run '\(keptRun)' is not a run id") }
+        }
+
         func run() throws {
             let logger = global.bootstrapLogging()
             guard case .server(let target) = DatabaseChoice.resolve(db: db) else {
@@ -180,7 +190,8 @@ extension Recon {
                 try AuditRunner.check(
                     expectationsPath: checks.expectations, target: target, displayName: target.description,
                     reportsDirectory: checks.reports, tags: checks.tagSet, timeoutMilliseconds: checks.checkTimeout * 1000,
-                    businessTimeZone: businessTimezone, asOf: checks.asOfDate, logger: logger)
+                    businessTimeZone: businessTimezone, asOf: checks.asOfDate, logger: logger,
+                    keptRun: keptRun.flatMap(RunID.init), pipelineDirectory: pipeline, formats: checks.formats)
             }
         }
     }

@@ -184,12 +184,15 @@ public enum AuditRunner {
     /// Evaluates an expectations file against existing tables (`recon check`): nothing is built.
     public static func check(
         expectationsPath: String, target: ConnectionTarget, displayName: String, reportsDirectory: String,
-        tags: Set<String>, timeoutMilliseconds: Int, businessTimeZone: String, asOf: Date?, logger: Logger
+        tags: Set<String>, timeoutMilliseconds: Int, businessTimeZone: String, asOf: Date?, logger: Logger,
+        keptRun: RunID? = nil, pipelineDirectory: String = "pipeline", formats: Set<ReportFormat> = [.json, .junit, .html, .xlsx]
     ) throws -> AuditResult {
         let started = Date()
         let expectations = try ExpectationsParser.parse(file: expectationsPath)
         let connection = try ConnectionProblem.connect(target)
-        var engine = CheckEngine(resolver: TableResolver(schemas: nil, project: nil))
+        // With a kept run, model names resolve to its schemas; otherwise names are taken as they are.
+        let project = keptRun == nil ? nil : try PipelineProject.load(directory: pipelineDirectory)
+        var engine = CheckEngine(resolver: TableResolver(schemas: keptRun.map { RunSchemas(runID: $0) }, project: project))
         engine.timeoutMilliseconds = timeoutMilliseconds
         engine.businessTimeZone = businessTimeZone
         engine.tags = tags
@@ -200,7 +203,7 @@ public enum AuditRunner {
         var result = AuditResult(
             runID: RunID.generate().rawValue, startedAt: isoTimestamp(started), finishedAt: isoTimestamp(Date()),
             database: displayName, summary: CheckSummary(results), checks: results, stages: [stage], expectations: expectationsPath)
-        try write(result, data: nil, context: ReportContext(), formats: [.json, .junit, .html, .xlsx], to: reportsDirectory)
+        try write(result, data: nil, context: ReportContext(), formats: formats, to: reportsDirectory)
         result.finishedAt = isoTimestamp(Date())
         return result
     }

@@ -15,8 +15,12 @@ struct CompiledCheck {
     var failingQuery: String?
     /// How failing rows are counted over `failingQuery`'s rows.
     var failingCount = "count(*)"
-    /// A query of observed figures (reconcile classes, row counts), run whatever the outcome.
+    /// A query of observed figures (row counts), run whatever the outcome.
     var observedQuery: String?
+    /// Reconcile: one statement returning the per-class figures and the first failing keys, so the
+    /// classification is computed once. Its sample columns are `reconcileColumns`.
+    var reconcileQuery: String?
+    var reconcileColumns: [String] = []
     /// The SQL shown in reports.
     var displaySQL: String
 }
@@ -125,11 +129,18 @@ enum CheckCompiler {
                        FROM l FULL JOIN r ON \(joinKeys.joined(separator: " AND ")))
                 """
             compiled.failingQuery = classified + "\nSELECT * FROM classified WHERE class <> 'matched'"
-            compiled.observedQuery = classified + """
-
-                SELECT class, count(*) AS count, coalesce(sum(coalesce(left_amount, right_amount)), 0) AS amount,
-                       (SELECT count(*) FROM l) AS left_keys, (SELECT count(*) FROM r) AS right_keys
-                FROM classified GROUP BY class ORDER BY class
+            let shown = left.keys + matchAlso + ["left_amount", "right_amount", "difference", "left_date", "right_date", "class"]
+            compiled.reconcileColumns = shown
+            compiled.reconcileQuery = classified + """
+                ,    figures AS (SELECT class, count(*) AS n, coalesce(sum(coalesce(left_amount, right_amount)), 0) AS amount
+                                 FROM classified GROUP BY class)
+                SELECT 'class' AS _kind, class AS _class, n::text AS _count, amount::text AS _amount,
+                       (SELECT count(*) FROM l)::text AS _left, (SELECT count(*) FROM r)::text AS _right,
+                       \(shown.map { _ in "NULL::text" }.joined(separator: ", "))
+                FROM figures
+                UNION ALL
+                (SELECT 'row', NULL, NULL, NULL, NULL, NULL, \(shown.map { quoteIdentifier($0) + "::text" }.joined(separator: ", "))
+                 FROM classified WHERE class <> 'matched' LIMIT \(max(1, spec.sampleSize)))
                 """
         case .crossPeriod(let fine, let coarse, let rollup, let keys, let measures):
             let (coarseRelation, _) = try resolve(coarse.table)

@@ -91,6 +91,15 @@ public struct CheckEngine {
         // Set-level checks: one query each, its count and its first failing rows together.
         for check in compiled where check.failingQuery != nil {
             let started = ContinuousClock.now
+            if let query = check.reconcileQuery {
+                do {
+                    let rows = try readOnly(connection) { try $0.query(SQL(query)) }
+                    results[check.spec.id] = try reconciled(check, rows: rows, duration: milliseconds(since: started))
+                } catch {
+                    results[check.spec.id] = errored(check, error, duration: milliseconds(since: started))
+                }
+                continue
+            }
             do {
                 var observed: [String: JSONValue] = [:]
                 if let query = check.observedQuery {
@@ -141,6 +150,44 @@ public struct CheckEngine {
         }
     }
 
+    /// A reconcile's outcome from its one statement: per-class figures, then the first failing keys.
+    func reconciled(_ check: CompiledCheck, rows: QueryResult, duration: Int) throws -> CheckResult {
+        var classes: [String: JSONValue] = [:]
+        var observed: [String: JSONValue] = ["left_keys": .number(0), "right_keys": .number(0)]
+        var failing = 0
+        var sample: [[String: JSONValue]] = []
+        for row in rows.rows {
+            if row.text(at: 0) == "class" {
+                let name = row.text(at: 1) ?? ""
+                let count = Int(row.text(at: 2) ?? "0") ?? 0
+                classes[name] = .object(["count": .number(Decimal(count)), "amount": Self.value(row.text(at: 3))])
+                observed["left_keys"] = Self.value(row.text(at: 4))
+                observed["right_keys"] = Self.value(row.text(at: 5))
+                if name != "matched" { failing += count }
+            } else if sample.count < check.spec.sampleSize {
+                var object: [String: JSONValue] = [:]
+                for (index, name) in check.reconcileColumns.enumerated() { object[name] = Self.value(row.text(at: 6 + index)) }
+                sample.append(object)
+            }
+        }
+        for name in ["matched", "missing_right", "missing_left", "amount_mismatch", "late"] where classes[name] == nil {
+            classes[name] = .object(["count": .number(0), "amount": .number(0)])
+        }
+        observed["classes"] = .object(classes)
+        if observed["left_keys"] == .number(0) || observed["right_keys"] == .number(0) {
+            var result = errored(check, nil, duration: duration)
+            result.observed = observed
+            result.message = "a side of the reconciliation is empty: a missing source is never read as zero"
+            return result
+        }
+        var result = try finish(check, failing: failing, observed: observed, duration: duration, sampleQuery: nil, on: nil)
+        if failing > 0 {
+            result.sample = sample
+            result.sampleColumns = check.reconcileColumns
+        }
+        return result
+    }
+
     /// The sample of a failed row-level check: its failing rows, with the columns that explain them.
     func rowSample(_ check: CompiledCheck) -> String {
         "SELECT *\(check.sampleExtras) FROM \(check.relation) WHERE \(check.failCondition!) LIMIT \(check.spec.sampleSize)"
@@ -148,7 +195,7 @@ public struct CheckEngine {
 
     func finish(
         _ check: CompiledCheck, failing: Int, observed: [String: JSONValue], duration: Int,
-        sampleQuery: String?, on connection: Connection
+        sampleQuery: String?, on connection: Connection?
     ) throws -> CheckResult {
         let failed = failing > check.spec.maxFailing
         var result = CheckResult(
@@ -156,7 +203,7 @@ public struct CheckEngine {
             severity: check.spec.severity, status: failed ? (check.spec.severity == .error ? .fail : .warn) : .pass,
             failingRows: failing, observed: observed, sample: [], sql: check.displaySQL, durationMS: duration,
             description: check.spec.description, message: nil)
-        if failing > 0, let sampleQuery, check.spec.sampleSize > 0 {
+        if failing > 0, let sampleQuery, let connection, check.spec.sampleSize > 0 {
             let rows = try readOnly(connection) { try $0.query(SQL(sampleQuery)) }
             (result.sample, result.sampleColumns) = try Self.sample(rows, limit: check.spec.sampleSize, dropping: nil)
         }
