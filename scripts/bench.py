@@ -132,7 +132,8 @@ def bench_build(work, data, db):
     drops = "".join(f"DROP {kind} IF EXISTS {name} CASCADE;\n" for kind, name in reversed(targets))
     subprocess.run(["psql", db, "-q", "-v", "ON_ERROR_STOP=1", "-c", drops], check=True, capture_output=True)
     started = time.monotonic()
-    subprocess.run(["psql", db, "-q", "-v", "ON_ERROR_STOP=1", "-f", sql_path], check=True, capture_output=True)
+    subprocess.run(["psql", db, "-q", "-v", "ON_ERROR_STOP=1", "-f", sql_path], check=True, capture_output=True,
+                   env=dict(os.environ, PGOPTIONS="-c jit=off"))
     by_hand = time.monotonic() - started
     run_id = re.search(r'"rc_(r[0-9]+_[0-9a-f]+)_ods"', statements).group(1)
     checks = bench_checks(work, db, run_id)
@@ -167,7 +168,7 @@ def bench_checks(work, db, run_id):
     path = os.path.join(work, "checks-by-hand.sql")
     open(path, "w").write(script)
     started = time.monotonic()
-    subprocess.run(["psql", db, "-q", "-f", path], capture_output=True)
+    subprocess.run(["psql", db, "-q", "-f", path], capture_output=True, env=dict(os.environ, PGOPTIONS="-c jit=off -c work_mem=256MB"))
     by_hand = time.monotonic() - started
     evaluation_ms = next(s["duration_ms"] for s in result["stages"] if s["name"] == "checks")
     print(f"  checks: {len(checks)} checks in {evaluation_ms / 1000:.2f} s ({len(row_level_tables)} fused scans + "

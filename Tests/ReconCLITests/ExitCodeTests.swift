@@ -2,6 +2,8 @@ import Foundation
 import Postgres
 import Testing
 
+@testable import FundRecon
+
 @Suite("recon's exit codes and one-line errors")
 struct ExitCodeTests {
     /// Bad input must say the cause and the fix, in two short lines, and exit 3.
@@ -299,5 +301,44 @@ struct RegressionGateTests {
         #expect(result.output.contains("fee_mismatch                      R6    breaks_fee_mismatch"))
         let json = try String(contentsOfFile: reports + "/coverage.json", encoding: .utf8)
         #expect(json.contains("\"class\" : \"duplicate_capture\""))
+    }
+}
+
+@Suite("recon report --month: the finance pack")
+struct MonthlyReportTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    @Test func packFromAKeptRunAndFromData() throws {
+        let db = try ServerUnderTest.target().conninfo
+        let reports = NSTemporaryDirectory() + "recon-monthly-\(UUID().uuidString)"
+        let data = NSTemporaryDirectory() + "recon-monthly-data-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports); try? FileManager.default.removeItem(atPath: data) }
+        #expect(try ReconProcess.run(["generate", "--out", data, "--start", "2026-10-20", "--days", "16", "--orders-per-day", "30",
+                                      "--anomalies", "missing_settlement=1", "-q"]).status == 0)
+        let common = ["--pipeline", Self.root + "/pipeline", "--expectations", Self.root + "/expectations/fund_recon.yml", "--reports", reports]
+        let audit = try ReconProcess.run(["audit", "--data", data, "--db", db, "--keep-schemas"] + common)
+        #expect(audit.status == 1)
+        let runID = try #require(audit.output.split(separator: "\n").first { $0.hasPrefix("recon: run r") }
+            .map { String($0.dropFirst("recon: run ".count).prefix(22)) })
+        defer {
+            if let connection = try? Connection(ServerUnderTest.target()) {
+                try? WarehouseRun.drop(schemas: ["oltp", "ods", "dwd", "dws", "ads"].map { "rc_\(runID)_\($0)" }, on: connection)
+            }
+        }
+        let kept = try ReconProcess.run(["report", "--month", "2026-11", "--db", db, "--run", runID] + common)
+        #expect(kept.status == 0, "\(kept.output)")
+        let html = try String(contentsOfFile: reports + "/monthly-2026-11.html", encoding: .utf8)
+        #expect(html.contains("Monthly audit pack 2026-11"))
+        #expect(html.contains("Merchant statements"))
+        #expect(html.contains("Gateway settlement summary"))
+        #expect(html.contains("Sign-off"))
+        #expect(FileManager.default.fileExists(atPath: reports + "/monthly-2026-11.xlsx"))
+
+        let fromData = try ReconProcess.run(["report", "--month", "2026-10", "--data", data, "--db", db] + common)
+        #expect(fromData.status == 0, "\(fromData.output)")
+        #expect(FileManager.default.fileExists(atPath: reports + "/monthly-2026-10.html"))
+        #expect(try ReconProcess.run(["report", "--month", "2026-13", "--data", data]).status == 2)
+        #expect(try ReconProcess.run(["report", "--month", "2026-11", "--db", db, "--run", "r20000101000000_000000"] + common).status == 3)
     }
 }

@@ -155,7 +155,9 @@ public enum AuditRunner {
         let project = try PipelineProject.load(directory: options.pipelineDirectory)
         let connection = try ConnectionProblem.connect(target)
         let schemas = RunSchemas(runID: runID)
-        let present: Int = try connection.query("SELECT count(*) FROM pg_namespace WHERE nspname = ANY(\(schemas.all.joined(separator: ","))::text[])").scalar()
+        let present: Int = try connection.query(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(string_to_array(\(schemas.all.joined(separator: ",")), ','))"
+        ).scalar()
         guard present == Layer.allCases.count else {
             throw ClusterError(cause: "run \(runID) has no kept schemas on \(displayName)",
                                fix: "run `recon audit --keep-schemas --db URL` first, or build the month from --data")
@@ -201,7 +203,7 @@ public enum AuditRunner {
         let results = try engine.evaluate(expectations, connection: connection, logger: logger)
         let stage = StageTiming(name: "checks", rows: results.count, durationMS: milliseconds(since: clock))
         var result = AuditResult(
-            runID: RunID.generate().rawValue, startedAt: isoTimestamp(started), finishedAt: isoTimestamp(Date()),
+            runID: (keptRun ?? RunID.generate()).rawValue, startedAt: isoTimestamp(started), finishedAt: isoTimestamp(Date()),
             database: displayName, summary: CheckSummary(results), checks: results, stages: [stage], expectations: expectationsPath)
         try write(result, data: nil, context: ReportContext(), formats: formats, to: reportsDirectory)
         result.finishedAt = isoTimestamp(Date())

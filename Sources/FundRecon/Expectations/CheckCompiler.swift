@@ -132,10 +132,12 @@ enum CheckCompiler {
             let shown = left.keys + matchAlso + ["left_amount", "right_amount", "difference", "left_date", "right_date", "class"]
             compiled.reconcileColumns = shown
             compiled.reconcileQuery = classified + """
-                ,    figures AS (SELECT class, count(*) AS n, coalesce(sum(coalesce(left_amount, right_amount)), 0) AS amount
+                ,    figures AS (SELECT class, count(*) AS n, coalesce(sum(coalesce(left_amount, right_amount)), 0) AS amount,
+                                        sum(count(*)) FILTER (WHERE class <> 'missing_left') OVER () AS left_keys,
+                                        sum(count(*)) FILTER (WHERE class <> 'missing_right') OVER () AS right_keys
                                  FROM classified GROUP BY class)
                 SELECT 'class' AS _kind, class AS _class, n::text AS _count, amount::text AS _amount,
-                       (SELECT count(*) FROM l)::text AS _left, (SELECT count(*) FROM r)::text AS _right,
+                       coalesce(left_keys, 0)::text AS _left, coalesce(right_keys, 0)::text AS _right,
                        \(shown.map { _ in "NULL::text" }.joined(separator: ", "))
                 FROM figures
                 UNION ALL
