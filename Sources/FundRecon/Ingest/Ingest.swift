@@ -72,6 +72,15 @@ final class Loader {
             try timed { try loadReseller(relative) }
         }
         try recordFileLoads()
+        // Fresh statistics: the models read these tables next, and a planner guessing on millions
+        // of new rows picks poor joins.
+        for (_, table) in Sources.extracts {
+            try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier("ods_" + table.table)))
+        }
+        for table in [Sources.stripeTransactions, Sources.stripePayouts, Sources.adyenDetails, Sources.resellerSales,
+                      Sources.resellerFiles] {
+            try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier(table.table)))
+        }
         let totals = report.totals
         for source in totals.keys.sorted() {
             let entry = totals[source]!
