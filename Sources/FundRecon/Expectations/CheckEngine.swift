@@ -9,8 +9,6 @@ public struct CheckEngine {
     public var resolver: TableResolver
     /// Statement timeout per check.
     public var timeoutMilliseconds = 60_000
-    /// Memory per sort or hash for a check: reconciling a million keys should not spill to disk.
-    public var workMem = "256MB"
     /// The business time zone (hour -> day roll-ups).
     public var businessTimeZone = "UTC"
     /// The instant freshness is measured against.
@@ -146,11 +144,10 @@ public struct CheckEngine {
             try connection.execute("""
                 SELECT set_config('statement_timeout', \(String(timeoutMilliseconds)), true),
                        set_config('timezone', 'UTC', true), set_config('recon.as_of', \(asOf), true),
-                       set_config('work_mem', \(workMem), true),
                        -- JIT compiles a plan for longer than a mid-sized check runs (fund_recon.yml at 62k
-                       -- orders: 938 ms with PostgreSQL's default threshold, 650 ms without JIT), yet pays
+                       -- orders: 938 ms at PostgreSQL's default threshold, 650 ms without JIT), yet pays
                        -- off on the largest statements at a million orders: only those get it.
-                       set_config('jit_above_cost', '5000000', true)
+                       set_config('jit_above_cost', '1000000', true)
                 """)
             if let searchPath { try connection.execute("SELECT set_config('search_path', \(searchPath), true)") }
             return try body(connection)
