@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "FundRecon"]),
         .testTarget(name: "XMLReaderTests", dependencies: ["XMLReader"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XLSXTests", dependencies: ["XLSX"]),
-        .testTarget(name: "FundReconTests", dependencies: ["FundRecon", "Postgres"]),
+        .testTarget(name: "FundReconTests", dependencies: ["FundRecon", "Postgres"], exclude: ["Fixtures"]),
         .testTarget(name: "ReconCLITests", dependencies: ["FundRecon", "Postgres", "recon"]),
     ],
     swiftLanguageModes: [.v6]

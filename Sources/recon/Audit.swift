@@ -45,23 +45,7 @@ struct CheckOptions: ParsableArguments {
 /// Runs an audit-like body, mapping every documented failure to its exit code, then prints the
 /// summary and exits with the result's own code.
 func runAudit(quiet: Bool, failOn: Severity, reports: String, gate: Bool = true, _ body: () throws -> AuditResult) throws {
-    let result: AuditResult
-    do {
-        result = try reportingFailures(body)
-    } catch let error as ExpectationsError {
-        printError("\(error)", fix: nil)
-        throw ExitCode(2)
-    } catch let error as PipelineError {
-        printError("pipeline/\(error)", fix: nil)
-        throw ExitCode(2)
-    } catch let error as InputError {
-        printError("\(error)", fix: nil)
-        throw ExitCode(2)
-    } catch let error as ModelFailure {
-        printError("pipeline/\(error.file)\(error.line.map { ":\($0)" } ?? ""): model \(error.model) failed: "
-            + "\(error.sqlState.map { "[\($0)] " } ?? "")\(error.message)", fix: nil)
-        throw ExitCode(3)
-    }
+    let result = try exitingOnFailure(body)
     if !quiet || result.exitCode(failOn: failOn) != 0 { printSummary(result, reports: reports) }
     let code = result.exitCode(failOn: failOn)
     if code != 0 && gate { throw ExitCode(code) }

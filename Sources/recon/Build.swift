@@ -58,53 +58,41 @@ extension Recon {
             let overrides = try pipelineOptions.overrides()
             let interrupts = Interrupts()
             interrupts.install()
-            do {
-                let report: BuildReport = try reportingFailures {
-                    let provided = try ProvidedDatabase(database.choice, interrupts: interrupts, logger: logger)
-                    defer { provided.close() }
-                    let run = try WarehouseRun(on: provided.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
-                    defer { try? run.close() }
-                    let runner = try PipelineRunner(project: project, schemas: run.schemas, overrides: overrides)
-                    if !global.quiet { print("run \(run.runID): loading \(data)") }
-                    let load = try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
-                    if !global.quiet {
-                        let totals = load.totals.values
-                        print("loaded \(totals.reduce(0) { $0 + $1.loaded }) rows, rejected \(totals.reduce(0) { $0 + $1.rejected })")
-                    }
-                    var statements: [String] = []
-                    let report = try runner.build(on: run.connection, logger: logger, emit: emitSQL == nil ? nil : { statements.append($0) })
-                    if let emitSQL {
-                        try Data(statements.map { $0 + ";\n" }.joined().utf8).write(to: URL(fileURLWithPath: emitSQL))
-                    }
-                    if let reportJSON {
-                        let encoder = JSONEncoder()
-                        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                        encoder.keyEncodingStrategy = .convertToSnakeCase
-                        try encoder.encode(report).write(to: URL(fileURLWithPath: reportJSON))
-                    }
-                    if keepSchemas, provided.cluster == nil {
-                        print("schemas kept: \(run.schemas.all.joined(separator: ", "))")
-                    }
-                    return report
+            let report: BuildReport = try exitingOnFailure(pipeline: pipelineOptions.pipeline) {
+                let provided = try ProvidedDatabase(database.choice, interrupts: interrupts, logger: logger)
+                defer { provided.close() }
+                let run = try WarehouseRun(on: provided.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
+                defer { try? run.close() }
+                let runner = try PipelineRunner(project: project, schemas: run.schemas, overrides: overrides)
+                if !global.quiet { print("run \(run.runID): loading \(data)") }
+                let load = try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
+                if !global.quiet {
+                    let totals = load.totals.values
+                    print("loaded \(totals.reduce(0) { $0 + $1.loaded }) rows, rejected \(totals.reduce(0) { $0 + $1.rejected })")
                 }
-                guard !global.quiet else { return }
-                for model in report.models {
-                    let name = model.model.padding(toLength: 34, withPad: " ", startingAt: 0)
-                    print("  \(name) \(model.materialized.padding(toLength: 6, withPad: " ", startingAt: 0)) "
-                        + "\(String(model.rows).leftPadded(10)) rows \(String(model.durationMS).leftPadded(7)) ms")
+                var statements: [String] = []
+                let report = try runner.build(on: run.connection, logger: logger, emit: emitSQL == nil ? nil : { statements.append($0) })
+                if let emitSQL {
+                    try Data(statements.map { $0 + ";\n" }.joined().utf8).write(to: URL(fileURLWithPath: emitSQL))
                 }
-                print("built \(report.models.count) models and seeds in \(report.models.reduce(0) { $0 + $1.durationMS }) ms")
-            } catch let error as PipelineError {
-                printError("\(pipelineOptions.pipeline)/\(error)", fix: nil)
-                throw ExitCode(2)
-            } catch let error as InputError {
-                printError("\(error)", fix: nil)
-                throw ExitCode(2)
-            } catch let error as ModelFailure {
-                printError("\(pipelineOptions.pipeline)/\(error.file)\(error.line.map { ":\($0)" } ?? ""): model \(error.model) failed: "
-                    + "\(error.sqlState.map { "[\($0)] " } ?? "")\(error.message)", fix: nil)
-                throw ExitCode(3)
+                if let reportJSON {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    encoder.keyEncodingStrategy = .convertToSnakeCase
+                    try encoder.encode(report).write(to: URL(fileURLWithPath: reportJSON))
+                }
+                if keepSchemas, provided.cluster == nil {
+                    print("schemas kept: \(run.schemas.all.joined(separator: ", "))")
+                }
+                return report
             }
+            guard !global.quiet else { return }
+            for model in report.models {
+                let name = model.model.padding(toLength: 34, withPad: " ", startingAt: 0)
+                print("  \(name) \(model.materialized.padding(toLength: 6, withPad: " ", startingAt: 0)) "
+                    + "\(String(model.rows).leftPadded(10)) rows \(String(model.durationMS).leftPadded(7)) ms")
+            }
+            print("built \(report.models.count) models and seeds in \(report.models.reduce(0) { $0 + $1.durationMS }) ms")
         }
     }
 

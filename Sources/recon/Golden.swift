@@ -40,7 +40,7 @@ extension Recon {
             let database = try options.database()
             var outcomes: [GoldenOutcome] = []
             for name in selected {
-                let outcome = try goldenFailures {
+                let outcome = try exitingOnFailure(pipeline: options.pipeline) {
                     try GoldenRunner.run(try GoldenSpec.load(name: name, root: golden), pipeline: options.pipeline,
                                          expectations: options.expectations, database: database, update: false, logger: logger)
                 }
@@ -70,7 +70,7 @@ extension Recon {
             let logger = global.bootstrapLogging()
             let database = try options.database()
             for name in names {
-                let outcome = try goldenFailures {
+                let outcome = try exitingOnFailure(pipeline: options.pipeline) {
                     try GoldenRunner.run(try GoldenSpec.load(name: name, root: golden), pipeline: options.pipeline,
                                          expectations: options.expectations, database: database, update: true, logger: logger)
                 }
@@ -105,7 +105,7 @@ extension Recon {
             let base = GeneratorSpec(seed: 7, start: first, days: days, ordersPerDay: ordersPerDay, businessTimeZone: "Europe/Berlin")
             let database = try options.database()
             let quiet = global.quiet
-            let (rows, checks) = try goldenFailures {
+            let (rows, checks) = try exitingOnFailure(pipeline: options.pipeline) {
                 try Coverage.run(classes: selected, base: base, pipeline: options.pipeline, expectations: options.expectations,
                                  database: database, logger: logger) { if !quiet { print("recon: \($0)") } }
             }
@@ -142,23 +142,4 @@ func printOutcome(_ outcome: GoldenOutcome, verb: String) {
         if differences.count > 10 { print("    ... \(differences.count - 10) more in the reports") }
     }
     for change in outcome.checks { print("  check \(change.id): expected \(change.expected), got \(change.actual)") }
-}
-
-/// Golden and coverage runs fail like audits: bad files exit 2, runtime failures 3.
-func goldenFailures<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try reportingFailures(body)
-    } catch let error as ExpectationsError {
-        printError("\(error)", fix: nil)
-        throw ExitCode(2)
-    } catch let error as PipelineError {
-        printError("pipeline/\(error)", fix: nil)
-        throw ExitCode(2)
-    } catch let error as InputError {
-        printError("\(error)", fix: nil)
-        throw ExitCode(2)
-    } catch let error as ModelFailure {
-        printError("pipeline/\(error.file): model \(error.model) failed: \(error.message)", fix: nil)
-        throw ExitCode(3)
-    }
 }

@@ -67,6 +67,28 @@ struct DatabaseOptions: ParsableArguments {
     var choice: DatabaseChoice { DatabaseChoice.resolve(db: db) }
 }
 
+/// Runs a command body, mapping every documented failure to its exit code with one clear line:
+/// a bad expectations, pipeline or input file is 2; a model PostgreSQL refused, an unreachable
+/// database or a runtime failure is 3.
+func exitingOnFailure<T>(pipeline: String = "pipeline", _ body: () throws -> T) throws -> T {
+    do {
+        return try reportingFailures(body)
+    } catch let error as ExpectationsError {
+        printError("\(error)", fix: nil)
+        throw ExitCode(2)
+    } catch let error as PipelineError {
+        printError("\(pipeline)/\(error)", fix: nil)
+        throw ExitCode(2)
+    } catch let error as InputError {
+        printError("\(error)", fix: nil)
+        throw ExitCode(2)
+    } catch let error as ModelFailure {
+        printError("\(pipeline)/\(error.file)\(error.line.map { ":\($0)" } ?? ""): model \(error.model) failed: "
+            + "\(error.sqlState.map { "[\($0)] " } ?? "")\(error.message)", fix: nil)
+        throw ExitCode(3)
+    }
+}
+
 /// Runs a command body, turning runtime failures into one clear line and exit code 3.
 func reportingFailures<T>(_ body: () throws -> T) throws -> T {
     do {
