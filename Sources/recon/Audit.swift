@@ -55,9 +55,8 @@ func runAudit(quiet: Bool, failOn: Severity, reports: String, gate: Bool = true,
 func printSummary(_ result: AuditResult, reports: String) {
     print("")
     print("layer  checks   pass   warn   fail  error")
-    let layers = Dictionary(grouping: result.checks, by: \.layer)
-    for layer in layers.keys.sorted() {
-        let s = CheckSummary(layers[layer]!)
+    for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
+        let s = CheckSummary(checks)
         print(layer.padding(toLength: 5, withPad: " ", startingAt: 0) + [s.checks, s.pass, s.warn, s.fail, s.error]
             .map { String($0).leftPadded(7) }.joined())
     }

@@ -40,8 +40,9 @@ enum CheckCompiler {
         let tolerance = spec.tolerance
         var compiled = CompiledCheck(spec: spec, relation: relation, layer: layer, displaySQL: "")
         func rowLevel(_ condition: String) {
-            compiled.failCondition = "(\(filter) AND (\(condition)))"
-            compiled.displaySQL = "SELECT *\(compiled.sampleExtras) FROM \(relation)\nWHERE \(compiled.failCondition!)"
+            let failing = "(\(filter) AND (\(condition)))"
+            compiled.failCondition = failing
+            compiled.displaySQL = "SELECT *\(compiled.sampleExtras) FROM \(relation)\nWHERE \(failing)"
         }
         switch spec.kind {
         case .notNull(let names):

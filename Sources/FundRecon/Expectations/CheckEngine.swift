@@ -58,30 +58,30 @@ public struct CheckEngine {
         let compiled = try compileAll(file, connection: connection)
         var results: [String: CheckResult] = [:]
         // Row-level checks, fused per table: one scan counts every check's failing rows.
-        let rowLevel = Dictionary(grouping: compiled.filter { $0.failCondition != nil }, by: \.relation)
-        for relation in rowLevel.keys.sorted() {
-            let group = rowLevel[relation]!
+        let rowLevel = Dictionary(grouping: compiled.compactMap { check in check.failCondition.map { (check, $0) } }) { $0.0.relation }
+        for (relation, group) in rowLevel.sorted(by: { $0.key < $1.key }) {
             let started = ContinuousClock.now
-            let counts = group.enumerated().map { "count(*) FILTER (WHERE \($1.failCondition!)) AS c\($0)" }
+            let counts = group.enumerated().map { "count(*) FILTER (WHERE \($1.1)) AS c\($0)" }
             let fused = "SELECT \(counts.joined(separator: ", ")) FROM \(relation)"
             do {
                 let row = try readOnly(connection) { try $0.query(SQL(fused)).first }
                 let elapsed = milliseconds(since: started) / max(1, group.count)
-                for (index, check) in group.enumerated() {
+                for (index, (check, condition)) in group.enumerated() {
                     let failing: Int = try row?.decode(at: index) ?? 0
                     results[check.spec.id] = try finish(
-                        check, failing: failing, observed: [:], duration: elapsed, sampleQuery: rowSample(check), on: connection)
+                        check, failing: failing, observed: [:], duration: elapsed,
+                        sampleQuery: rowSample(check, condition), on: connection)
                 }
             } catch {
                 // One bad expression must not take its neighbours down: evaluate the group one by one.
-                for check in group {
-                    let single = "SELECT count(*) FILTER (WHERE \(check.failCondition!)) FROM \(relation)"
+                for (check, condition) in group {
+                    let single = "SELECT count(*) FILTER (WHERE \(condition)) FROM \(relation)"
                     let startedSingle = ContinuousClock.now
                     do {
                         let failing: Int = try readOnly(connection) { try $0.query(SQL(single)).scalar() }
                         results[check.spec.id] = try finish(
                             check, failing: failing, observed: [:], duration: milliseconds(since: startedSingle),
-                            sampleQuery: rowSample(check), on: connection)
+                            sampleQuery: rowSample(check, condition), on: connection)
                     } catch {
                         results[check.spec.id] = errored(check, error, duration: milliseconds(since: startedSingle))
                     }
@@ -89,7 +89,8 @@ public struct CheckEngine {
             }
         }
         // Set-level checks: one query each, its count and its first failing rows together.
-        for check in compiled where check.failingQuery != nil {
+        for check in compiled {
+            guard let failingQuery = check.failingQuery else { continue }
             let started = ContinuousClock.now
             if let query = check.reconcileQuery {
                 do {
@@ -113,7 +114,7 @@ public struct CheckEngine {
                     continue
                 }
                 let limit = max(1, check.spec.sampleSize)
-                let query = "SELECT f.*, \(check.failingCount) OVER () AS _failing_rows FROM (\(check.failingQuery!)) f LIMIT \(limit)"
+                let query = "SELECT f.*, \(check.failingCount) OVER () AS _failing_rows FROM (\(failingQuery)) f LIMIT \(limit)"
                 let result = try readOnly(connection) { try $0.query(SQL(query)) }
                 let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
                 var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
@@ -193,8 +194,8 @@ public struct CheckEngine {
     }
 
     /// The sample of a failed row-level check: its failing rows, with the columns that explain them.
-    func rowSample(_ check: CompiledCheck) -> String {
-        "SELECT *\(check.sampleExtras) FROM \(check.relation) WHERE \(check.failCondition!) LIMIT \(check.spec.sampleSize)"
+    func rowSample(_ check: CompiledCheck, _ condition: String) -> String {
+        "SELECT *\(check.sampleExtras) FROM \(check.relation) WHERE \(condition) LIMIT \(check.spec.sampleSize)"
     }
 
     func finish(

@@ -37,7 +37,7 @@ struct AnomalyPlan {
     mutating func take(index: Int, eligible: (AnomalyClass) -> Bool) -> Set<AnomalyClass> {
         for anomaly in orderTargets.removeValue(forKey: index) ?? [] { pending[anomaly, default: 0] += 1 }
         for anomaly in AnomalyClass.allCases where (pending[anomaly] ?? 0) > 0 && eligible(anomaly) {
-            pending[anomaly]! -= 1
+            pending[anomaly, default: 0] -= 1
             return [anomaly]
         }
         return []
@@ -51,7 +51,7 @@ struct AnomalyPlan {
 
     /// Marks one due file-level anomaly as placed.
     mutating func consume(_ anomaly: AnomalyClass) {
-        if dayTargets[anomaly]?.isEmpty == false { dayTargets[anomaly]!.removeFirst() }
+        if dayTargets[anomaly]?.isEmpty == false { dayTargets[anomaly]?.removeFirst() }
     }
 
     /// What could not be placed (the dataset had no qualifying order or file left).

@@ -94,12 +94,12 @@ final class GeneratorRun {
     let endInstant: Int64
     var report = GenerationReport()
 
-    var orders: FileOutput!
-    var payments: FileOutput!
-    var refunds: FileOutput!
-    var redemptions: FileOutput!
-    var commissions: FileOutput!
-    var payouts: FileOutput!
+    let orders: FileOutput
+    let payments: FileOutput
+    let refunds: FileOutput
+    let redemptions: FileOutput
+    let commissions: FileOutput
+    let payouts: FileOutput
 
     var nextOrderID: Int64 = 100_001
     var nextPaymentID: Int64 = 500_001
@@ -142,6 +142,20 @@ final class GeneratorRun {
         plan = AnomalyPlan(
             counts: spec.anomalies.resolved(orders: expectedOrders), orders: expectedOrders, days: spec.days,
             random: &planRandom)
+        orders = try FileOutput(path: directory + "/oltp/orders.csv")
+        orders.row(["order_id", "merchant_id", "customer_id", "channel", "reseller_id", "currency", "gross_amount",
+                    "voucher_code", "voucher_discount", "status", "created_at"])
+        payments = try FileOutput(path: directory + "/oltp/payments.csv")
+        payments.row(["payment_id", "order_id", "gateway", "gateway_txn_ref", "currency", "amount", "status", "captured_at"])
+        refunds = try FileOutput(path: directory + "/oltp/refunds.csv")
+        refunds.row(["refund_id", "order_id", "payment_id", "gateway_refund_ref", "currency", "amount", "reason", "refunded_at"])
+        redemptions = try FileOutput(path: directory + "/oltp/voucher_redemptions.csv")
+        redemptions.row(["redemption_id", "voucher_code", "order_id", "amount", "redeemed_at"])
+        commissions = try FileOutput(path: directory + "/oltp/commissions.csv")
+        commissions.row(["commission_id", "order_id", "merchant_id", "refund_id", "base_amount", "rate", "amount",
+                         "currency", "charged_at"])
+        payouts = try FileOutput(path: directory + "/oltp/merchant_payouts.csv")
+        payouts.row(["payout_id", "merchant_id", "currency", "amount", "paid_at"])
     }
 
     /// Weekends are busier (x1.25), weekdays quieter (x0.9): the week averages `ordersPerDay`.
@@ -155,20 +169,6 @@ final class GeneratorRun {
     func generate() throws -> GenerationReport {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try writeMasterData()
-        orders = try FileOutput(path: path("oltp/orders.csv"))
-        orders.row(["order_id", "merchant_id", "customer_id", "channel", "reseller_id", "currency", "gross_amount",
-                    "voucher_code", "voucher_discount", "status", "created_at"])
-        payments = try FileOutput(path: path("oltp/payments.csv"))
-        payments.row(["payment_id", "order_id", "gateway", "gateway_txn_ref", "currency", "amount", "status", "captured_at"])
-        refunds = try FileOutput(path: path("oltp/refunds.csv"))
-        refunds.row(["refund_id", "order_id", "payment_id", "gateway_refund_ref", "currency", "amount", "reason", "refunded_at"])
-        redemptions = try FileOutput(path: path("oltp/voucher_redemptions.csv"))
-        redemptions.row(["redemption_id", "voucher_code", "order_id", "amount", "redeemed_at"])
-        commissions = try FileOutput(path: path("oltp/commissions.csv"))
-        commissions.row(["commission_id", "order_id", "merchant_id", "refund_id", "base_amount", "rate", "amount",
-                         "currency", "charged_at"])
-        payouts = try FileOutput(path: path("oltp/merchant_payouts.csv"))
-        payouts.row(["payout_id", "merchant_id", "currency", "amount", "paid_at"])
 
         var orderIndex = 0
         for offset in 0..<spec.days {
@@ -191,8 +191,8 @@ final class GeneratorRun {
         }
         try flush(before: lastDay + 4)
         for output in [orders, payments, refunds, redemptions, commissions, payouts] {
-            try output!.close()
-            report.rows[relative(output!.path)] = output!.lines - 1
+            try output.close()
+            report.rows[relative(output.path)] = output.lines - 1
             report.files += 1
         }
         report.orders = orderIndex

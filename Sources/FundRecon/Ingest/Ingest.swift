@@ -81,9 +81,7 @@ final class Loader {
                       Sources.resellerFiles] {
             try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier(table.table)))
         }
-        let totals = report.totals
-        for source in totals.keys.sorted() {
-            let entry = totals[source]!
+        for (source, entry) in report.totals.sorted(by: { $0.key < $1.key }) {
             logger.info("loaded \(source): \(entry.files) files, \(entry.read) read = \(entry.loaded) loaded + \(entry.rejected) rejected")
         }
         return report

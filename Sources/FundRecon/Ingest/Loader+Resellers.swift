@@ -172,7 +172,8 @@ extension Loader {
                 continue
             }
             func value(_ column: String) -> String? {
-                let text = record.string(index[column]!)
+                guard let position = index[column] else { return nil }
+                let text = record.string(position)
                 return text.isEmpty ? nil : text
             }
             switch value("record_type") {

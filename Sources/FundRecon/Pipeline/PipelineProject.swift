@@ -126,8 +126,8 @@ public struct PipelineProject: Sendable {
             state[model.name] = 2
             order.append(model)
         }
-        let layerOrder = Dictionary(uniqueKeysWithValues: Layer.allCases.enumerated().map { ($1, $0) })
-        for model in models.sorted(by: { (layerOrder[$0.layer]!, $0.name) < (layerOrder[$1.layer]!, $1.name) }) {
+        func rank(_ model: Model) -> Int { Layer.allCases.firstIndex(of: model.layer) ?? 0 }
+        for model in models.sorted(by: { (rank($0), $0.name) < (rank($1), $1.name) }) {
             try visit(model)
         }
         return order

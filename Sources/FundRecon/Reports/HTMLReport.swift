@@ -91,9 +91,9 @@ public enum HTMLReport {
         let open = data.breakTypes.filter { unmatched.contains($0.breakType) }.reduce(0) { $0 + $1.count }
         var html = "<section><h2>Gateway settlement summary</h2><table><tr><th>Gateway</th><th>Currency</th><th>Captured</th>"
             + "<th>Settled gross</th><th>Fees</th><th>Payouts</th></tr>"
-        for key in totals.keys.sorted() {
-            let parts = key.split(separator: " ").map(String.init)
-            html += "<tr><td>\(e(parts[0]))</td><td>\(e(parts[1]))</td>" + totals[key]!.map { "<td class=\"n\">\($0.description)</td>" }.joined() + "</tr>"
+        for (key, sums) in totals.sorted(by: { $0.key < $1.key }) {
+            let cells = key.split(separator: " ").map { "<td>\(e(String($0)))</td>" }.joined()
+            html += "<tr>" + cells + sums.map { "<td class=\"n\">\($0.description)</td>" }.joined() + "</tr>"
         }
         return html + "</table><p>Unmatched items (settlement breaks): \(open)</p></section>"
     }
@@ -107,9 +107,8 @@ public enum HTMLReport {
 
     static func summary(_ result: AuditResult) -> String {
         var html = "<section><h2>Summary per layer</h2><table><tr><th>Layer</th><th>Checks</th><th>Pass</th><th>Warn</th><th>Fail</th><th>Error</th></tr>"
-        let layers = Dictionary(grouping: result.checks, by: \.layer)
-        for layer in layers.keys.sorted() {
-            let s = CheckSummary(layers[layer]!)
+        for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
+            let s = CheckSummary(checks)
             html += "<tr><td>\(e(layer))</td><td class=\"n\">\(s.checks)</td><td class=\"n\">\(s.pass)</td><td class=\"n\">\(s.warn)</td>"
                 + "<td class=\"n \(s.fail > 0 ? "fail" : "")\">\(s.fail)</td><td class=\"n \(s.error > 0 ? "error" : "")\">\(s.error)</td></tr>"
         }
@@ -136,10 +135,9 @@ public enum HTMLReport {
 
     static func checks(_ result: AuditResult) -> String {
         var html = "<section><h2>Checks</h2>"
-        let layers = Dictionary(grouping: result.checks, by: \.layer)
-        for layer in layers.keys.sorted() {
+        for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
             html += "<h3>\(e(layer.uppercased()))</h3>"
-            for check in layers[layer]! {
+            for check in checks {
                 let open = check.status == .pass ? "" : " open"
                 html += "<details class=\"check \(check.status.rawValue)\"\(open)><summary><span class=\"badge \(check.status.rawValue)\">"
                     + "\(check.status.rawValue)</span> <b>\(e(check.id))</b> <span class=\"muted\">\(e(check.type)) on \(e(check.table))</span>"
@@ -211,11 +209,11 @@ public enum HTMLReport {
 
     static func breakBars(_ data: ReportData) -> String {
         let days = data.breaksPerDay.keys.sorted()
-        guard !days.isEmpty else { return "" }
+        guard let firstDay = days.first, let lastDay = days.last else { return "" }
         let types = Set(data.breaksPerDay.values.flatMap(\.keys)).sorted()
         let colors = ["#dc2626", "#ea580c", "#ca8a04", "#16a34a", "#0891b2", "#2563eb", "#7c3aed", "#db2777", "#475569"]
         let width = 560.0, height = 220.0, left = 40.0, bottom = 30.0, top = 24.0
-        let maximum = Double(days.map { data.breaksPerDay[$0]!.values.reduce(0, +) }.max() ?? 1)
+        let maximum = Double(data.breaksPerDay.values.map { $0.values.reduce(0, +) }.max() ?? 1)
         let barWidth = (width - left - 10) / Double(days.count)
         var svg = "<figure><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Breaks by type per day\">"
         svg += "<text x=\"4\" y=\"14\" class=\"t\">Breaks by type per day</text>"
@@ -231,8 +229,8 @@ public enum HTMLReport {
                     + "fill=\"\(colors[typeIndex % colors.count])\"><title>\(e(day)) \(e(type)): \(Int(count))</title></rect>"
             }
         }
-        svg += "<text x=\"\(left)\" y=\"\(height - 8)\" class=\"l\">\(e(days[0]))</text>"
-        svg += "<text x=\"\(width - 10)\" y=\"\(height - 8)\" class=\"l\" text-anchor=\"end\">\(e(days.last!))</text>"
+        svg += "<text x=\"\(left)\" y=\"\(height - 8)\" class=\"l\">\(e(firstDay))</text>"
+        svg += "<text x=\"\(width - 10)\" y=\"\(height - 8)\" class=\"l\" text-anchor=\"end\">\(e(lastDay))</text>"
         svg += "<text x=\"\(left - 4)\" y=\"\(top + 8)\" class=\"l\" text-anchor=\"end\">\(Int(maximum))</text></svg>"
         svg += "<figcaption>" + types.enumerated().map {
             "<span style=\"color:\(colors[$0.offset % colors.count])\">&#9632;</span> \(e($0.element))"

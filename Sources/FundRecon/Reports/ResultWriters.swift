@@ -18,8 +18,7 @@ public enum ResultWriters {
         let seconds = result.checks.reduce(0) { $0 + $1.durationMS }
         xml += "<testsuites name=\"recon \(escape(result.runID))\" tests=\"\(total.checks)\" failures=\"\(total.fail)\" "
             + "errors=\"\(total.error)\" time=\"\(time(seconds))\">\n"
-        for layer in byLayer.keys.sorted() {
-            let checks = byLayer[layer]!
+        for (layer, checks) in byLayer.sorted(by: { $0.key < $1.key }) {
             let summary = CheckSummary(checks)
             xml += "  <testsuite name=\"\(escape(layer))\" tests=\"\(summary.checks)\" failures=\"\(summary.fail)\" "
                 + "errors=\"\(summary.error)\" skipped=\"0\" time=\"\(time(checks.reduce(0) { $0 + $1.durationMS }))\" "
