@@ -49,7 +49,7 @@ demo: setup
 	echo ""; \
 	if [ $$code -eq 1 ]; then echo "exit code 1: the CI gate caught the injected anomalies ($(DEMO_ANOMALIES))"; \
 	elif [ $$code -ne 0 ]; then echo "exit code $$code: the audit could not run"; exit $$code; fi; \
-	echo "reports: $$(pwd)/reports/results.json and $$(pwd)/reports/junit.xml"
+	echo "reports: $$(pwd)/reports/recon-report.html (open it in a browser), recon-report.xlsx, junit.xml, results.json"
 
 ## bench: 1,000,000 orders through generation and ingest, against plain COPY; writes reports/bench.json.
 bench: packages
