@@ -108,7 +108,8 @@ public enum AuditRunner {
             context.month = options.month
             if let month = options.month { context.title = "Monthly audit pack \(month)" }
             try write(result, data: data, context: context, formats: options.formats, to: options.reportsDirectory,
-                      prefix: options.month.map { "monthly-\($0)" } ?? "recon-report")
+                      prefix: options.month.map { "monthly-\($0)" } ?? "recon-report",
+                      breaks: ReportData.breakSource(schemas: run.schemas, connection: run.connection, month: options.month))
             return ((), options.formats.count)
         }
         result.stages = stages
@@ -126,7 +127,7 @@ public enum AuditRunner {
     /// The chosen report files into the reports folder, under `prefix` (recon-report, monthly-2026-10).
     public static func write(
         _ result: AuditResult, data: ReportData?, context: ReportContext, formats: Set<ReportFormat>, to directory: String,
-        prefix: String = "recon-report"
+        prefix: String = "recon-report", breaks: BreakSource? = nil
     ) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if formats.contains(.json) { try ResultWriters.json(result).write(to: URL(fileURLWithPath: directory + "/results.json")) }
@@ -134,7 +135,9 @@ public enum AuditRunner {
         if formats.contains(.html) {
             try Data(HTMLReport.render(result, data: data, context: context).utf8).write(to: URL(fileURLWithPath: directory + "/\(prefix).html"))
         }
-        if formats.contains(.xlsx) { try XLSXReport.write(result, data: data, context: context, to: directory + "/\(prefix).xlsx") }
+        if formats.contains(.xlsx) {
+            try XLSXReport.write(result, data: data, context: context, to: directory + "/\(prefix).xlsx", breaks: breaks)
+        }
     }
 
     /// The report header's facts: the expectations file's SHA-256 and the pipeline's git commit.
@@ -178,7 +181,8 @@ public enum AuditRunner {
         context.month = month
         context.title = "Monthly audit pack \(month)"
         try write(result, data: data, context: context, formats: options.formats.intersection([.html, .xlsx]),
-                  to: options.reportsDirectory, prefix: "monthly-\(month)")
+                  to: options.reportsDirectory, prefix: "monthly-\(month)",
+                  breaks: ReportData.breakSource(schemas: schemas, connection: connection, month: month))
         result.finishedAt = isoTimestamp(Date())
         return result
     }

@@ -34,6 +34,7 @@ public struct ReportData: Sendable, Codable {
     }
 
     public var breakTypes: [BreakType] = []
+    /// The first breaks (what the HTML lists); the workbook streams all of them from a `BreakSource`.
     public var breaks: [BreakRow] = []
     public var breakCount = 0
     public var gatewayDays: [GatewayDay] = []
@@ -48,7 +49,7 @@ public struct ReportData: Sendable, Codable {
 
     /// Reads the figures from a built run; `month` limits statements and breaks to one month.
     public static func collect(schemas: RunSchemas, connection: Connection, zone: String, month: String? = nil,
-                               breakLimit: Int = 1_000_000) throws -> ReportData {
+                               breakLimit: Int = 200) throws -> ReportData {
         try collect(ads: schemas.name(.ads), dws: schemas.name(.dws), dwd: schemas.name(.dwd), connection: connection,
                     zone: zone, month: month, breakLimit: breakLimit)
     }
@@ -73,19 +74,7 @@ public struct ReportData: Sendable, Codable {
                 aging: [try row.decode(at: 3), try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 6)]))
         }
         data.breakCount = data.breakTypes.reduce(0) { $0 + $1.count }
-        sql = """
-            SELECT break_type, entity_type, entity_key, merchant_id::text, gateway, currency, biz_date::text,
-                   expected_amount::text, actual_amount::text, diff_amount::text, age_days, detail
-            FROM \(table(ads, "ads_recon_breaks")) WHERE \(month == nil ? "true" : "(biz_date IS NULL OR \(monthFilter))")
-            ORDER BY break_type, biz_date NULLS LAST, entity_key LIMIT \(breakLimit)
-            """
-        try connection.forEachRow(SQL(sql)) { row in
-            data.breaks.append(BreakRow(
-                breakType: try row.decode(at: 0), entityType: try row.decode(at: 1), entityKey: try row.decode(at: 2),
-                merchantID: row.text(at: 3), gateway: row.text(at: 4), currency: row.text(at: 5), bizDate: row.text(at: 6),
-                expected: row.text(at: 7), actual: row.text(at: 8), difference: row.text(at: 9),
-                ageDays: try row.decode(Int?.self, at: 10), detail: try row.decode(at: 11)))
-        }
+        try breaks(ads: ads, connection: connection, month: month, limit: breakLimit) { data.breaks.append($0) }
         sql = """
             SELECT gateway, currency, biz_date::text, captured_amount::text, refund_amount::text, settled_gross::text,
                    settled_fees::text, settled_net::text, payout_amount::text
@@ -150,4 +139,31 @@ public struct ReportData: Sendable, Codable {
     }
 
     static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
+    /// Every break of a run (of a month), one row at a time: what the workbook's Breaks sheet streams,
+    /// so a million breaks never sit in memory.
+    public static func breakSource(schemas: RunSchemas, connection: Connection, month: String?) -> BreakSource {
+        { sink in try breaks(ads: schemas.name(.ads), connection: connection, month: month, limit: nil, sink) }
+    }
+
+    static func breaks(ads: String, connection: Connection, month: String?, limit: Int?,
+                       _ sink: (BreakRow) throws -> Void) throws {
+        let monthFilter = month.map { "(biz_date IS NULL OR date_trunc('month', biz_date)::date = '\($0)-01'::date)" } ?? "true"
+        let sql = """
+            SELECT break_type, entity_type, entity_key, merchant_id::text, gateway, currency, biz_date::text,
+                   expected_amount::text, actual_amount::text, diff_amount::text, age_days, detail
+            FROM \(quoteIdentifier(ads)).\(quoteIdentifier("ads_recon_breaks")) WHERE \(monthFilter)
+            ORDER BY break_type, biz_date NULLS LAST, entity_key\(limit.map { " LIMIT \($0)" } ?? "")
+            """
+        try connection.forEachRow(SQL(sql)) { row in
+            try sink(BreakRow(
+                breakType: try row.decode(at: 0), entityType: try row.decode(at: 1), entityKey: try row.decode(at: 2),
+                merchantID: row.text(at: 3), gateway: row.text(at: 4), currency: row.text(at: 5), bizDate: row.text(at: 6),
+                expected: row.text(at: 7), actual: row.text(at: 8), difference: row.text(at: 9),
+                ageDays: try row.decode(Int?.self, at: 10), detail: try row.decode(at: 11)))
+        }
+    }
 }
+
+/// Pushes break rows, one at a time, into the sink it is given.
+public typealias BreakSource = ((ReportData.BreakRow) throws -> Void) throws -> Void

@@ -63,7 +63,11 @@ public enum XLSXReport {
         let date: CellFormat
     }
 
-    public static func write(_ result: AuditResult, data: ReportData?, context: ReportContext, to path: String) throws {
+    /// Writes the workbook; `breaks` streams every break into the Breaks sheet (without it, the
+    /// breaks held in `data` are written).
+    public static func write(
+        _ result: AuditResult, data: ReportData?, context: ReportContext, to path: String, breaks source: BreakSource? = nil
+    ) throws {
         let workbook = try Workbook(path: path, constantMemory: true)
         let formats = Formats(header: try workbook.addFormat(bold: true), money: try workbook.addFormat(numberFormat: "#,##0.00"),
                               date: try workbook.addFormat(numberFormat: "yyyy-mm-dd"))
@@ -112,11 +116,16 @@ public enum XLSXReport {
 
         var breaks = try sheet("Breaks", ["Break type", "Entity", "Key", "Merchant", "Gateway", "Currency", "Date", "Expected", "Actual",
                                           "Difference", "Age (days)", "Detail"])
-        for row in data?.breaks ?? [] {
+        func writeBreak(_ row: ReportData.BreakRow) throws {
             try breaks.write([.text(row.breakType), .text(row.entityType), .text(row.entityKey), .text(row.merchantID ?? ""),
                               .text(row.gateway ?? ""), .text(row.currency ?? ""), .date(row.bizDate ?? ""), .money(row.expected ?? ""),
                               .money(row.actual ?? ""), .money(row.difference ?? ""), row.ageDays.map { .integer($0) } ?? .empty,
                               .text(row.detail)])
+        }
+        if let source {
+            try source(writeBreak)
+        } else {
+            for row in data?.breaks ?? [] { try writeBreak(row) }
         }
         try breaks.finish(columns: 12)
 
