@@ -48,11 +48,12 @@ final class CheckBench {
     }
 
     /// Evaluates expectations text (the checks: part only) and returns the results by id.
-    func evaluate(_ checks: String, timeout: Int = 10_000) throws -> [String: CheckResult] {
+    func evaluate(_ checks: String, timeout: Int = 10_000, parallel: Bool = false) throws -> [String: CheckResult] {
         let file = try ExpectationsParser.parse(text: "version: 1\nchecks:\n" + checks, file: "test.yml")
         var engine = CheckEngine(resolver: TableResolver(schemas: run.schemas, project: nil))
         engine.timeoutMilliseconds = timeout
         engine.asOf = try #require(TimestampParser.parse("2026-10-05T00:00:00Z"))
+        if parallel { engine.parallelTarget = try SharedCluster.target() }
         statements = []
         run.connection.statementObserver = { [weak self] in self?.statements.append($0) }
         defer { run.connection.statementObserver = nil }
@@ -243,6 +244,33 @@ struct ExpectationsTests {
         #expect(try failure("  - {id: a, type: not_null, table: dwd_items, columns: [nope]}\n").message == "table 'dwd_items' has no column 'nope'")
         #expect(try failure("  - {id: a, type: not_null, table: nowhere, columns: [id]}\n").message == "unknown table 'nowhere'")
         #expect(try failure("  - {id: A!, type: not_null, table: dwd_items, columns: [id]}\n").message == "id must match [a-z0-9_.-]+")
+    }
+
+    @Test func twoConnectionsGiveTheSameResultsAsOne() throws {
+        let checks = """
+              - {id: uq, type: unique, table: dwd_items, columns: [id]}
+              - {id: rel, type: relationships, table: dwd_items, columns: [id], to: {table: dwd_parents, columns: [id]}}
+              - {id: rc_min, type: row_count, table: dwd_items, min: 5}
+              - {id: grain, type: balance, table: dwd_ledger, lhs: debit, rhs: credit, grain: [k]}
+              - {id: sq, type: sql, table: dwd_items, query: "select id from dwd_items where amount < 0"}
+              - id: rec
+                type: reconcile
+                left: {table: dwd_left, keys: [ref], amount: amt, date: d}
+                right: {table: dwd_right, keys: [ref], amount: amt, date: d}
+                date_window: 3 days
+              - {id: cont, type: continuity, table: ads_bal, keys: [m], period: biz_date, step: 1 day, opening: opening, closing: closing}
+              - {id: nn, type: not_null, table: dwd_items, columns: [name]}
+            """
+        let one = try bench.evaluate(checks)
+        let two = try bench.evaluate(checks, parallel: true)
+        #expect(one.keys.sorted() == two.keys.sorted())
+        for (id, result) in one {
+            #expect(two[id]?.status == result.status, "\(id)")
+            #expect(two[id]?.failingRows == result.failingRows, "\(id)")
+            #expect(two[id]?.observed == result.observed, "\(id)")
+            #expect(two[id]?.sample == result.sample, "\(id)")
+        }
+        #expect(CheckEngine.balance([]).0.isEmpty)
     }
 
     @Test func tagsSelectChecks() throws {

@@ -89,6 +89,7 @@ public enum AuditRunner {
         engine.businessTimeZone = build.vars["business_timezone"] ?? "UTC"
         engine.tags = options.tags
         engine.asOf = try options.asOf ?? latestActivity(run: run) ?? Date()
+        engine.parallelTarget = provided.target
         let results = try stage("checks") {
             let results = try engine.evaluate(expectations, connection: run.connection, logger: logger)
             return (results, results.count)
@@ -169,6 +170,7 @@ public enum AuditRunner {
         engine.timeoutMilliseconds = options.checkTimeoutMilliseconds
         engine.businessTimeZone = options.vars["business_timezone"] ?? project.vars["business_timezone"] ?? "UTC"
         engine.asOf = options.asOf ?? Date()
+        engine.parallelTarget = target
         let clock = ContinuousClock.now
         let results = try engine.evaluate(expectations, connection: connection, logger: logger)
         let data = try ReportData.collect(schemas: schemas, connection: connection, zone: engine.businessTimeZone, month: month)
@@ -203,6 +205,7 @@ public enum AuditRunner {
         engine.businessTimeZone = businessTimeZone
         engine.tags = tags
         engine.asOf = asOf ?? Date()
+        engine.parallelTarget = target
         let clock = ContinuousClock.now
         let results = try engine.evaluate(expectations, connection: connection, logger: logger)
         let stage = StageTiming(name: "checks", rows: results.count, durationMS: milliseconds(since: clock))

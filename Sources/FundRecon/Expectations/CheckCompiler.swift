@@ -3,7 +3,7 @@ import Postgres
 
 /// SQL for one check: a query returning its failing rows (dbt style), or, for row-level checks,
 /// the condition a row fails by, to be fused with its table's other row-level checks.
-struct CompiledCheck {
+struct CompiledCheck: Sendable {
     let spec: CheckSpec
     let relation: String
     let layer: String

@@ -5,7 +5,7 @@ import Postgres
 /// Evaluates an expectations file against a database: every table and column is checked against
 /// the catalog before anything runs; row-level checks on one table share one scan; each check runs
 /// READ ONLY under a statement timeout; samples are fetched only for checks that failed.
-public struct CheckEngine {
+public struct CheckEngine: Sendable {
     public var resolver: TableResolver
     /// Statement timeout per check.
     public var timeoutMilliseconds = 60_000
@@ -15,6 +15,8 @@ public struct CheckEngine {
     public var asOf: Date = Date()
     /// Only checks with one of these tags (all when empty).
     public var tags: Set<String> = []
+    /// A second connection's target: set-level checks then run on two connections (two cores).
+    public var parallelTarget: ConnectionTarget?
 
     public init(resolver: TableResolver) {
         self.resolver = resolver
@@ -88,45 +90,26 @@ public struct CheckEngine {
                 }
             }
         }
-        // Set-level checks: one query each, its count and its first failing rows together.
-        for check in compiled {
-            guard let failingQuery = check.failingQuery else { continue }
-            let started = ContinuousClock.now
-            if let query = check.reconcileQuery {
+        // Set-level checks: one query each, its count and its first failing rows together. With a
+        // second connection they are shared out, heaviest first, between two workers.
+        let setLevel = compiled.filter { $0.failingQuery != nil }
+        let (mine, theirs) = parallelTarget == nil ? (setLevel, []) : Self.balance(setLevel)
+        let others = ResultBox()
+        let group = DispatchGroup()
+        if let target = parallelTarget, !theirs.isEmpty {
+            let engine = self
+            DispatchQueue.global().async(group: group) {
                 do {
-                    let rows = try readOnly(connection) { try $0.query(SQL(query)) }
-                    results[check.spec.id] = try reconciled(check, rows: rows, duration: milliseconds(since: started))
+                    let second = try Connection(target, applicationName: "recon-checks")
+                    for check in theirs { others.add(engine.evaluateSetLevel(check, on: second)) }
                 } catch {
-                    results[check.spec.id] = errored(check, error, duration: milliseconds(since: started))
+                    for check in theirs { others.add(engine.errored(check, error, duration: 0)) }
                 }
-                continue
-            }
-            do {
-                var observed: [String: JSONValue] = [:]
-                if let query = check.observedQuery {
-                    observed = try readOnly(connection) { try Self.observed(try $0.query(SQL(query)), kind: check.spec.kind) }
-                }
-                if case .reconcile = check.spec.kind, observed["left_keys"] == .number(0) || observed["right_keys"] == .number(0) {
-                    var result = errored(check, nil, duration: milliseconds(since: started))
-                    result.observed = observed
-                    result.message = "a side of the reconciliation is empty: a missing source is never read as zero"
-                    results[check.spec.id] = result
-                    continue
-                }
-                let limit = max(1, check.spec.sampleSize)
-                let query = "SELECT f.*, \(check.failingCount) OVER () AS _failing_rows FROM (\(failingQuery)) f LIMIT \(limit)"
-                let result = try readOnly(connection) { try $0.query(SQL(query)) }
-                let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
-                var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
-                                          sampleQuery: nil, on: connection)
-                if failing > 0 {
-                    (finished.sample, finished.sampleColumns) = try Self.sample(result, limit: check.spec.sampleSize, dropping: "_failing_rows")
-                }
-                results[check.spec.id] = finished
-            } catch {
-                results[check.spec.id] = errored(check, error, duration: milliseconds(since: started))
             }
         }
+        for check in mine { results[check.spec.id] = evaluateSetLevel(check, on: connection) }
+        group.wait()
+        for result in others.results { results[result.id] = result }
         for result in results.values where result.status != .pass {
             logger.debug("\(result.id): \(result.status.rawValue), \(result.failingRows) failing rows")
         }
@@ -153,6 +136,57 @@ public struct CheckEngine {
             if let searchPath { try connection.execute("SELECT set_config('search_path', \(searchPath), true)") }
             return try body(connection)
         }
+    }
+
+    /// One set-level check on one connection; whatever goes wrong is the check's `error`.
+    func evaluateSetLevel(_ check: CompiledCheck, on connection: Connection) -> CheckResult {
+        let started = ContinuousClock.now
+        do {
+            if let query = check.reconcileQuery {
+                let rows = try readOnly(connection) { try $0.query(SQL(query)) }
+                return try reconciled(check, rows: rows, duration: milliseconds(since: started))
+            }
+            guard let failingQuery = check.failingQuery else { return errored(check, nil, duration: 0) }
+            var observed: [String: JSONValue] = [:]
+            if let query = check.observedQuery {
+                observed = try readOnly(connection) { try Self.observed(try $0.query(SQL(query)), kind: check.spec.kind) }
+            }
+            let limit = max(1, check.spec.sampleSize)
+            let query = "SELECT f.*, \(check.failingCount) OVER () AS _failing_rows FROM (\(failingQuery)) f LIMIT \(limit)"
+            let result = try readOnly(connection) { try $0.query(SQL(query)) }
+            let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
+            var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
+                                      sampleQuery: nil, on: nil)
+            if failing > 0 {
+                (finished.sample, finished.sampleColumns) = try Self.sample(result, limit: check.spec.sampleSize, dropping: "_failing_rows")
+            }
+            return finished
+        } catch {
+            return errored(check, error, duration: milliseconds(since: started))
+        }
+    }
+
+    /// Shares checks between two workers: heaviest kinds first, each to the less loaded worker.
+    static func balance(_ checks: [CompiledCheck]) -> ([CompiledCheck], [CompiledCheck]) {
+        func weight(_ check: CompiledCheck) -> Int {
+            switch check.spec.kind {
+            case .reconcile, .crossPeriod: return 4
+            case .sql, .relationships, .continuity, .unique: return 2
+            default: return 1
+            }
+        }
+        var first: [CompiledCheck] = [], second: [CompiledCheck] = []
+        var load = (0, 0)
+        for check in checks.enumerated().sorted(by: { (weight($0.element), -$0.offset) > (weight($1.element), -$1.offset) }).map(\.element) {
+            if load.0 <= load.1 {
+                first.append(check)
+                load.0 += weight(check)
+            } else {
+                second.append(check)
+                load.1 += weight(check)
+            }
+        }
+        return (first, second)
     }
 
     /// A reconcile's outcome from its one statement: per-class figures, then the first failing keys.
@@ -300,4 +334,15 @@ public struct CheckEngine {
         case .sql: return []
         }
     }
+}
+
+/// Results from the second worker, handed back across threads.
+final class ResultBox: @unchecked Sendable {
+    // Guarded by `lock`; written by one worker, read after it finished.
+    private let lock = NSLock()
+    private var stored: [CheckResult] = []
+
+    func add(_ result: CheckResult) { lock.withLock { stored.append(result) } }
+
+    var results: [CheckResult] { lock.withLock { stored } }
 }
