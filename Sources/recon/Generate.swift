@@ -61,11 +61,9 @@ extension Recon {
             } catch {
                 throw ValidationError("\(error)")
             }
-            let clock = ContinuousClock()
-            let started = clock.now
+            let started = ContinuousClock.now
             let report = try DatasetGenerator.generate(spec, to: out, logger: logger)
-            let seconds = Double((clock.now - started).components.attoseconds / 1_000_000_000_000_000) / 1000
-                + Double((clock.now - started).components.seconds)
+            let seconds = Double(milliseconds(since: started)) / 1000
             if !global.quiet {
                 print("wrote \(report.files) files to \(out): \(report.orders) orders in \(String(format: "%.2f", seconds)) s")
                 for (kind, rows) in report.rows.sorted(by: { $0.key < $1.key }) { print("  \(kind): \(rows) rows") }

@@ -51,18 +51,15 @@ public enum Doctor {
 
     private static func embeddedFinding(environment: [String: String], logger: Logger) -> DoctorFinding {
         let subject = "embedded PostgreSQL"
-        let clock = ContinuousClock()
-        let started = clock.now
+        let started = ContinuousClock.now
         do {
             let cluster = try EmbeddedCluster.start(environment: environment, logger: logger)
             defer { cluster.stop() }
             let connection = try Connection(cluster.target)
             let version: String = try connection.query("SHOW server_version").scalar()
-            let elapsed = clock.now - started
-            let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
             return .init(
                 ok: true, subject: subject,
-                detail: "started and accepted a connection in \(milliseconds) ms (server \(version))"
+                detail: "started and accepted a connection in \(milliseconds(since: started)) ms (server \(version))"
                     + (cluster.serverUser.map { "; runs as the \($0) user" } ?? ""))
         } catch let error as ClusterError {
             return .init(ok: false, subject: subject, detail: error.cause, fix: error.fix)

@@ -77,8 +77,7 @@ final class Loader {
         for (_, table) in Sources.extracts {
             try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier("ods_" + table.table)))
         }
-        for table in [Sources.stripeTransactions, Sources.stripePayouts, Sources.adyenDetails, Sources.resellerSales,
-                      Sources.resellerFiles] {
+        for table in Sources.fileTables {
             try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier(table.table)))
         }
         for (source, entry) in report.totals.sorted(by: { $0.key < $1.key }) {
@@ -89,14 +88,9 @@ final class Loader {
 
     /// Runs one file's load and stamps its duration on the entry it appended.
     func timed(_ body: () throws -> Void) throws {
-        let clock = ContinuousClock()
-        let started = clock.now
+        let started = ContinuousClock.now
         try body()
-        let elapsed = (clock.now - started).components
-        if !report.files.isEmpty {
-            report.files[report.files.count - 1].durationMS =
-                Int(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
-        }
+        if !report.files.isEmpty { report.files[report.files.count - 1].durationMS = milliseconds(since: started) }
     }
 
     // MARK: - Tables
@@ -106,8 +100,7 @@ final class Loader {
             for (_, table) in Sources.extracts {
                 try connection.executeScript(table.createSQL(schema: schemas.name(.oltp)))
             }
-            for table in [Sources.stripeTransactions, Sources.stripePayouts, Sources.adyenDetails, Sources.resellerSales,
-                          Sources.resellerFiles] {
+            for table in Sources.fileTables {
                 try connection.executeScript(table.createSQL(schema: ods))
             }
             try connection.execute("""

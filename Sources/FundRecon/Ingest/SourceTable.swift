@@ -177,6 +177,9 @@ enum Sources {
             .init("has_trailer", .boolean),
         ])
 
+    /// The ODS tables loaded straight from flat files (gateway and reseller), created and analyzed by ingest.
+    static var fileTables: [SourceTable] { [stripeTransactions, stripePayouts, adyenDetails, resellerSales, resellerFiles] }
+
     /// `Gross Debit (GC)` -> `gross_debit_gc`: lower case, every run of other characters one `_`.
     static func snakeCase(_ header: String) -> String {
         var result = ""

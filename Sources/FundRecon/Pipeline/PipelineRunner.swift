@@ -155,7 +155,8 @@ public struct PipelineRunner {
     }
 }
 
-func milliseconds(since start: ContinuousClock.Instant) -> Int {
+/// Whole milliseconds from `start` until now.
+public func milliseconds(since start: ContinuousClock.Instant) -> Int {
     let elapsed = (ContinuousClock.now - start).components
     return Int(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
 }
