@@ -15,7 +15,7 @@ struct CompiledCheck: Sendable {
     var failingQuery: String?
     /// How failing rows are counted over `failingQuery`'s rows.
     var failingCount = "count(*)"
-    /// A query of observed figures (row counts), run whatever the outcome.
+    /// A query of observed figures (row_count's counts), run whatever the outcome.
     var observedQuery: String?
     /// Reconcile: one statement returning the per-class figures and the first failing keys, so the
     /// classification is computed once. Its sample columns are `reconcileColumns`.

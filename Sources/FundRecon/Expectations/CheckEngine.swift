@@ -149,7 +149,7 @@ public struct CheckEngine: Sendable {
             guard let failingQuery = check.failingQuery else { return errored(check, nil, duration: 0) }
             var observed: [String: JSONValue] = [:]
             if let query = check.observedQuery {
-                observed = try readOnly(connection) { try Self.observed(try $0.query(SQL(query)), kind: check.spec.kind) }
+                observed = try readOnly(connection) { Self.observed(try $0.query(SQL(query))) }
             }
             let limit = max(1, check.spec.sampleSize)
             let query = "SELECT f.*, \(check.failingCount) OVER () AS _failing_rows FROM (\(failingQuery)) f LIMIT \(limit)"
@@ -281,23 +281,11 @@ public struct CheckEngine: Sendable {
         return (rows, columns)
     }
 
-    static func observed(_ result: QueryResult, kind: CheckKind) throws -> [String: JSONValue] {
+    /// The figures of a one-row observation query (row_count's counts), by column.
+    static func observed(_ result: QueryResult) -> [String: JSONValue] {
+        guard let row = result.first else { return [:] }
         var observed: [String: JSONValue] = [:]
-        if case .reconcile = kind {
-            var classes: [String: JSONValue] = [:]
-            for row in result.rows {
-                classes[try row.decode(String.self, at: 0)] = .object(["count": value(row.text(at: 1)), "amount": value(row.text(at: 2))])
-                observed["left_keys"] = value(row.text(at: 3))
-                observed["right_keys"] = value(row.text(at: 4))
-            }
-            if result.count == 0 { observed["left_keys"] = .number(0); observed["right_keys"] = .number(0) }
-            for name in ["matched", "missing_right", "missing_left", "amount_mismatch", "late"] where classes[name] == nil {
-                classes[name] = .object(["count": .number(0), "amount": .number(0)])
-            }
-            observed["classes"] = .object(classes)
-        } else if let row = result.first {
-            for (index, name) in result.columns.enumerated() { observed[name] = value(row.text(at: index)) }
-        }
+        for (index, name) in result.columns.enumerated() { observed[name] = value(row.text(at: index)) }
         return observed
     }
 
