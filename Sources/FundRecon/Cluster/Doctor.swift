@@ -80,23 +80,13 @@ public enum Doctor {
         }
         var findings: [DoctorFinding] = []
         do {
-            let row = try connection.query(
-                """
-                SELECT current_user, current_database(), has_database_privilege(current_database(), 'CREATE'),
-                       current_setting('server_version')
-                """
-            ).first
-            let user: String = try row?.decode(at: 0) ?? "?"
-            let database: String = try row?.decode(at: 1) ?? "?"
-            let mayCreate: Bool = try row?.decode(at: 2) ?? false
-            let version: String = try row?.decode(at: 3) ?? "?"
-            findings.append(.init(ok: true, subject: subject, detail: "reachable as \(user) (server \(version))"))
+            let role = try DatabaseRole.read(connection)
+            findings.append(.init(ok: true, subject: subject, detail: "reachable as \(role.user) (server \(role.serverVersion))"))
             findings.append(
-                mayCreate
-                    ? .init(ok: true, subject: "schema creation", detail: "\(user) may create schemas in \(database)")
-                    : .init(
-                        ok: false, subject: "schema creation", detail: "\(user) may not create schemas in \(database)",
-                        fix: "GRANT CREATE ON DATABASE \(quoteIdentifier(database)) TO \(quoteIdentifier(user))"))
+                role.mayCreateSchemas
+                    ? .init(ok: true, subject: "schema creation", detail: "\(role.user) may create schemas in \(role.database)")
+                    : .init(ok: false, subject: "schema creation", detail: "\(role.user) may not create schemas in \(role.database)",
+                            fix: role.grant))
         } catch {
             findings.append(.init(ok: false, subject: subject, detail: "\(error)", fix: nil))
         }

@@ -36,15 +36,10 @@ public final class WarehouseRun {
         self.logger = logger
         connection = try ConnectionProblem.connect(target)
 
-        let privileges = try connection.query(
-            "SELECT current_user, current_database(), has_database_privilege(current_database(), 'CREATE')")
-        guard let row = privileges.first else { throw ClusterError(cause: "no answer from the server", fix: "retry") }
-        let user: String = try row.decode(at: 0)
-        let database: String = try row.decode(at: 1)
-        guard try row.decode(Bool.self, at: 2) else {
-            throw ClusterError(
-                cause: "role \(user) may not create schemas in database \(database)",
-                fix: "GRANT CREATE ON DATABASE \(quoteIdentifier(database)) TO \(quoteIdentifier(user)), or use another --db")
+        let role = try DatabaseRole.read(connection)
+        guard role.mayCreateSchemas else {
+            throw ClusterError(cause: "role \(role.user) may not create schemas in database \(role.database)",
+                               fix: role.grant + ", or use another --db")
         }
         let locked: Bool = try connection.query(
             "SELECT pg_try_advisory_lock(\(WarehouseRun.lockSpace), hashtext(\(runID.rawValue)))"
