@@ -17,15 +17,14 @@ public struct TableSnapshot: Sendable, Equatable {
         "ads_recon_summary_daily": ["biz_date"],
     ]
 
-    /// Reads a table of a run.
+    /// Reads a table of a run, timestamps in UTC (local to the read, not the session); `parse` sorts.
     static func read(table: String, schema: String, connection: Connection) throws -> TableSnapshot {
-        try connection.execute("SET timezone = 'UTC'")
         var text = ""
-        let relation = quoteIdentifier(schema) + "." + quoteIdentifier(table)
-        let columns: Int = try connection.query("SELECT count(*) FROM information_schema.columns WHERE table_schema = \(schema) AND table_name = \(table)").scalar()
-        let order = (1...max(columns, 1)).map(String.init).joined(separator: ", ")
-        let statement = "COPY (SELECT * FROM \(relation) ORDER BY \(order)) TO STDOUT WITH (FORMAT csv, HEADER)"
-        try connection.copyOut(SQL(statement)) { chunk in text += String(decoding: chunk, as: UTF8.self) }
+        let statement = "COPY \(quoteIdentifier(schema)).\(quoteIdentifier(table)) TO STDOUT WITH (FORMAT csv, HEADER)"
+        try connection.transaction(readOnly: true) { connection in
+            try connection.execute("SELECT set_config('timezone', 'UTC', true)")
+            try connection.copyOut(SQL(statement)) { chunk in text += String(decoding: chunk, as: UTF8.self) }
+        }
         return try parse(csv: text, table: table)
     }
 
