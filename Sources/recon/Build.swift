@@ -59,16 +59,13 @@ extension Recon {
             let interrupts = Interrupts()
             interrupts.install()
             let report: BuildReport = try exitingOnFailure(pipeline: pipelineOptions.pipeline) {
-                let provided = try ProvidedDatabase(database.choice, interrupts: interrupts, logger: logger)
-                defer { provided.close() }
-                let run = try WarehouseRun(on: provided.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
-                defer { try? run.close() }
-                let runner = try PipelineRunner(project: project, schemas: run.schemas, overrides: overrides)
-                if !global.quiet { print("run \(run.runID): loading \(data)") }
-                let load = try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
-                if !global.quiet {
-                    let totals = load.totals.values
-                    print("loaded \(totals.reduce(0) { $0 + $1.loaded }) rows, rejected \(totals.reduce(0) { $0 + $1.rejected })")
+                try database.withRun(keepSchemas: keepSchemas, interrupts: interrupts, logger: logger) { provided, run in
+                    let runner = try PipelineRunner(project: project, schemas: run.schemas, overrides: overrides)
+                    if !global.quiet { print("run \(run.runID): loading \(data)") }
+                    let load = try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
+                    if !global.quiet {
+                        let totals = load.totals.values
+                        print("loaded \(totals.reduce(0) { $0 + $1.loaded }) rows, rejected \(totals.reduce(0) { $0 + $1.rejected })")
                 }
                 var statements: [String] = []
                 let report = try runner.build(on: run.connection, logger: logger, emit: emitSQL == nil ? nil : { statements.append($0) })
@@ -85,6 +82,7 @@ extension Recon {
                     print("schemas kept: \(run.schemas.all.joined(separator: ", "))")
                 }
                 return report
+                }
             }
             guard !global.quiet else { return }
             for model in report.models {

@@ -24,18 +24,15 @@ extension Recon {
             let interrupts = Interrupts()
             interrupts.install()
             try reportingFailures {
-                let provided = try ProvidedDatabase(database.choice, interrupts: interrupts, logger: logger)
-                defer { provided.close() }
-                let run = try WarehouseRun(
-                    on: provided.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
-                print("run_id=\(run.runID)")
-                print("database=\(provided.displayName)")
-                if let cluster = provided.cluster { print("cluster_dir=\(cluster.directory)") }
-                print("schemas=\(run.schemas.all.joined(separator: ","))")
-                print("ready")
-                fflush(nil)
-                Thread.sleep(forTimeInterval: TimeInterval(seconds))
-                try run.close()
+                try database.withRun(keepSchemas: keepSchemas, interrupts: interrupts, logger: logger) { provided, run in
+                    print("run_id=\(run.runID)")
+                    print("database=\(provided.displayName)")
+                    if let cluster = provided.cluster { print("cluster_dir=\(cluster.directory)") }
+                    print("schemas=\(run.schemas.all.joined(separator: ","))")
+                    print("ready")
+                    fflush(nil)
+                    Thread.sleep(forTimeInterval: TimeInterval(seconds))
+                }
             }
         }
     }

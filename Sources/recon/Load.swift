@@ -28,23 +28,11 @@ extension Recon {
             let logger = global.bootstrapLogging()
             let interrupts = Interrupts()
             interrupts.install()
-            let report: LoadReport
-            do {
-                report = try reportingFailures {
-                    let provided = try ProvidedDatabase(database.choice, interrupts: interrupts, logger: logger)
-                    defer { provided.close() }
-                    if keepSchemas && provided.cluster != nil {
-                        logger.warning("--keep-schemas keeps nothing on the embedded cluster, which is deleted at exit: pass --db")
-                    }
-                    let run = try WarehouseRun(
-                        on: provided.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
-                    defer { try? run.close() }
+            let report: LoadReport = try exitingOnFailure {
+                try database.withRun(keepSchemas: keepSchemas, interrupts: interrupts, logger: logger) { _, run in
                     if !global.quiet { print("run \(run.runID): loading \(data)") }
                     return try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
                 }
-            } catch let error as InputError {
-                printError("\(error)", fix: nil)
-                throw ExitCode(2)
             }
             if let reportJSON {
                 let encoder = JSONEncoder()

@@ -65,6 +65,22 @@ struct DatabaseOptions: ParsableArguments {
     var db: String?
 
     var choice: DatabaseChoice { DatabaseChoice.resolve(db: db) }
+
+    /// Provides the database, opens a run on it, hands both to `body`, then closes the run and the
+    /// database (an embedded cluster is deleted; a failed body leaves the cleanup to their deinit).
+    func withRun<T>(
+        keepSchemas: Bool, interrupts: Interrupts, logger: Logger, _ body: (ProvidedDatabase, WarehouseRun) throws -> T
+    ) throws -> T {
+        let provided = try ProvidedDatabase(choice, interrupts: interrupts, logger: logger)
+        defer { provided.close() }
+        if keepSchemas && provided.cluster != nil {
+            logger.warning("--keep-schemas keeps nothing on the embedded cluster, which is deleted at exit: pass --db")
+        }
+        let run = try WarehouseRun(on: provided.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
+        let value = try body(provided, run)
+        try run.close()
+        return value
+    }
 }
 
 /// Runs a command body, mapping every documented failure to its exit code with one clear line:
