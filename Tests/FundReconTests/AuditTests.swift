@@ -32,7 +32,12 @@ struct AuditTests {
         let problems = result.checks.filter { $0.status != .pass }.map { "\($0.id): \($0.status) \($0.message ?? ResultWriters.message($0))" }
         #expect(problems.isEmpty, "\(problems)")
         #expect(result.exitCode(failOn: .warn) == 0)
-        #expect(result.stages.map(\.name) == ["database", "generate", "load", "build", "checks", "reports"])
+        // The run is the seed's DAG: every task once, each succeeded on its first attempt with its rows.
+        #expect(result.stages.map(\.name) == ["database"] + TaskName.all)
+        #expect(result.tasks.map(\.name) == TaskName.all)
+        #expect(result.tasks.allSatisfy { $0.status == .succeeded && $0.attempts == 1 })
+        #expect(result.tasks.first { $0.name == TaskName.importMain }!.rows > 12 * 80)
+        #expect(result.tasks.first { $0.name == TaskName.checks }!.rows == result.summary.checks)
     }
 
     @Test func everyAnomalyClassFailsACheckThatNamesItsKeys() throws {

@@ -51,13 +51,14 @@ struct WarehouseRunTests {
         let live = try WarehouseRun(on: SharedCluster.target(), logger: quietLogger)
         defer { try? live.close() }
         // A dead run: its schemas exist, nobody holds its lock (as after SIGKILL).
-        let dead = RunSchemas(runID: .generate())
+        let deadID = RunID.generate()
+        let dead = RunSchemas(runID: deadID)
         let connection = try SharedCluster.connect()
         for schema in dead.all { try connection.execute("CREATE SCHEMA \(identifier: schema)") }
         try connection.execute("CREATE TABLE \(schema: dead.name(.dwd), table: "dwd_orders") (id int)")
 
         let report = try GarbageCollector.collect(on: SharedCluster.connect(), logger: quietLogger)
-        #expect(Set(report.dropped[dead.runID] ?? []) == Set(dead.all))
+        #expect(Set(report.dropped[deadID] ?? []) == Set(dead.all))
         #expect(report.live.contains(live.runID))
         #expect(report.dropped[live.runID] == nil)
         #expect(try SharedCluster.existing(dead.all).isEmpty)

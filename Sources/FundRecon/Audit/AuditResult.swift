@@ -15,6 +15,17 @@ public struct StageTiming: Sendable, Codable {
         case name, rows
         case durationMS = "duration_ms"
     }
+
+    public init(name: String, rows: Int, durationMS: Int) {
+        self.name = name
+        self.rows = rows
+        self.durationMS = durationMS
+    }
+
+    /// A task's timing.
+    public init(_ task: TaskRecord) {
+        self.init(name: task.name, rows: task.rows, durationMS: task.durationMS)
+    }
 }
 
 /// Counts of checks by status.
@@ -49,9 +60,11 @@ public struct AuditResult: Sendable, Codable {
     public var stages: [StageTiming]
     /// The expectations file evaluated.
     public var expectations: String?
+    /// The run's tasks: status, attempts, rows and time of each.
+    public var tasks: [TaskRecord] = []
 
     enum CodingKeys: String, CodingKey {
-        case summary, checks, stages, database, expectations
+        case summary, checks, stages, database, expectations, tasks
         case runID = "run_id"
         case startedAt = "started_at"
         case finishedAt = "finished_at"

@@ -36,7 +36,7 @@ public struct AuditOptions: Sendable {
 /// failures throw `ClusterError`, `ModelFailure` or `PostgresError`.
 public enum AuditRunner {
     public static func run(
-        _ options: AuditOptions, interrupts: Interrupts?, logger: Logger, progress: (String) -> Void,
+        _ options: AuditOptions, interrupts: Interrupts?, logger: Logger, progress: @escaping (String) -> Void,
         inspect: ((WarehouseRun) throws -> Void)? = nil
     ) throws -> AuditResult {
         let started = Date()
@@ -59,70 +59,121 @@ public enum AuditRunner {
         defer { try? run.close() }
         progress("run \(run.runID) on \(provided.displayName)")
 
-        var dataDirectory = options.dataDirectory
-        var generatedDirectory: String?
-        if dataDirectory == nil, let spec = options.generate {
-            let directory = NSTemporaryDirectory() + "recon-audit-data-\(run.runID)"
-            generatedDirectory = directory
-            let report = try stage("generate") {
-                let report = try DatasetGenerator.generate(spec, to: directory, logger: logger)
-                return (report, report.rows.values.reduce(0, +))
-            }
-            if !report.anomalies.isEmpty { progress("injected \(report.anomalies.count) anomalies (\(directory)/manifest.json)") }
-            dataDirectory = directory
-        }
+        let dataDirectory = Shared(options.dataDirectory)
+        let generatedDirectory = Shared<String?>(nil)
         defer {
-            if let generatedDirectory, !options.keepSchemas { try? FileManager.default.removeItem(atPath: generatedDirectory) }
-        }
-        guard let dataDirectory else { throw InputError(file: "-", message: "give --data DIR or --generate") }
-        _ = try stage("load") {
-            let report = try Ingest.load(dataset: dataDirectory, schemas: run.schemas, connection: run.connection, logger: logger)
-            return (report, report.files.reduce(0) { $0 + $1.rowsLoaded })
+            if let directory = generatedDirectory.value, !options.keepSchemas { try? FileManager.default.removeItem(atPath: directory) }
         }
         let runner = try PipelineRunner(project: project, schemas: run.schemas, overrides: options.vars)
-        let build = try stage("build") {
-            let report = try runner.build(on: run.connection, logger: logger)
-            return (report, report.models.reduce(0) { $0 + $1.rows })
+        let schemas = run.schemas
+        let zone = options.vars["business_timezone"] ?? project.vars["business_timezone"] ?? "UTC"
+        let results = Shared<[CheckResult]>([])
+        let result = Shared<AuditResult?>(nil)
+        let taskRecords = Shared<[TaskRecord]>([])
+        let stagesSoFar = Shared(stages)
+        let inspector = Shared(inspect)
+        let heldRun = Shared(run)
+        let target = provided.target
+        let displayName = provided.displayName
+        let runID = run.runID
+        let say = Shared(progress)
+
+        var tasks: [RunTask] = []
+        func task(_ name: String, _ body: @escaping @Sendable (TaskContext) throws -> Int) {
+            tasks.append(RunTask(name, after: TaskName.dependencies[name] ?? [], body: body))
         }
-        var engine = CheckEngine(resolver: TableResolver(schemas: run.schemas, project: project))
-        engine.timeoutMilliseconds = options.checkTimeoutMilliseconds
-        engine.businessTimeZone = build.vars["business_timezone"] ?? "UTC"
-        engine.tags = options.tags
-        engine.asOf = try options.asOf ?? latestActivity(run: run) ?? Date()
-        engine.parallelTarget = provided.target
-        let results = try stage("checks") {
-            let results = try engine.evaluate(expectations, connection: run.connection, logger: logger)
-            return (results, results.count)
+        task(TaskName.initialize) { context in
+            var rows = 0
+            if dataDirectory.value == nil, let spec = options.generate {
+                let directory = NSTemporaryDirectory() + "recon-audit-data-\(schemas.base)"
+                generatedDirectory.value = directory
+                let report = try DatasetGenerator.generate(spec, to: directory, logger: context.logger)
+                if !report.anomalies.isEmpty { say.value("injected \(report.anomalies.count) anomalies (\(directory)/manifest.json)") }
+                dataDirectory.value = directory
+                rows = report.rows.values.reduce(0, +)
+            }
+            guard dataDirectory.value != nil else { throw InputError(file: "-", message: "give --data DIR or --generate") }
+            try Ingest.prepare(schemas: schemas, connection: try context.connect())
+            return rows
         }
-        try inspect?(run)
-        var result = AuditResult(
-            runID: run.runID.rawValue, startedAt: isoTimestamp(started), finishedAt: "", database: provided.displayName,
-            summary: CheckSummary(results), checks: results, stages: stages, expectations: options.expectationsPath)
-        try stage("reports") {
+        for (name, part) in [(TaskName.importMain, IngestPart.extracts), (TaskName.importResellers, .files)] {
+            task(name) { context in
+                let connection = try context.connect()
+                return try connection.transaction { connection in
+                    let report = try Ingest.load(dataset: dataDirectory.value ?? "", part: part, schemas: schemas,
+                                                 connection: connection, logger: context.logger)
+                    try context.checkpoint(connection)
+                    return report.files.reduce(0) { $0 + $1.rowsLoaded }
+                }
+            }
+        }
+        for (name, layers, seeds) in [(TaskName.dbtInit, Set<Layer>([.oltp, .ods]), true), (TaskName.dbtModel, [.dwd, .dws, .ads], false)] {
+            task(name) { context in
+                let connection = try context.connect()
+                return try connection.transaction { connection in
+                    let report = try runner.build(on: connection, logger: context.logger, layers: layers, seeds: seeds)
+                    try context.checkpoint(connection)
+                    return report.models.reduce(0) { $0 + $1.rows }
+                }
+            }
+        }
+        task(TaskName.checks) { context in
+            let connection = try context.connect()
+            var engine = CheckEngine(resolver: TableResolver(schemas: schemas, project: project))
+            engine.timeoutMilliseconds = options.checkTimeoutMilliseconds
+            engine.businessTimeZone = zone
+            engine.tags = options.tags
+            engine.asOf = try options.asOf ?? latestActivity(schemas: schemas, connection: connection) ?? Date()
+            engine.parallelTarget = target
+            results.value = try engine.evaluate(expectations, connection: connection, logger: context.logger)
+            try inspector.value?(heldRun.value)
+            return results.value.count
+        }
+        task(TaskName.reports) { context in
+            let connection = try context.connect()
             let needsData = options.formats.contains(.html) || options.formats.contains(.xlsx)
-            let data = needsData ? try ReportData.collect(schemas: run.schemas, connection: run.connection,
-                                                          zone: engine.businessTimeZone, month: options.month) : nil
-            result.finishedAt = isoTimestamp(Date())
-            result.stages = stages
+            let data = needsData ? try ReportData.collect(schemas: schemas, connection: connection, zone: zone, month: options.month) : nil
+            var audit = AuditResult(
+                runID: runID.rawValue, startedAt: isoTimestamp(started), finishedAt: isoTimestamp(Date()),
+                database: displayName, summary: CheckSummary(results.value), checks: results.value,
+                stages: stagesSoFar.value + taskRecords.value.map(StageTiming.init), expectations: options.expectationsPath)
+            audit.tasks = taskRecords.value
             var context = try reportContext(options: options, dataset: options.dataDirectory
                 ?? options.generate.map { "generated: seed \($0.seed), \($0.days) days from \($0.start), \($0.ordersPerDay) orders a day, anomalies \($0.anomalies)" } ?? "")
             context.month = options.month
             if let month = options.month { context.title = "Monthly audit pack \(month)" }
-            try write(result, data: data, context: context, formats: options.formats, to: options.reportsDirectory,
+            try write(audit, data: data, context: context, formats: options.formats, to: options.reportsDirectory,
                       prefix: options.month.map { "monthly-\($0)" } ?? "recon-report",
-                      breaks: ReportData.breakSource(schemas: run.schemas, connection: run.connection, month: options.month))
-            return ((), options.formats.count)
+                      breaks: ReportData.breakSource(schemas: schemas, connection: connection, month: options.month))
+            result.value = audit
+            return options.formats.count
         }
-        result.stages = stages
-        return result
+        var taskRunner = TaskRunner(target: provided.target)
+        taskRunner.faults = FaultPlan.fromEnvironment()
+        taskRunner.applicationPrefix = WarehouseRun.applicationPrefix(run.runID)
+        let records: [TaskRecord]
+        do {
+            records = try taskRunner.run(tasks, logger: logger) { event in
+                if event.record.status != .pending { say.value(event.line) }
+                if event.record.status == .succeeded { taskRecords.update { $0.append(event.record) } }
+            }
+        } catch let failure as TaskFailure {
+            // The task's own error is what the exit-code ladder knows (a model's SQL, a bad file).
+            throw failure.underlying
+        }
+        guard var audit = result.value else { throw ClusterError(cause: "the run ended without its reports", fix: "see the log") }
+        audit.tasks = records
+        audit.stages = stages + records.map(StageTiming.init)
+        audit.finishedAt = isoTimestamp(Date())
+        return audit
     }
 
     /// The end of the data: the latest order, so freshness is judged against the data's own time.
-    static func latestActivity(run: WarehouseRun) throws -> Date? {
-        let table = quoteIdentifier(run.schemas.name(.dwd)) + ".\"dwd_orders\""
-        let exists: Bool = try run.connection.query("SELECT to_regclass(\(table)) IS NOT NULL").scalar()
+    static func latestActivity(schemas: RunSchemas, connection: Connection) throws -> Date? {
+        let table = quoteIdentifier(schemas.name(.dwd)) + ".\"dwd_orders\""
+        let exists: Bool = try connection.query("SELECT to_regclass(\(table)) IS NOT NULL").scalar()
         guard exists else { return nil }
-        return try run.connection.query(SQL("SELECT max(created_at) FROM " + table)).scalar(Date?.self)
+        return try connection.query(SQL("SELECT max(created_at) FROM " + table)).scalar(Date?.self)
     }
 
     /// The chosen report files into the reports folder, under `prefix` (recon-report, monthly-2026-10).

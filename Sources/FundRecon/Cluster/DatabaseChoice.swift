@@ -68,9 +68,9 @@ public final class ProvidedDatabase {
 /// Turns connection failures into a cause and a fix a user can act on.
 public enum ConnectionProblem {
     /// Connects, or throws a `ClusterError` naming the cause and the fix.
-    public static func connect(_ target: ConnectionTarget) throws -> Connection {
+    public static func connect(_ target: ConnectionTarget, applicationName: String = "recon") throws -> Connection {
         do {
-            return try Connection(target)
+            return try Connection(target, applicationName: applicationName)
         } catch let error as PostgresError {
             throw explain(error, target: target)
         }

@@ -41,18 +41,24 @@ public enum Layer: String, Sendable, CaseIterable, Codable {
     case oltp, ods, dwd, dws, ads
 }
 
-/// The names of one run's schemas: `rc_<runid>_<layer>`.
+/// The names of one run's schemas: `rc_<runid>_<layer>` for an ephemeral run, `<prefix>_<layer>`
+/// for a persistent warehouse (`recon run --schema-prefix`).
 public struct RunSchemas: Sendable, Hashable {
-    /// The run they belong to.
-    public let runID: RunID
+    /// What every schema name starts with, before `_<layer>`.
+    public let base: String
 
-    /// Schemas of a run.
+    /// Schemas of an ephemeral run.
     public init(runID: RunID) {
-        self.runID = runID
+        base = "rc_" + runID.rawValue
+    }
+
+    /// Schemas of a persistent warehouse.
+    public init(prefix: String) {
+        base = prefix
     }
 
     /// The schema of one layer.
-    public func name(_ layer: Layer) -> String { "rc_\(runID.rawValue)_\(layer.rawValue)" }
+    public func name(_ layer: Layer) -> String { "\(base)_\(layer.rawValue)" }
 
     /// Every schema of the run, in layer order.
     public var all: [String] { Layer.allCases.map(name) }

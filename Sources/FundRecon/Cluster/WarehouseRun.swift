@@ -50,7 +50,7 @@ public final class WarehouseRun {
 
         // Registered before the schemas exist, so an interrupt during creation still cleans up.
         let cleanup = WarehouseRun.interruptCleanup(
-            target: target, schemas: schemas.all, backendPID: connection.backendPID, keep: keepSchemas)
+            target: target, runID: runID, schemas: schemas.all, backendPID: connection.backendPID, keep: keepSchemas)
         registration = interrupts?.register(cleanup)
         try connection.transaction { connection in
             for schema in schemas.all {
@@ -78,6 +78,9 @@ public final class WarehouseRun {
         try connection.execute("SELECT pg_advisory_unlock(\(WarehouseRun.lockSpace), hashtext(\(runID.rawValue)))")
     }
 
+    /// What the run's task sessions are called in `pg_stat_activity`.
+    public static func applicationPrefix(_ runID: RunID) -> String { "recon-" + runID.rawValue }
+
     static func drop(schemas: [String], on connection: Connection) throws {
         try connection.transaction { connection in
             for schema in schemas {
@@ -89,11 +92,16 @@ public final class WarehouseRun {
     /// On SIGINT/SIGTERM the run's own connection may be mid-statement on the main thread, holding
     /// locks on the very tables to drop; so a fresh connection ends that session first, then drops.
     private static func interruptCleanup(
-        target: ConnectionTarget, schemas: [String], backendPID: Int32, keep: Bool
+        target: ConnectionTarget, runID: RunID, schemas: [String], backendPID: Int32, keep: Bool
     ) -> @Sendable () -> Void {
         return {
             guard let connection = try? Connection(target, applicationName: "recon-cleanup") else { return }
             _ = try? connection.execute("SELECT pg_terminate_backend(\(backendPID))")
+            // The run's task sessions (named after the run) are ended too: they hold its tables.
+            _ = try? connection.execute("""
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE application_name LIKE \(WarehouseRun.applicationPrefix(runID) + "-%") AND pid <> pg_backend_pid()
+                """)
             guard !keep else { return }
             _ = try? connection.execute("SET lock_timeout = '10s'")
             try? drop(schemas: schemas, on: connection)

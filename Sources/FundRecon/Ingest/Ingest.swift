@@ -2,6 +2,34 @@ import Foundation
 import Logging
 import Postgres
 
+/// Which sources a load takes: the OLTP extracts, or the flat files (reseller and gateway). The
+/// two run side by side on their own connections in a run's DAG.
+public enum IngestPart: String, Sendable {
+    case extracts, files
+}
+
+/// What an incremental load (`recon run`) takes: OLTP rows whose event time lies in
+/// `[from, until)`, files of days before `filesDueBefore`, and nothing loaded before.
+public struct LoadWindow: Sendable {
+    /// The exclusive end of the period loaded (an instant).
+    public var until: Date
+    /// Daily files (Stripe, resellers, Adyen batches) of days before this business date are due.
+    public var filesDueBefore: CalendarDate
+    /// Per extract table, the end of the window the last run loaded (its watermark).
+    public var from: [String: Date] = [:]
+    /// Files loaded before, path -> SHA-256: the same path with the same content is not loaded again.
+    public var knownFiles: [String: String] = [:]
+    /// Content loaded before, SHA-256 -> first path: another path with it is a duplicate file.
+    public var knownContents: [String: String] = [:]
+    /// Lines already in `ods_rejects`, per file: not rejected (or counted) twice.
+    public var rejectedLines: [String: Set<Int>] = [:]
+
+    public init(until: Date, filesDueBefore: CalendarDate) {
+        self.until = until
+        self.filesDueBefore = filesDueBefore
+    }
+}
+
 /// Loads a dataset directory (DATA_CONTRACT.md section 1) into a run's `oltp` and `ods` schemas.
 ///
 /// OLTP extracts go by COPY into the `oltp` schema and are then copied into `ods_*`; reseller,
@@ -10,18 +38,72 @@ import Postgres
 /// `ods_rejects` with its file, line, raw text and reason while the rest of the file loads; each
 /// file's counts go to `ods_file_loads`, and a file whose SHA-256 was loaded before is skipped.
 public enum Ingest {
+    /// The event-time column of each OLTP fact extract: the watermark of incremental loads. The
+    /// other extracts (merchants, resellers, vouchers) are reference data, replaced when their
+    /// file changes.
+    public static let eventColumns = [
+        "orders": "created_at", "payments": "captured_at", "refunds": "refunded_at",
+        "voucher_redemptions": "redeemed_at", "commissions": "charged_at", "merchant_payouts": "paid_at",
+    ]
+
     /// Loads everything; throws `InputError` (exit 2) for a file that cannot be read as its kind
     /// at all, such as an extract missing a required column.
     public static func load(
         dataset directory: String, schemas: RunSchemas, connection: Connection, logger: Logger
+    ) throws -> LoadReport {
+        try prepare(schemas: schemas, connection: connection)
+        var report = try load(dataset: directory, part: .extracts, schemas: schemas, connection: connection, logger: logger)
+        report.files += try load(dataset: directory, part: .files, schemas: schemas, connection: connection, logger: logger).files
+        return report
+    }
+
+    /// Creates the source tables, `ods_rejects` and `ods_file_loads` (before either part loads).
+    public static func prepare(schemas: RunSchemas, connection: Connection) throws {
+        try connection.transaction { connection in
+            for statement in tableDDL(schemas: schemas) { try connection.executeScript(statement.sql) }
+        }
+    }
+
+    /// The DDL of every table ingest fills, with the table it creates (`schema.table`, unquoted).
+    static func tableDDL(schemas: RunSchemas) -> [(table: (String, String), sql: String)] {
+        let ods = schemas.name(.ods)
+        let oltp = schemas.name(.oltp)
+        var statements = Sources.extracts.map { ((oltp, $0.table.table), $0.table.createSQL(schema: oltp)) }
+        statements += Sources.extracts.map {
+            ((ods, "ods_" + $0.table.table),
+             "CREATE TABLE \(quoteIdentifier(ods)).\(quoteIdentifier("ods_" + $0.table.table)) "
+                + "(LIKE \(quoteIdentifier(oltp)).\(quoteIdentifier($0.table.table)) INCLUDING DEFAULTS)")
+        }
+        statements += Sources.fileTables.map { ((ods, $0.table), $0.createSQL(schema: ods)) }
+        statements.append(((ods, "ods_rejects"), """
+            CREATE TABLE \(quoteIdentifier(ods)).ods_rejects (
+              source text NOT NULL, file text NOT NULL, line integer NOT NULL, raw_record text NOT NULL,
+              reason text NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT now())
+            """))
+        statements.append(((ods, "ods_file_loads"), """
+            CREATE TABLE \(quoteIdentifier(ods)).ods_file_loads (
+              source text NOT NULL, file text NOT NULL, sha256 text NOT NULL, rows_read integer NOT NULL,
+              rows_loaded integer NOT NULL, rows_rejected integer NOT NULL, status text NOT NULL,
+              duplicate_of text, _loaded_at timestamptz NOT NULL DEFAULT now())
+            """))
+        return statements
+    }
+
+    /// Loads one part into tables `prepare` made; with a window, only what it lets through.
+    public static func load(
+        dataset directory: String, part: IngestPart, schemas: RunSchemas, connection: Connection, logger: Logger,
+        window: LoadWindow? = nil
     ) throws -> LoadReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory + "/oltp", isDirectory: &isDirectory), isDirectory.boolValue
         else {
             throw InputError(file: directory, message: "not a dataset directory: it has no oltp/ folder (see DATA_CONTRACT.md)")
         }
-        let loader = try Loader(directory: directory, schemas: schemas, connection: connection, logger: logger)
-        return try loader.run()
+        let loader = Loader(directory: directory, schemas: schemas, connection: connection, logger: logger, window: window)
+        switch part {
+        case .extracts: return try loader.runExtracts()
+        case .files: return try loader.runFiles()
+        }
     }
 }
 
@@ -30,6 +112,7 @@ final class Loader {
     let schemas: RunSchemas
     let connection: Connection
     let logger: Logger
+    let window: LoadWindow?
     var report = LoadReport()
     var seen: [String: String] = [:]
     var ods: String { schemas.name(.ods) }
@@ -37,53 +120,89 @@ final class Loader {
     /// Rejects are flushed (and a new COPY begun) every this many, so a bad file cannot fill memory.
     static let rejectBatch = 10_000
 
-    init(directory: String, schemas: RunSchemas, connection: Connection, logger: Logger) throws {
+    init(directory: String, schemas: RunSchemas, connection: Connection, logger: Logger, window: LoadWindow?) {
         self.directory = directory
         self.schemas = schemas
         self.connection = connection
         self.logger = logger
+        self.window = window
+        seen = window?.knownContents ?? [:]
     }
 
-    func run() throws -> LoadReport {
-        try createTables()
+    /// The OLTP extracts into `oltp`, then their `ods_` copies.
+    func runExtracts() throws -> LoadReport {
         for (file, table) in Sources.extracts {
-            try timed { try load(csv: "oltp/" + file, table: table, schema: schemas.name(.oltp)) }
+            try timed { try load(csv: "oltp/" + file, table: table, schema: schemas.name(.oltp), event: Ingest.eventColumns[table.table]) }
         }
         try connection.transaction { connection in
             for (_, table) in Sources.extracts {
                 try connection.execute("""
-                    CREATE TABLE \(schema: ods, table: "ods_" + table.table) AS
+                    INSERT INTO \(schema: ods, table: "ods_" + table.table)
                     SELECT * FROM \(schema: schemas.name(.oltp), table: table.table)
                     """)
             }
         }
-        for relative in listFiles("gateway/stripe", prefix: "payout_reconciliation_", suffix: ".csv") {
+        try finish(tables: Sources.extracts.map { "ods_" + $0.table.table })
+        return report
+    }
+
+    /// Stripe, Adyen and reseller files into their `ods_` tables.
+    func runFiles() throws -> LoadReport {
+        for relative in listFiles("gateway/stripe", prefix: "payout_reconciliation_", suffix: ".csv") where isDue(relative) {
             try timed { try load(csv: relative, table: Sources.stripeTransactions, schema: ods, fileValues: [dateInName(relative)]) }
         }
-        for relative in listFiles("gateway/stripe", prefix: "payouts_", suffix: ".csv") {
+        for relative in listFiles("gateway/stripe", prefix: "payouts_", suffix: ".csv") where isDue(relative) {
             try timed { try load(csv: relative, table: Sources.stripePayouts, schema: ods, fileValues: [dateInName(relative)]) }
         }
         let batches = listFiles("gateway/adyen", prefix: "settlement_detail_report_batch_", suffix: ".csv")
             .sorted { batchNumber($0) < batchNumber($1) }
-        for relative in batches {
+        for relative in batches where try isDueBatch(relative) {
             try timed { try load(csv: relative, table: Sources.adyenDetails, schema: ods) }
         }
-        for relative in resellerFiles() {
+        for relative in resellerFiles() where isDue(relative) {
             try timed { try loadReseller(relative) }
         }
+        try finish(tables: Sources.fileTables.map(\.table))
+        return report
+    }
+
+    /// Records the part's file loads and refreshes the statistics of its tables: the models read
+    /// them next, and a planner guessing on millions of new rows picks poor joins.
+    func finish(tables: [String]) throws {
         try recordFileLoads()
-        // Fresh statistics: the models read these tables next, and a planner guessing on millions
-        // of new rows picks poor joins.
-        for (_, table) in Sources.extracts {
-            try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier("ods_" + table.table)))
-        }
-        for table in Sources.fileTables {
-            try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier(table.table)))
+        for table in tables {
+            try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier(table)))
         }
         for (source, entry) in report.totals.sorted(by: { $0.key < $1.key }) {
             logger.info("loaded \(source): \(entry.files) files, \(entry.read) read = \(entry.loaded) loaded + \(entry.rejected) rejected")
         }
-        return report
+    }
+
+    /// A daily file (by the date in its name or folder) is due once its business day has ended.
+    func isDue(_ relative: String) -> Bool {
+        guard let window else { return true }
+        let folder = (relative as NSString).deletingLastPathComponent
+        guard let day = dateInName(relative).flatMap(CalendarDate.init) ?? CalendarDate((folder as NSString).lastPathComponent)
+        else { return true }
+        return day < window.filesDueBefore
+    }
+
+    /// An Adyen batch is due once the day of its latest record has ended.
+    func isDueBatch(_ relative: String) throws -> Bool {
+        guard let window else { return true }
+        let reader = try CSVReader(path: directory + "/" + relative)
+        var record = CSVRecord()
+        guard reader.next(into: &record) else { return true }
+        guard let column = (0..<record.count).first(where: { record.string($0).trimmingCharacters(in: .whitespaces) == "Creation Date" })
+        else { return true }
+        var latest = ""
+        while reader.next(into: &record) {
+            guard column < record.count else { continue }
+            let day = String(record.string(column).prefix(10))
+            if day > latest { latest = day }
+        }
+        guard let day = CalendarDate(latest) else { return true }
+        return day < window.filesDueBefore
     }
 
     /// Runs one file's load and stamps its duration on the entry it appended.
@@ -94,28 +213,6 @@ final class Loader {
     }
 
     // MARK: - Tables
-
-    func createTables() throws {
-        try connection.transaction { connection in
-            for (_, table) in Sources.extracts {
-                try connection.executeScript(table.createSQL(schema: schemas.name(.oltp)))
-            }
-            for table in Sources.fileTables {
-                try connection.executeScript(table.createSQL(schema: ods))
-            }
-            try connection.execute("""
-                CREATE TABLE \(schema: ods, table: "ods_rejects") (
-                  source text NOT NULL, file text NOT NULL, line integer NOT NULL, raw_record text NOT NULL,
-                  reason text NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT now())
-                """)
-            try connection.execute("""
-                CREATE TABLE \(schema: ods, table: "ods_file_loads") (
-                  source text NOT NULL, file text NOT NULL, sha256 text NOT NULL, rows_read integer NOT NULL,
-                  rows_loaded integer NOT NULL, rows_rejected integer NOT NULL, status text NOT NULL,
-                  duplicate_of text, _loaded_at timestamptz NOT NULL DEFAULT now())
-                """)
-        }
-    }
 
     func recordFileLoads() throws {
         try connection.copyIn("""
@@ -158,7 +255,13 @@ final class Loader {
     /// a duplicate: two days without activity give identical files, and each one's arrival counts.
     func checksum(_ relative: String, source: String) throws -> String? {
         let (sha, lineBreaks) = try SHA256.digest(ofFile: directory + "/" + relative)
-        if lineBreaks > 1, let first = seen[sha] {
+        if let known = window?.knownFiles[relative] {
+            // Loaded before: unchanged, nothing to do; changed, it replaces what it loaded then.
+            if known == sha { return nil }
+            report.reloaded.append(relative)
+            logger.notice("\(relative) changed since it was loaded: its rows are replaced")
+        }
+        if lineBreaks > 1, let first = seen[sha], first != relative {
             report.files.append(FileLoad(
                 source: source, file: relative, sha256: sha, rowsRead: 0, rowsLoaded: 0, rowsRejected: 0,
                 status: "duplicate", duplicateOf: first))
@@ -177,7 +280,9 @@ final class Loader {
         var reason: String
     }
 
-    func load(csv relative: String, table: SourceTable, schema: String, fileValues: [String?] = []) throws {
+    /// Loads one CSV file. With a window, an extract with an `event` column loads only the rows of
+    /// the window (the rest are counted as outside it), and lines rejected before are passed over.
+    func load(csv relative: String, table: SourceTable, schema: String, fileValues: [String?] = [], event: String? = nil) throws {
         let path = directory + "/" + relative
         guard FileManager.default.fileExists(atPath: path) else {
             report.files.append(FileLoad(
@@ -204,7 +309,12 @@ final class Loader {
         var read = 0
         var loaded = 0
         var rejected = 0
+        var outside = 0
         var finished = false
+        let rejectedBefore = window?.rejectedLines[relative] ?? []
+        let eventSlot = window == nil ? nil : event.flatMap { name in table.columns.firstIndex { column in column.name == name } }
+        let from = event == nil ? nil : window?.from[table.table]
+        let until = window?.until ?? .distantFuture
         let copy = SQL(table.copySQL(schema: schema))
         let fileBytes = fileValues.map { $0.map { Array($0.utf8) } }
         while !finished {
@@ -215,6 +325,20 @@ final class Loader {
                     guard reader.next(into: &record) else {
                         finished = true
                         return
+                    }
+                    if !rejectedBefore.isEmpty && rejectedBefore.contains(record.line) { continue }
+                    if let eventSlot, record.count == header.count {
+                        let field = record.field(positions[eventSlot])
+                        if field.isEmpty {
+                            read += 1
+                            rejects.append(Reject(line: record.line, raw: record.rawText,
+                                                  reason: "no \(table.columns[eventSlot].name): the row cannot be placed in a period"))
+                            continue
+                        }
+                        if let instant = TimestampParser.parse(utf8: field), instant >= until || from.map({ instant < $0 }) == true {
+                            outside += 1
+                            continue
+                        }
                     }
                     read += 1
                     if let reason = Loader.encodingProblem(record.rawBytes) {
@@ -262,7 +386,8 @@ final class Loader {
         report.files.append(FileLoad(
             source: table.source, file: relative, sha256: sha, rowsRead: read, rowsLoaded: loaded, rowsRejected: rejected,
             status: "loaded", duplicateOf: nil))
-        logger.debug("\(relative): \(read) read, \(loaded) loaded, \(rejected) rejected")
+        report.outsideWindow += outside
+        logger.debug("\(relative): \(read) read, \(loaded) loaded, \(rejected) rejected, \(outside) outside the window")
     }
 
     func storeRejects(_ rejects: [Reject], source: String, file: String) throws {

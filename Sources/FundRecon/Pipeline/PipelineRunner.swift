@@ -20,26 +20,33 @@ public struct BuildReport: Sendable, Codable {
 }
 
 /// Materializes a pipeline project into a run's schemas: seeds first, then models in DAG order.
-public struct PipelineRunner {
+///
+/// A build may cover some layers only: then sources, and refs to models of the layers not built,
+/// read from `readSchemas` (a persistent warehouse builds into a run's staging schemas while
+/// reading the warehouse's own ODS).
+public struct PipelineRunner: Sendable {
     let project: PipelineProject
     let schemas: RunSchemas
+    let readSchemas: RunSchemas
     let vars: [String: String]
 
     /// A runner; `overrides` (from `--var k=v`) replace the project's defaults.
-    public init(project: PipelineProject, schemas: RunSchemas, overrides: [String: String] = [:]) throws {
+    public init(project: PipelineProject, schemas: RunSchemas, overrides: [String: String] = [:], readSchemas: RunSchemas? = nil) throws {
         self.project = project
         self.schemas = schemas
+        self.readSchemas = readSchemas ?? schemas
         for key in overrides.keys where project.vars[key] == nil {
             throw PipelineError(file: "project.yml", message: "--var \(key): the project defines no var '\(key)'")
         }
         vars = project.vars.merging(overrides) { $1 }
     }
 
-    /// The schema a ref, source or seed resolves to.
+    /// The schema a model of `layer` is built in.
     func schema(of layer: Layer) -> String { schemas.name(layer) }
 
     /// The SQL of a model with every expression resolved (what runs, and what `recon dag --sql` shows).
-    public func compile(_ model: Model) throws -> String {
+    /// Refs to models of layers outside `building` (and to seeds, unless `seedsHere`) read `readSchemas`.
+    public func compile(_ model: Model, building: Set<Layer> = Set(Layer.allCases), seedsHere: Bool = true) throws -> String {
         let byName = Dictionary(uniqueKeysWithValues: project.models.map { ($0.name, $0.layer) })
         let seedNames = Set(project.seeds.map(\.name))
         var sql = ""
@@ -49,12 +56,13 @@ public struct PipelineRunner {
             case .ref(let name):
                 let layer = byName[name] ?? (seedNames.contains(name) ? .ods : nil)
                 guard let layer else { throw PipelineError(file: model.file, message: "ref('\(name)') names no model or seed") }
-                sql += quoteIdentifier(schema(of: layer)) + "." + quoteIdentifier(name)
+                let here = byName[name] != nil ? building.contains(layer) : seedsHere
+                sql += quoteIdentifier(here ? schemas.name(layer) : readSchemas.name(layer)) + "." + quoteIdentifier(name)
             case .source(let source, let table):
                 guard let layer = Layer(rawValue: source), layer == .oltp || layer == .ods else {
                     throw PipelineError(file: model.file, message: "source('\(source)', ...): sources are 'oltp' and 'ods'")
                 }
-                sql += quoteIdentifier(schema(of: layer)) + "." + quoteIdentifier(table)
+                sql += quoteIdentifier(readSchemas.name(layer)) + "." + quoteIdentifier(table)
             case .variable(let name, let defaultValue):
                 guard let value = vars[name] ?? defaultValue else {
                     throw PipelineError(file: model.file, message: "var('\(name)') is not defined in project.yml and has no default")
@@ -68,14 +76,17 @@ public struct PipelineRunner {
     /// Loads the seeds and builds every model; a model PostgreSQL refuses is a `ModelFailure`
     /// with the model's line. `emit` receives each model statement as it is sent (for replaying
     /// the build by hand).
-    public func build(on connection: Connection, logger: Logger, emit: ((String) -> Void)? = nil) throws -> BuildReport {
+    public func build(
+        on connection: Connection, logger: Logger, emit: ((String) -> Void)? = nil,
+        layers: Set<Layer> = Set(Layer.allCases), seeds: Bool = true
+    ) throws -> BuildReport {
         var report = BuildReport(vars: vars)
-        let ordered = try project.orderedModels()
+        let ordered = try project.orderedModels().filter { layers.contains($0.layer) }
         // Measured: JIT compilation costs more than it saves on these models (a 62k-order build took
         // 6.8 s with it, 3.8 s without); large grouping statements gain little from it.
         try connection.execute("SELECT set_config('jit', 'off', false)")
-        let compiled = try ordered.map { try compile($0) }
-        for seed in project.seeds {
+        let compiled = try ordered.map { try compile($0, building: layers, seedsHere: seeds) }
+        for seed in project.seeds where seeds {
             let started = ContinuousClock.now
             let rows = try loadSeed(seed, on: connection)
             report.models.append(ModelRun(model: seed.name, layer: "seed", materialized: "seed", rows: rows,
