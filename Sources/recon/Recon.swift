@@ -16,7 +16,7 @@ struct Recon: ParsableCommand {
             that could not run).
             """,
         version: "0.1.0",
-        subcommands: [Audit.self, Check.self, Report.self, Golden.self, CoverageCommand.self, BenchReports.self, Generate.self, Load.self, Build.self, Dag.self, Doctor.self, GC.self, Hold.self]
+        subcommands: [Audit.self, Run.self, Backfill.self, Check.self, Report.self, Golden.self, CoverageCommand.self, BenchReports.self, Generate.self, Load.self, Build.self, Dag.self, Doctor.self, GC.self, Hold.self]
     )
 
     /// Parses and runs, mapping bad usage to exit code 2 as DESIGN.md documents (not sysexits' 64).

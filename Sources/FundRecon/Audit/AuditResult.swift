@@ -62,9 +62,16 @@ public struct AuditResult: Sendable, Codable {
     public var expectations: String?
     /// The run's tasks: status, attempts, rows and time of each.
     public var tasks: [TaskRecord] = []
+    /// A persistent run's period (`recon run`).
+    public var period: String?
+    /// A persistent run's changed partitions of closed periods.
+    public var restatements: [PartitionChange]?
+    /// A persistent run's partitions written (changed, new or removed).
+    public var partitionsReplaced: Int?
 
     enum CodingKeys: String, CodingKey {
-        case summary, checks, stages, database, expectations, tasks
+        case summary, checks, stages, database, expectations, tasks, period, restatements
+        case partitionsReplaced = "partitions_replaced"
         case runID = "run_id"
         case startedAt = "started_at"
         case finishedAt = "finished_at"

@@ -23,6 +23,8 @@ struct CompiledCheck: Sendable {
     var reconcileColumns: [String] = []
     /// The SQL shown in reports.
     var displaySQL: String
+    /// Reconcile scoped to a run's period: an empty side there is a quiet period, not a missing source.
+    var scopedPairs = false
 }
 
 enum CheckCompiler {
@@ -34,9 +36,17 @@ enum CheckCompiler {
 
     /// Compiles a check against resolved tables. `zone` is the business time zone for hour -> day.
     static func compile(_ spec: CheckSpec, resolve: (String) throws -> (relation: String, layer: String),
-                        catalog: TableCatalog, zone: String) throws -> CompiledCheck {
+                        catalog: TableCatalog, zone: String, scope: CheckScope? = nil) throws -> CompiledCheck {
         let (relation, layer) = try resolve(spec.table)
-        let filter = spec.where.map { "(\($0))" } ?? "true"
+        /// The scope's predicate on a column of `table` (true when the run is not scoped).
+        func scoped(_ column: String?, of table: String, grain: String? = nil) -> String? {
+            guard let scope, let column else { return nil }
+            return scope.predicate(column: column, type: catalog.columns[table]?[column] ?? "date", grain: grain)
+        }
+        var filter = spec.where.map { "(\($0))" } ?? "true"
+        if case .continuity = spec.kind {} else if let period = spec.period, let predicate = scoped(period.column, of: relation, grain: period.grain) {
+            filter += " AND " + predicate
+        }
         let tolerance = spec.tolerance
         var compiled = CompiledCheck(spec: spec, relation: relation, layer: layer, displaySQL: "")
         func rowLevel(_ condition: String) {
@@ -107,7 +117,7 @@ enum CheckCompiler {
                 let keys = s.keys.enumerated().map { "\(quoteIdentifier($1)) AS k\($0)" } + extra.map { "\(quoteIdentifier($0)) AS \(quoteIdentifier("m_" + $0))" }
                 let groups = (s.keys + extra).map(quoteIdentifier).joined(separator: ", ")
                 return """
-                    SELECT \(keys.joined(separator: ", ")), sum(\(s.amount ?? "0")) AS amount, \(s.date.map { "min(\($0))" } ?? "NULL") AS date, count(*) AS lines
+                    SELECT \(keys.joined(separator: ", ")), sum(\(s.amount ?? "0")) AS amount, \(s.date.map { "min(\($0))" } ?? "NULL") AS date, count(*) AS lines, \(s.period.map { "min(\(quoteIdentifier($0)))" } ?? "NULL") AS _period
                     FROM \(relationName) WHERE \(s.where.map { "(\($0))" } ?? "true") GROUP BY \(groups)
                     """
             }
@@ -116,6 +126,16 @@ enum CheckCompiler {
             let shownKeys = (0..<keyCount).map { "coalesce(l.k\($0), r.k\($0)) AS \(quoteIdentifier(left.keys[$0]))" }
                 + matchAlso.map { "coalesce(l.\(quoteIdentifier("m_" + $0)), r.\(quoteIdentifier("m_" + $0))) AS \(quoteIdentifier($0))" }
             let late = window.map { " WHEN abs(r.date::date - l.date::date) > \($0) THEN 'late'" } ?? ""
+            // Scoped: pairs are classified over all rows (a settlement may fall in the next period),
+            // then kept when their left period (for a right-only key, the right period or date)
+            // lies in the run's period, moved back by the date window: those pairs' windows closed.
+            let rightPlace = right.period != nil ? "r._period" : "r.date"
+            let pairScope = scope.map { scope in
+                scope.predicate(column: "_place", type: "date", grain: nil, lagDays: window ?? 0)
+                    .replacingOccurrences(of: quoteIdentifier("_place"), with: "coalesce(l._period::date, \(rightPlace)::date)")
+            }
+            let scopedPairs = left.period != nil ? pairScope : nil
+            compiled.scopedPairs = scopedPairs != nil
             let classified = """
                 WITH l AS (\(side(left, relation, matchAlso))),
                      r AS (\(side(right, rightRelation, matchAlso))),
@@ -127,7 +147,7 @@ enum CheckCompiler {
                               CASE WHEN r.k0 IS NULL THEN 'missing_right' WHEN l.k0 IS NULL THEN 'missing_left'
                                    WHEN coalesce(abs(l.amount - r.amount) > \(tolerance), true) THEN 'amount_mismatch'\(late)
                                    ELSE 'matched' END AS class
-                       FROM l FULL JOIN r ON \(joinKeys.joined(separator: " AND ")))
+                       FROM l FULL JOIN r ON \(joinKeys.joined(separator: " AND "))\(scopedPairs.map { "\n                       WHERE " + $0 } ?? ""))
                 """
             compiled.failingQuery = classified + "\nSELECT * FROM classified WHERE class <> 'matched'"
             let shown = left.keys + matchAlso + ["left_amount", "right_amount", "difference", "left_date", "right_date", "class"]
@@ -169,7 +189,9 @@ enum CheckCompiler {
                            WHERE \(coarse.where.map { "(\($0))" } ?? "true") GROUP BY \(keyList), \(quoteIdentifier(coarse.period ?? "")))
                 SELECT \(shown.joined(separator: ", "))
                 FROM f FULL JOIN c ON \(join)
-                WHERE f.period IS NULL OR c.period IS NULL OR \(differs.joined(separator: " OR "))
+                WHERE (f.period IS NULL OR c.period IS NULL OR \(differs.joined(separator: " OR ")))\(
+                    scope.map { " AND " + $0.predicate(column: "period", type: "date", grain: rollup == "month" ? "month" : nil)
+                        .replacingOccurrences(of: "\"period\"", with: "coalesce(f.period, c.period)") } ?? "")
                 """
         case .continuity(let keys, let period, let step, let opening, let closing):
             let keyList = columns(keys)
@@ -183,7 +205,8 @@ enum CheckCompiler {
                 ) s
                 WHERE s.previous_period IS NOT NULL
                   AND (coalesce(abs(s.opening - s.previous_closing) > \(tolerance), true)
-                       OR s.period::date - s.previous_period::date <> \(step))
+                       OR s.period::date - s.previous_period::date <> \(step))\(
+                    scoped(period, of: relation).map { " AND " + $0.replacingOccurrences(of: periodName, with: "s.period") } ?? "")
                 """
         case .freshness(let column, let maxAge):
             compiled.failingQuery = """

@@ -26,6 +26,13 @@ public struct TableSide: Sendable, Equatable {
     public var line: Int?
 }
 
+/// The column that places a check's rows in time: a scoped run (`recon run`) evaluates the check
+/// on the rows of its period only. `grain: month` marks a date column holding months.
+public struct PeriodColumn: Sendable, Equatable {
+    public var column: String
+    public var grain: String?
+}
+
 /// What a check asks, by type (EXPECTATIONS.md "Check types").
 public enum CheckKind: Sendable, Equatable {
     case notNull(columns: [String])
@@ -84,6 +91,8 @@ public struct CheckSpec: Sendable {
     public var tags: [String]
     public var tolerance: String
     public var maxFailing: Int
+    /// The `period` key: what scopes the check in a scoped run (nil: it sees every row).
+    public var period: PeriodColumn?
     /// The line the check starts on.
     public var line: Int
 }

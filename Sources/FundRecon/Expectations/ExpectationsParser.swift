@@ -5,7 +5,7 @@ import Yams
 /// define is an `ExpectationsError` naming the file, line and check.
 public enum ExpectationsParser {
     static let commonKeys: Set<String> = ["id", "type", "table", "description", "severity", "where", "sample_size", "tags",
-                                          "max_failing", "tolerance"]
+                                          "max_failing", "tolerance", "period"]
     static let typeKeys: [String: Set<String>] = [
         "not_null": ["columns"], "unique": ["columns"], "accepted_values": ["column", "values", "allow_null"],
         "range": ["column", "min", "max"], "expression": ["expression"], "relationships": ["columns", "to"],
@@ -111,6 +111,37 @@ public enum ExpectationsParser {
                 id: id, kind: kind, table: table, description: try reader.optionalString("description"),
                 severity: defaultSeverity, where: try reader.optionalString("where"), sampleSize: defaultSample,
                 tags: try reader.optionalStrings("tags") ?? [], tolerance: defaultTolerance, maxFailing: 0, line: line)
+            if let node = fields["period"] {
+                switch kind {
+                case .continuity(_, let column, _, _, _):
+                    spec.period = PeriodColumn(column: column, grain: nil)
+                case .sql, .reconcile, .crossPeriod:
+                    throw fail(node, id, type == "sql"
+                        ? "a sql check cannot be scoped by period (its query is run as written)"
+                        : "\(type) is scoped by the 'period' of its sides, not by a 'period' of its own")
+                default:
+                    if let column = node.scalar?.string {
+                        spec.period = PeriodColumn(column: column, grain: nil)
+                    } else if let mapping = node.mapping {
+                        var period = PeriodColumn(column: "", grain: nil)
+                        for (subkey, value) in mapping {
+                            switch subkey.string ?? "" {
+                            case "column": period.column = value.scalar?.string ?? ""
+                            case "grain":
+                                guard let grain = value.scalar?.string, ["hour", "day", "month"].contains(grain) else {
+                                    throw fail(value, id, "period grain must be hour, day or month")
+                                }
+                                period.grain = grain
+                            default: throw fail(subkey, id, "unknown key '\(subkey.string ?? "?")' in period (column, grain)")
+                            }
+                        }
+                        guard !period.column.isEmpty else { throw fail(node, id, "period needs 'column'") }
+                        spec.period = period
+                    } else {
+                        throw fail(node, id, "period must be a column name or {column: ..., grain: ...}")
+                    }
+                }
+            }
             if let severity = try reader.optionalString("severity") {
                 guard let parsed = Severity(rawValue: severity) else { throw fail(fields["severity"], id, "severity must be error or warn") }
                 spec.severity = parsed

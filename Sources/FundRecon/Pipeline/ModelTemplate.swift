@@ -6,6 +6,13 @@ public struct ModelConfig: Sendable, Equatable {
     public var indexes: [IndexSpec] = []
     /// The column a distributed warehouse (Citus) would distribute the table on.
     public var distributedBy: String?
+    /// The column whose values are the table's partitions (a business date or month) in a
+    /// persistent warehouse: `recon run` replaces only the partitions whose rows changed, and
+    /// reports a changed partition of a closed period as a restatement.
+    public var partitionBy: String?
+    /// False for tables whose closed partitions change in the normal course (match statuses
+    /// moving from pending to matched): their changes are published but not called restatements.
+    public var restatements = true
 
     /// One index of `indexes=[{'columns': [...], 'unique': True}]`.
     public struct IndexSpec: Sendable, Equatable {
@@ -121,6 +128,10 @@ struct ModelTemplate {
                 config.materialized = kind
             case ("distributed_by", .string(let column)):
                 config.distributedBy = column
+            case ("partition_by", .string(let column)):
+                config.partitionBy = column
+            case ("restatements", .bool(let flag)):
+                config.restatements = flag
             case ("indexes", .list(let items)):
                 for item in items {
                     guard case .dictionary(let entries) = item, case .list(let columns)? = entries["columns"] else {
@@ -139,7 +150,7 @@ struct ModelTemplate {
                     config.indexes.append(.init(columns: names, unique: unique))
                 }
             default:
-                throw fail("unknown or malformed config key '\(key)' (materialized, indexes, distributed_by)")
+                throw fail("unknown or malformed config key '\(key)' (materialized, indexes, distributed_by, partition_by, restatements)")
             }
         }
         return config

@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['match_status']}, {'columns': ['event_date']}]) }}
+{{ config(materialized='table', restatements=False, partition_by='event_date', indexes=[{'columns': ['match_status']}, {'columns': ['event_date']}]) }}
 -- One row per captured payment, refund and unmatched settlement line, with the match status of
 -- rule R5: exactly one settlement line with the same reference, the same gross and currency,
 -- settled within settlement_window_days of the business date.
@@ -35,7 +35,9 @@ select 'payment' as entity_type, p.payment_id::text as entity_key, p.gateway, p.
        p.amount::numeric(18,2) as expected_amount, coalesce(l.gross, 0)::numeric(18,2) as actual_amount,
        (coalesce(l.gross, 0) - p.amount)::numeric(18,2) as diff_amount,
        l.settled_on, l.transaction_at, l.transaction_at_alt,
-       case when l.gateway_txn_ref is null then 'missing_settlement'
+       case when l.gateway_txn_ref is null and p.biz_date + {{ var('settlement_window_days') }}
+                 > coalesce(nullif('{{ var('settlements_complete_through') }}', '')::date, 'infinity'::date) then 'pending_settlement'
+            when l.gateway_txn_ref is null then 'missing_settlement'
             when l.currency <> p.currency or l.other_currency <> p.currency then 'currency_mismatch'
             when l.lines <> 1 or l.gross <> p.amount then 'amount_mismatch'
             when l.settled_on - p.biz_date > {{ var('settlement_window_days') }} then 'late_settlement'
@@ -45,7 +47,9 @@ left join charges l on l.gateway_txn_ref = p.gateway_txn_ref
 union all
 select 'refund', r.refund_id::text, r.gateway, r.gateway_refund_ref, r.merchant_id, r.currency, r.biz_date, r.refunded_at,
        -r.amount, coalesce(l.gross, 0), coalesce(l.gross, 0) + r.amount, l.settled_on, l.transaction_at, l.transaction_at_alt,
-       case when l.gateway_refund_ref is null then 'missing_settlement'
+       case when l.gateway_refund_ref is null and r.biz_date + {{ var('settlement_window_days') }}
+                 > coalesce(nullif('{{ var('settlements_complete_through') }}', '')::date, 'infinity'::date) then 'pending_settlement'
+            when l.gateway_refund_ref is null then 'missing_settlement'
             when l.currency <> r.currency or l.other_currency <> r.currency then 'currency_mismatch'
             when l.lines <> 1 or l.gross <> -r.amount then 'amount_mismatch'
             when l.settled_on - r.biz_date > {{ var('settlement_window_days') }} then 'late_settlement'

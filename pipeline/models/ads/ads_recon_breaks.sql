@@ -76,7 +76,7 @@ breaks as (
            when 'late_settlement' then 'settled on ' || r.settled_on || ', more than {{ var('settlement_window_days') }} days after ' || r.event_date
            else 'settled ' || r.actual_amount || ' for ' || r.expected_amount end as detail
   from recon r
-  where r.match_status <> 'matched' and not r.explained_by_missing_file
+  where r.match_status not in ('matched', 'pending_settlement') and not r.explained_by_missing_file
   union all
   select 'timezone_shift', r.entity_type, r.entity_key, r.merchant_id, r.gateway, r.currency, r.event_date,
          null, null, null,

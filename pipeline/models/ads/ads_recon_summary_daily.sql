@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['biz_date'], 'unique': True}]) }}
+{{ config(materialized='table', restatements=False, partition_by='biz_date', indexes=[{'columns': ['biz_date'], 'unique': True}]) }}
 -- Per day: what matched, what broke (in all and by type), and the match rate of the gateway recon.
 with recon as (
   select event_date as biz_date,

@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['commission_id'], 'unique': True}, {'columns': ['order_id']}], distributed_by='order_id') }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['commission_id'], 'unique': True}, {'columns': ['order_id']}], distributed_by='order_id') }}
 -- Commission charges (refund_id null) and reversals (negative), de-duplicated on commission_id.
 with ranked as (
   select t.*, row_number() over (partition by commission_id order by _source_file, _source_line) as _rn

@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['gateway', 'batch_id']}]) }}
+{{ config(materialized='table', partition_by='paid_out_on', indexes=[{'columns': ['gateway', 'batch_id']}]) }}
 -- What each gateway paid out per batch: Stripe's payouts files, Adyen's MerchantPayout lines.
 with stripe as (
   select p.*, row_number() over (partition by payout_id order by _source_file, _source_line) as _rn

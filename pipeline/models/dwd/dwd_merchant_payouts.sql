@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['payout_id'], 'unique': True}, {'columns': ['merchant_id', 'biz_date']}], distributed_by='merchant_id') }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['payout_id'], 'unique': True}, {'columns': ['merchant_id', 'biz_date']}], distributed_by='merchant_id') }}
 -- Payouts to merchants, de-duplicated on payout_id.
 with ranked as (
   select t.*, row_number() over (partition by payout_id order by _source_file, _source_line) as _rn

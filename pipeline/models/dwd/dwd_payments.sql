@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['payment_id'], 'unique': True}, {'columns': ['gateway_txn_ref']}, {'columns': ['order_id']}], distributed_by='order_id') }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['payment_id'], 'unique': True}, {'columns': ['gateway_txn_ref']}, {'columns': ['order_id']}], distributed_by='order_id') }}
 -- Payments, de-duplicated on payment_id. Two captured payments for one order are kept: that is a break (R12), not a duplicate row.
 with ranked as (
   select t.*, row_number() over (partition by payment_id order by _source_file, _source_line) as _rn

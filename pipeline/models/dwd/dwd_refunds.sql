@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['refund_id'], 'unique': True}, {'columns': ['gateway_refund_ref']}, {'columns': ['order_id']}], distributed_by='order_id') }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['refund_id'], 'unique': True}, {'columns': ['gateway_refund_ref']}, {'columns': ['order_id']}], distributed_by='order_id') }}
 -- Refunds, de-duplicated on refund_id; business date of refunded_at.
 with ranked as (
   select t.*, row_number() over (partition by refund_id order by _source_file, _source_line) as _rn

@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['file_id'], 'unique': True}]) }}
+{{ config(materialized='table', partition_by='report_date', indexes=[{'columns': ['file_id'], 'unique': True}]) }}
 -- Each reseller file with what its trailer declares and what its (de-duplicated) lines add up to.
 with files as (
   select f.*, row_number() over (partition by file_id order by _source_file, _source_line) as _rn

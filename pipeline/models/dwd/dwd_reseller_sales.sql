@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['order_id']}, {'columns': ['file_id']}]) }}
+{{ config(materialized='table', partition_by='report_date', indexes=[{'columns': ['order_id']}, {'columns': ['file_id']}]) }}
 -- Reseller sales, de-duplicated on txn_id (a line sent twice counts once), order_ref parsed.
 with ranked as (
   select s.*, row_number() over (partition by txn_id order by _source_file, _source_line) as _rn

@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['redemption_id'], 'unique': True}, {'columns': ['order_id']}], distributed_by='order_id') }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['redemption_id'], 'unique': True}, {'columns': ['order_id']}], distributed_by='order_id') }}
 -- Voucher redemptions, de-duplicated on redemption_id.
 with ranked as (
   select t.*, row_number() over (partition by redemption_id order by _source_file, _source_line) as _rn
