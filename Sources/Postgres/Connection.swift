@@ -10,6 +10,8 @@ public final class Connection {
     public let target: ConnectionTarget
     /// Called with the text of every statement sent to the server (for logging and for counting).
     public var statementObserver: ((String) -> Void)?
+    /// Savepoints made by nested `transaction` calls (for unique names).
+    private var savepoints = 0
 
     /// Opens a connection and sets the session up for FundRecon (UTF-8, ISO dates, quiet notices).
     public init(_ target: ConnectionTarget, applicationName: String = "recon") throws {
@@ -112,8 +114,23 @@ public final class Connection {
 
     // MARK: - Transactions and session settings
 
-    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws. Inside
+    /// a transaction already open, it is a savepoint instead: the outer transaction still decides
+    /// what is committed (a plain BEGIN there would be ignored and its COMMIT end the outer one).
     public func transaction<T>(readOnly: Bool = false, _ body: (Connection) throws -> T) throws -> T {
+        if PQtransactionStatus(handle) == PQTRANS_INTRANS {
+            savepoints += 1
+            let name = "recon_\(savepoints)"
+            try execute(SQL("SAVEPOINT " + name))
+            do {
+                let value = try body(self)
+                try execute(SQL("RELEASE SAVEPOINT " + name))
+                return value
+            } catch {
+                _ = try? execute(SQL("ROLLBACK TO SAVEPOINT " + name))
+                throw error
+            }
+        }
         try execute(readOnly ? "BEGIN READ ONLY" : "BEGIN")
         let value: T
         do {

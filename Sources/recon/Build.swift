@@ -1,5 +1,6 @@
 import ArgumentParser
 import FundRecon
+import Postgres
 import Foundation
 
 /// Options naming the pipeline and its vars.
@@ -96,12 +97,47 @@ extension Recon {
 
     struct Dag: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the run's task DAG (the seed's Airflow task names) and the models in build order.")
+            abstract: "Print the run's task DAG (the seed's Airflow task names) and the models in build order; --airflow DIR writes Airflow DAG files that call recon.",
+            discussion: """
+                The Airflow DAGs keep the seed's ids: initialize_etl_environment (@once), import_main_data and \
+                import_reseller_data (@hourly), run_dbt_init_tasks (@daily), run_dbt_model (@daily, after the day's \
+                imports: models, then checks and reports) and monthly_audit_report (@monthly). Each task is a \
+                BashOperator running `recon run` on the persistent warehouse named by --schema-prefix; workers \
+                need RECON_DATABASE_URL in their environment.
+                """)
 
         @OptionGroup var pipelineOptions: PipelineOptions
 
+        @Option(help: ArgumentHelp("Write Airflow DAG files into this folder instead of printing.", valueName: "dir"))
+        var airflow: String?
+
+        @Option(help: "Airflow: the warehouse's schema prefix.") var schemaPrefix: String = "fundrecon"
+        @Option(help: "Airflow: the landing folder the imports read.") var data: String = "landing"
+        @Option(help: "Airflow: the expectations file.") var expectations: String = "expectations/fund_recon.yml"
+        @Option(help: "Airflow: where reports go (one folder per grain and period).") var reports: String = "reports"
+        @Option(help: "Airflow: the recon executable workers run (default: this one).") var recon: String?
+        @Option(help: "Airflow: the DAGs' first logical date.") var startDate: String = "2026-10-01"
+
+        func validate() throws {
+            guard airflow != nil else { return }
+            do { try WarehouseRunner.validate(prefix: schemaPrefix) } catch { throw ValidationError("\(error)") }
+            guard CalendarDate(startDate) != nil else { throw ValidationError("--start-date '\(startDate)' is not a date") }
+        }
+
         func run() throws {
             let project = try pipelineOptions.project()
+            if let airflow {
+                let overrides = try pipelineOptions.overrides()
+                let absolute = { (path: String) in path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
+                let executable = recon ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
+                let dags = AirflowDAGs(
+                    recon: absolute(executable), prefix: schemaPrefix, dataDirectory: absolute(data),
+                    pipelineDirectory: absolute(pipelineOptions.pipeline), expectationsPath: absolute(expectations),
+                    reportsDirectory: absolute(reports), zone: overrides["business_timezone"] ?? project.vars["business_timezone"] ?? "UTC",
+                    startDate: startDate)
+                for path in try dags.write(to: airflow) { print(path) }
+                return
+            }
             let models: [Model]
             do {
                 models = try project.orderedModels()

@@ -96,6 +96,30 @@ struct StatementTests {
         #expect(error.sqlState == "25006")
     }
 
+    @Test func aNestedTransactionIsASavepointAndTheOuterOneDecides() throws {
+        struct Planned: Error {}
+        let connection = try TestDatabase.connect()
+        try connection.execute("CREATE TEMP TABLE nested_ledger (amount numeric(18,2))")
+        // The inner block commits nothing by itself: the outer rollback takes its row too.
+        #expect(throws: Planned.self) {
+            try connection.transaction { outer in
+                try outer.transaction { try $0.execute("INSERT INTO nested_ledger VALUES (\(Cents(100)))") }
+                throw Planned()
+            }
+        }
+        #expect(try connection.query("SELECT count(*) FROM nested_ledger").scalar(Int.self) == 0)
+        // An inner failure rolls back to its savepoint only.
+        try connection.transaction { outer in
+            try outer.execute("INSERT INTO nested_ledger VALUES (\(Cents(200)))")
+            _ = try? outer.transaction { inner in
+                try inner.execute("INSERT INTO nested_ledger VALUES (\(Cents(999)))")
+                throw Planned()
+            }
+        }
+        let total: Cents = try connection.query("SELECT sum(amount) FROM nested_ledger").scalar()
+        #expect(total == Cents(200))
+    }
+
     @Test func streamingVisitsEveryRowAndStopsCleanlyOnThrow() throws {
         struct Enough: Error {}
         let connection = try TestDatabase.connect()

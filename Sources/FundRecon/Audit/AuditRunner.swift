@@ -165,7 +165,25 @@ public enum AuditRunner {
         audit.tasks = records
         audit.stages = stages + records.map(StageTiming.init)
         audit.finishedAt = isoTimestamp(Date())
+        if case .server = options.database {
+            // A database that outlives the run keeps its history (DESIGN.md); the embedded one is deleted.
+            try record(audit, schemas: schemas, options: options, connection: run.connection)
+        }
         return audit
+    }
+
+    /// Writes an audit's run, tasks and check results to `recon_meta`.
+    static func record(_ audit: AuditResult, schemas: RunSchemas, options: AuditOptions, connection: Connection) throws {
+        try RunHistory.ensure(on: connection)
+        try RunHistory.start(RunHistory.RunStart(
+            runID: audit.runID, kind: "audit", prefix: schemas.base, grain: nil, period: options.month, periodStart: nil,
+            periodEnd: nil, database: audit.database,
+            expectationsSHA256: (try? SHA256.digest(ofFile: options.expectationsPath).hex) ?? ""), on: connection)
+        let code = audit.exitCode(failOn: .error)
+        try RunHistory.finish(
+            runID: audit.runID, status: code == 0 ? "succeeded" : "failed", exitCode: code, error: nil, tasks: audit.tasks,
+            checks: audit.checks, rowsLoaded: audit.tasks.filter { [TaskName.importMain, TaskName.importResellers].contains($0.name) }.reduce(0) { $0 + $1.rows }, restated: 0,
+            on: connection)
     }
 
     /// The end of the data: the latest order, so freshness is judged against the data's own time.

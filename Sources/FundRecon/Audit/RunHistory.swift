@@ -100,6 +100,18 @@ public enum RunHistory {
         }
     }
 
+    /// Records the partitions of closed periods a run changed.
+    public static func recordRestatements(_ changes: [PartitionChange], runID: String, prefix: String, on connection: Connection) throws {
+        guard !changes.isEmpty else { return }
+        try connection.copyIn("""
+            COPY recon_meta.restatements (run_id, schema_prefix, table_name, partition_key, rows_before, rows_after) FROM STDIN
+            """) { writer in
+            for change in changes {
+                try writer.writeRow([runID, prefix, change.table, change.partition, String(change.rowsBefore), String(change.rowsAfter)])
+            }
+        }
+    }
+
     /// Runs of a prefix left `running` by a process that died (the caller holds the prefix's lock,
     /// so none of them is alive) are marked `crashed`; returns their ids.
     public static func markCrashed(prefix: String, except runID: String, on connection: Connection) throws -> [String] {

@@ -88,8 +88,11 @@ public enum WarehouseRunner {
         let crashed = try RunHistory.markCrashed(prefix: options.prefix, except: runID, on: main)
         if !crashed.isEmpty {
             progress("earlier runs ended without finishing (\(crashed.joined(separator: ", "))): this run rebuilds from what they committed")
+            // Their staging schemas are theirs alone (kept schemas of other runs are left to `recon gc`).
+            for id in crashed.compactMap(RunID.init) {
+                try WarehouseRun.drop(schemas: RunSchemas(runID: id).all, on: main)
+            }
         }
-        _ = try? GarbageCollector.collect(on: main, logger: logger)
         let (start, end) = try period.instants(zone: zone, connection: main)
         try RunHistory.start(RunHistory.RunStart(
             runID: runID, kind: "run", prefix: options.prefix, grain: period.grain.rawValue, period: period.description,
@@ -100,8 +103,8 @@ public enum WarehouseRunner {
         // Gateway files of a day are in once the day has ended: captures whose settlement window
         // runs past the last such day are pending, not missing.
         var vars = options.vars
-        if vars["settlements_complete_through"] == nil, project.vars["settlements_complete_through"] != nil {
-            vars["settlements_complete_through"] = period.filesDueBefore.adding(days: -1).description
+        if vars["files_complete_through"] == nil, project.vars["files_complete_through"] != nil {
+            vars["files_complete_through"] = period.filesDueBefore.adding(days: -1).description
         }
         let runner = try PipelineRunner(project: project, schemas: staging.schemas, overrides: vars, readSchemas: persistent)
         let publisher = Publisher(staging: staging.schemas, target: persistent, prefix: options.prefix, runID: runID, logger: logger)
@@ -189,6 +192,10 @@ public enum WarehouseRunner {
             report.title = month.map { "Monthly audit pack \($0)" } ?? "FundRecon run \(options.prefix) \(period)"
             report.month = month
             report.trend = try RunHistory.trend(prefix: options.prefix, on: connection)
+            for check in results.value {
+                report.trend[check.id, default: []].append(
+                    TrendPoint(status: check.status.rawValue, failingRows: check.failingRows, runID: runID, period: period.description))
+            }
             report.restatements = audit.restatements ?? []
             audit.finishedAt = isoTimestamp(Date())
             try AuditRunner.write(audit, data: data, context: report, formats: options.formats, to: options.reportsDirectory,
@@ -220,6 +227,7 @@ public enum WarehouseRunner {
         let code = audit.exitCode(failOn: .error)
         try RunHistory.finish(runID: runID, status: code == 0 ? "succeeded" : "failed", exitCode: code, error: nil, tasks: records,
                               checks: audit.checks, rowsLoaded: rowsLoaded.value, restated: audit.restatements?.count ?? 0, on: main)
+        try RunHistory.recordRestatements(audit.restatements ?? [], runID: runID, prefix: options.prefix, on: main)
         if let restated = audit.restatements, !restated.isEmpty {
             for change in restated {
                 progress("restated \(change.table) \(change.partition): \(change.rowsBefore) -> \(change.rowsAfter) rows")

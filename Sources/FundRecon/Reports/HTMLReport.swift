@@ -47,12 +47,16 @@ public enum HTMLReport {
                                           ("Expectations", (result.expectations ?? "") + (context.expectationsSHA256.isEmpty ? "" : "  (SHA-256 \(context.expectationsSHA256))"))]
         if let commit = context.pipelineCommit { facts.append(("Pipeline commit", commit)) }
         if let month = context.month { facts.append(("Month", month)) }
+        if let period = result.period { facts.append(("Period", period)) }
         for (name, value) in facts where !value.isEmpty { html += "<tr><th>\(e(name))</th><td>\(e(value))</td></tr>" }
         html += "</table>"
         if !result.stages.isEmpty {
-            html += "<table class=\"stages\"><tr><th>Stage</th><th>Rows</th><th>Time</th></tr>"
+            let tasks = Dictionary(result.tasks.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+            html += "<table class=\"stages\"><tr><th>Task</th><th>Status</th><th>Attempts</th><th>Rows</th><th>Time</th></tr>"
             for stage in result.stages {
-                html += "<tr><td>\(e(stage.name))</td><td class=\"n\">\(stage.rows)</td><td class=\"n\">\(stage.durationMS) ms</td></tr>"
+                let task = tasks[stage.name]
+                html += "<tr><td>\(e(stage.name))</td><td>\(e(task?.status.rawValue ?? "done"))</td><td class=\"n\">\(task?.attempts ?? 1)</td>"
+                    + "<td class=\"n\">\(stage.rows)</td><td class=\"n\">\(stage.durationMS) ms</td></tr>"
             }
             html += "</table>"
         }
@@ -63,7 +67,8 @@ public enum HTMLReport {
             html += breaks(data)
             html += charts(data)
         }
-        html += checks(result)
+        if !context.restatements.isEmpty { html += restatements(context.restatements) }
+        html += checks(result, trend: context.trend)
         if context.month != nil { html += signOff }
         html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer></body></html>\n"
         return html
@@ -137,7 +142,26 @@ public enum HTMLReport {
         return html + "</table></details></section>"
     }
 
-    static func checks(_ result: AuditResult) -> String {
+    /// Partitions of closed periods this run changed: what finance may already have seen.
+    static func restatements(_ changes: [PartitionChange]) -> String {
+        var html = "<section><h2>Restatements</h2><p>Partitions of closed periods whose rows changed in this run "
+            + "(late or corrected source data).</p><table><tr><th>Table</th><th>Partition</th><th>Rows before</th><th>Rows after</th></tr>"
+        for change in changes {
+            html += "<tr><td>\(e(change.table))</td><td>\(e(change.partition))</td><td class=\"n\">\(change.rowsBefore)</td>"
+                + "<td class=\"n\">\(change.rowsAfter)</td></tr>"
+        }
+        return html + "</table></section>"
+    }
+
+    /// A check's last outcomes as a strip of marks, oldest first.
+    static func trendStrip(_ points: [TrendPoint]) -> String {
+        guard !points.isEmpty else { return "" }
+        return " <span class=\"trend\" title=\"last \(points.count) runs, oldest first\">" + points.map { point in
+            "<i class=\"\(e(point.status))\" title=\"\(e(point.period)) \(e(point.runID)): \(e(point.status)), \(point.failingRows) failing\"></i>"
+        }.joined() + "</span>"
+    }
+
+    static func checks(_ result: AuditResult, trend: [String: [TrendPoint]] = [:]) -> String {
         var html = "<section><h2>Checks</h2>"
         for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
             html += "<h3>\(e(layer.uppercased()))</h3>"
@@ -145,7 +169,7 @@ public enum HTMLReport {
                 let open = check.status == .pass ? "" : " open"
                 html += "<details class=\"check \(check.status.rawValue)\"\(open)><summary><span class=\"badge \(check.status.rawValue)\">"
                     + "\(check.status.rawValue)</span> <b>\(e(check.id))</b> <span class=\"muted\">\(e(check.type)) on \(e(check.table))</span>"
-                    + " <span class=\"n\">\(check.failingRows) failing</span></summary>"
+                    + " <span class=\"n\">\(check.failingRows) failing</span>\(trendStrip(trend[check.id] ?? []))</summary>"
                 if let description = check.description { html += "<p>\(e(description))</p>" }
                 let observed = check.status == .error ? (check.message ?? "could not be evaluated") : ResultWriters.message(check)
                 html += "<p class=\"observed\">Observed: \(e(observed)). Expected: no failing rows"
@@ -274,6 +298,8 @@ public enum HTMLReport {
         th{background:#f3f4f6}td.n,th.n,.n{text-align:right;font-variant-numeric:tabular-nums}
         table.facts th{width:140px}table.sample{font-size:12px;display:block;overflow-x:auto;max-width:100%}
         .verdict{font-size:16px;font-weight:600;padding:6px 10px;border-radius:4px;display:inline-block}
+        .trend{margin-left:10px}.trend i{display:inline-block;width:7px;height:12px;margin-right:1px;background:#d1d5db}
+        .trend i.succeeded,.trend i.pass{background:#16a34a}.trend i.fail{background:#dc2626}.trend i.warn{background:#d97706}.trend i.error{background:#6b7280}
         .verdict.pass,.badge.pass{background:#dcfce7;color:#166534}.verdict.fail,.badge.fail{background:#fee2e2;color:#991b1b}
         .verdict.error,.badge.error{background:#fef3c7;color:#92400e}.badge.warn{background:#fef9c3;color:#854d0e}
         .badge{font-size:11px;text-transform:uppercase;padding:1px 6px;border-radius:3px;font-weight:700}

@@ -36,7 +36,7 @@ select 'payment' as entity_type, p.payment_id::text as entity_key, p.gateway, p.
        (coalesce(l.gross, 0) - p.amount)::numeric(18,2) as diff_amount,
        l.settled_on, l.transaction_at, l.transaction_at_alt,
        case when l.gateway_txn_ref is null and p.biz_date + {{ var('settlement_window_days') }}
-                 > coalesce(nullif('{{ var('settlements_complete_through') }}', '')::date, 'infinity'::date) then 'pending_settlement'
+                 > coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date) then 'pending_settlement'
             when l.gateway_txn_ref is null then 'missing_settlement'
             when l.currency <> p.currency or l.other_currency <> p.currency then 'currency_mismatch'
             when l.lines <> 1 or l.gross <> p.amount then 'amount_mismatch'
@@ -48,7 +48,7 @@ union all
 select 'refund', r.refund_id::text, r.gateway, r.gateway_refund_ref, r.merchant_id, r.currency, r.biz_date, r.refunded_at,
        -r.amount, coalesce(l.gross, 0), coalesce(l.gross, 0) + r.amount, l.settled_on, l.transaction_at, l.transaction_at_alt,
        case when l.gateway_refund_ref is null and r.biz_date + {{ var('settlement_window_days') }}
-                 > coalesce(nullif('{{ var('settlements_complete_through') }}', '')::date, 'infinity'::date) then 'pending_settlement'
+                 > coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date) then 'pending_settlement'
             when l.gateway_refund_ref is null then 'missing_settlement'
             when l.currency <> r.currency or l.other_currency <> r.currency then 'currency_mismatch'
             when l.lines <> 1 or l.gross <> -r.amount then 'amount_mismatch'

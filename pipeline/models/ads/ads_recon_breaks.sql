@@ -148,6 +148,8 @@ breaks as (
   from {{ ref('dwd_orders') }} o
   where o.channel = 'reseller' and o.status = 'paid'
     and not exists (select 1 from {{ ref('dwd_reseller_sales') }} s where s.order_id = o.order_id)
+    -- the day's reseller files come when the day ends: until then its orders await them
+    and o.biz_date <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)
     -- a sale lost where its file was cut short is that file's break (reseller_truncated_file)
     and not exists (select 1 from {{ ref('dwd_reseller_files') }} f
                     where f.reseller_id = o.reseller_id and f.report_date = o.biz_date and not f.has_trailer)

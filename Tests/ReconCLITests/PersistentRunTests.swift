@@ -1,0 +1,251 @@
+import Foundation
+import Postgres
+import Testing
+
+@testable import FundRecon
+
+/// `recon run` / `recon backfill` on a persistent warehouse, as separate processes on one server:
+/// increments equal a whole build, late files restate their day, kills leave nothing half-done,
+/// and runs of one prefix never overlap.
+@Suite("Persistent warehouse: incremental runs, restatements, crash safety, one run per prefix")
+struct PersistentRunTests {
+    static let root = AuditCommandTests.root
+
+    /// A generated landing folder of `days` days from 2026-10-01 (Europe/Berlin business days).
+    static func landing(days: Int, seed: UInt64 = 71) throws -> String {
+        let directory = NSTemporaryDirectory() + "recon-landing-\(UUID().uuidString)"
+        let result = try ReconProcess.run(["generate", "--out", directory, "--seed", String(seed), "--start", "2026-10-01",
+                                           "--days", String(days), "--orders-per-day", "70", "--business-timezone", "Europe/Berlin",
+                                           "--quiet"])
+        guard result.status == 0 else { throw ReconProcess.Failure("generate failed: \(result.output)") }
+        return directory
+    }
+
+    static func prefix() -> String { "t" + UUID().uuidString.prefix(8).lowercased().replacingOccurrences(of: "-", with: "") }
+
+    static func arguments(_ command: String, prefix: String, grain: String, data: String, reports: String) throws -> [String] {
+        [command, "--db", try ServerUnderTest.target().conninfo, "--schema-prefix", prefix, "--grain", grain, "--data", data,
+         "--pipeline", root + "/pipeline", "--expectations", root + "/expectations/fund_recon.yml", "--reports", reports,
+         "--var", "business_timezone=Europe/Berlin"]
+    }
+
+    /// One `recon run`.
+    static func run(_ prefix: String, _ grain: String, _ period: String, data: String,
+                    environment: [String: String] = [:], extra: [String] = []) throws -> (status: Int32, output: String) {
+        let reports = NSTemporaryDirectory() + "recon-run-reports-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        return try ReconProcess.run(try arguments("run", prefix: prefix, grain: grain, data: data, reports: reports)
+            + ["--period", period] + extra, environment: environment)
+    }
+
+    static func start(_ prefix: String, _ grain: String, _ period: String, data: String, reports: String,
+                      environment: [String: String] = [:], extra: [String] = []) throws -> ReconProcess {
+        try ReconProcess.start(try arguments("run", prefix: prefix, grain: grain, data: data, reports: reports)
+            + ["--period", period] + extra, environment: environment)
+    }
+
+    /// Every table of the given layers as (row count, digest of its sorted rows), load times left out.
+    static func snapshot(_ prefix: String, layers: [String] = ["dwd", "dws", "ads"]) throws -> [String: String] {
+        let connection = try Connection(ServerUnderTest.target())
+        var tables: [String: String] = [:]
+        for layer in layers {
+            let schema = prefix + "_" + layer
+            let names = try connection.query("""
+                SELECT table_name FROM information_schema.tables WHERE table_schema = \(schema) ORDER BY 1
+                """).rows.map { try $0.decode(String.self, at: 0) }
+            for name in names {
+                let columns = try connection.query("""
+                    SELECT column_name FROM information_schema.columns
+                    WHERE table_schema = \(schema) AND table_name = \(name) AND column_name NOT LIKE '\\_loaded%' ORDER BY ordinal_position
+                    """).rows.map { quoteIdentifier(try $0.decode(String.self, at: 0)) }.joined(separator: ", ")
+                let relation = quoteIdentifier(schema) + "." + quoteIdentifier(name)
+                let statement = "SELECT count(*)::text || ' ' || coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') FROM (SELECT "
+                    + columns + " FROM " + relation + ") r"
+                tables[layer + "." + name] = try connection.query(SQL(statement)).scalar(String.self)
+            }
+        }
+        return tables
+    }
+
+    static func drop(_ prefix: String) {
+        guard let connection = try? Connection(ServerUnderTest.target()) else { return }
+        for layer in Layer.allCases {
+            _ = try? connection.execute("DROP SCHEMA IF EXISTS \(identifier: prefix + "_" + layer.rawValue) CASCADE")
+        }
+    }
+
+    static func scalar<T: PostgresDecodable>(_ sql: String, _ type: T.Type = T.self) throws -> T {
+        try Connection(ServerUnderTest.target()).query(SQL(sql)).scalar(T.self)
+    }
+
+    @Test func threeHourlyRunsEqualOneDailyBuildAndReplayingChangesNothing() throws {
+        let data = try Self.landing(days: 2)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let (hourly, daily) = (Self.prefix(), Self.prefix())
+        defer { Self.drop(hourly); Self.drop(daily) }
+        for hour in ["2026-10-02T21", "2026-10-02T22", "2026-10-02T23"] {
+            let result = try Self.run(hourly, "hour", hour, data: data)
+            #expect(result.status == 0, "\(hour): \(result.output)")
+        }
+        let result = try Self.run(daily, "day", "2026-10-02", data: data)
+        #expect(result.status == 0, "\(result.output)")
+
+        let (a, b) = (try Self.snapshot(hourly, layers: ["ads"]), try Self.snapshot(daily, layers: ["ads"]))
+        #expect(a.count == 5)
+        #expect(a == b)
+        // The increments loaded every row exactly once: the same orders, payments and files as the daily load.
+        for table in ["oltp.orders", "oltp.payments", "oltp.commissions", "ods.ods_stripe_balance_transactions", "ods.ods_reseller_sales"] {
+            let parts = table.split(separator: ".")
+            let count = { (prefix: String) in try Self.scalar("SELECT count(*) FROM \(prefix)_\(parts[0]).\(parts[1])", Int.self) }
+            #expect(try count(hourly) == count(daily), "\(table)")
+            #expect(try count(hourly) > 0, "\(table)")
+        }
+        let watermark = try Self.scalar("""
+            SELECT to_char(min(loaded_until) AT TIME ZONE 'Europe/Berlin', 'YYYY-MM-DD HH24:MI') FROM recon_meta.watermarks WHERE schema_prefix = '\(hourly)'
+            """, String.self)
+        #expect(watermark == "2026-10-03 00:00")
+
+        // Replaying the last hour loads nothing and writes no partition: the same tables.
+        let before = try Self.snapshot(hourly)
+        let replay = try Self.run(hourly, "hour", "2026-10-02T23", data: data)
+        #expect(replay.status == 0, "\(replay.output)")
+        #expect(try Self.snapshot(hourly) == before)
+        let written = try Self.scalar("SELECT count(*) FROM recon_meta.partitions WHERE schema_prefix = '\(hourly)' AND run_id = (SELECT run_id FROM recon_meta.runs WHERE schema_prefix = '\(hourly)' ORDER BY started_at DESC LIMIT 1)", Int.self)
+        #expect(written == 0)
+        let runs = try Self.scalar("SELECT count(*) FROM recon_meta.runs WHERE schema_prefix = '\(hourly)' AND status = 'succeeded'", Int.self)
+        #expect(runs == 4)
+    }
+
+    @Test func aLateStripeFileRestatesItsDayAndUpdatesTheMonth() throws {
+        let data = try Self.landing(days: 4, seed: 73)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let late = "/gateway/stripe/payout_reconciliation_2026-10-02.csv"
+        let aside = NSTemporaryDirectory() + "recon-late-\(UUID().uuidString).csv"
+        try FileManager.default.moveItem(atPath: data + late, toPath: aside)
+        let (prefix, straight) = (Self.prefix(), Self.prefix())
+        defer { Self.drop(prefix); Self.drop(straight) }
+
+        // The day's payouts came without their transactions: a finding at once.
+        let missing = try Self.run(prefix, "day", "2026-10-02", data: data)
+        #expect(missing.status == 1, "\(missing.output)")
+        #expect(missing.output.contains("gateway_payouts_equal_batch_net"))
+        // The day after, the gap is a finding too: Stripe sends a file every day.
+        let gap = try Self.run(prefix, "day", "2026-10-03", data: data)
+        #expect(gap.status == 1, "\(gap.output)")
+        #expect(gap.output.contains("ods_stripe_files_every_day"))
+        let monthBefore = try Self.scalar("SELECT sum(settled_gross)::text FROM \(prefix)_dws.dws_gateway_monthly WHERE gateway = 'stripe'", String.self)
+
+        try FileManager.default.moveItem(atPath: aside, toPath: data + late)
+        let arrival = try Self.run(prefix, "day", "2026-10-04", data: data)
+        #expect(arrival.status == 0, "\(arrival.output)")
+        #expect(arrival.output.contains("restated \(prefix)_dws.dws_gateway_daily 2026-10-02"), "\(arrival.output)")
+        let restated = try Self.scalar("""
+            SELECT count(*) FROM recon_meta.restatements WHERE schema_prefix = '\(prefix)' AND partition_key = '2026-10-02'
+              AND table_name = '\(prefix)_dws.dws_gateway_daily'
+            """, Int.self)
+        #expect(restated == 1)
+        let monthAfter = try Self.scalar("SELECT sum(settled_gross)::text FROM \(prefix)_dws.dws_gateway_monthly WHERE gateway = 'stripe'", String.self)
+        #expect(Decimal(string: monthAfter)! > Decimal(string: monthBefore)!)
+        // The file landed in its own day: the warehouse equals one built with every file on time.
+        #expect(try Self.run(straight, "day", "2026-10-04", data: data).status == 0)
+        #expect(try Self.snapshot(prefix, layers: ["dws", "ads"]) == Self.snapshot(straight, layers: ["dws", "ads"]))
+    }
+
+    @Test func killedRunsLeaveTheWarehouseWholeAndTheNextRunFinishes() throws {
+        let data = try Self.landing(days: 2, seed: 79)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let (killed, clean) = (Self.prefix(), Self.prefix())
+        defer { Self.drop(killed); Self.drop(clean) }
+        let reports = NSTemporaryDirectory() + "recon-kill-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+
+        #expect(try Self.run(killed, "day", "2026-10-01", data: data).status == 0)
+        let afterDayOne = try Self.snapshot(killed, layers: ["oltp", "ods", "dwd", "dws", "ads"])
+        // Killed mid-import (rows written, not committed), then mid-build (imports committed, nothing published).
+        for task in [TaskName.importMain, TaskName.dbtModel] {
+            let process = try Self.start(killed, "day", "2026-10-02", data: data, reports: reports,
+                                         environment: ["RECON_INJECT_PAUSE": "\(task):600"])
+            let deadline = Date().addingTimeInterval(120)
+            while !process.output.contains("paused in \(task)") && Date() < deadline { usleep(50_000) }
+            #expect(process.output.contains("paused in \(task)"), "\(process.output)")
+            process.send(SIGKILL)
+            #expect(try process.wait() == 128 + SIGKILL)
+            if task == TaskName.importMain {
+                // The extracts' rows were never committed; the flat-file import beside it may have been.
+                #expect(try Self.snapshot(killed, layers: ["oltp", "dwd", "dws", "ads"]) == afterDayOne.filter { !$0.key.hasPrefix("ods.") })
+            } else {
+                let published = try Self.snapshot(killed, layers: ["dwd", "dws", "ads"])
+                #expect(published.filter { afterDayOne[$0.key] != $0.value }.isEmpty, "a killed build published something")
+            }
+        }
+        let resumed = try Self.run(killed, "day", "2026-10-02", data: data)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.output.contains("ended without finishing"))
+        #expect(try Self.scalar("SELECT count(*) FROM recon_meta.runs WHERE schema_prefix = '\(killed)' AND status = 'crashed'", Int.self) == 2)
+        // The killed runs' staging schemas went with them.
+        #expect(try Self.scalar("""
+            SELECT count(*) FROM pg_namespace n JOIN recon_meta.runs r ON n.nspname LIKE 'rc\\_' || r.run_id || '\\_%'
+            WHERE r.schema_prefix = '\(killed)' AND r.status = 'crashed'
+            """, Int.self) == 0)
+
+        #expect(try Self.run(clean, "day", "2026-10-01", data: data).status == 0)
+        #expect(try Self.run(clean, "day", "2026-10-02", data: data).status == 0)
+        #expect(try Self.snapshot(killed, layers: ["oltp", "ods", "dwd", "dws", "ads"]).filter { !$0.key.hasPrefix("ods.ods_file_loads") && !$0.key.hasPrefix("ods.ods_load_summary") }
+            == Self.snapshot(clean, layers: ["oltp", "ods", "dwd", "dws", "ads"]).filter { !$0.key.hasPrefix("ods.ods_file_loads") && !$0.key.hasPrefix("ods.ods_load_summary") })
+    }
+
+    @Test func twoRunsOfOnePrefixAreSerialised() throws {
+        let data = try Self.landing(days: 1, seed: 83)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let prefix = Self.prefix()
+        defer { Self.drop(prefix) }
+        let reports = NSTemporaryDirectory() + "recon-serial-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+
+        let first = try Self.start(prefix, "day", "2026-10-01", data: data, reports: reports + "/1",
+                                   environment: ["RECON_INJECT_PAUSE": "\(TaskName.dbtModel):4"])
+        let deadline = Date().addingTimeInterval(120)
+        while !first.output.contains("paused in") && Date() < deadline { usleep(50_000) }
+        let refused = try Self.run(prefix, "day", "2026-10-01", data: data, environment: [:], extra: ["--no-wait"])
+        #expect(refused.status == 3, "\(refused.output)")
+        #expect(refused.output.contains("schema prefix \(prefix) is being run by r"), "\(refused.output)")
+        let second = try Self.start(prefix, "day", "2026-10-01", data: data, reports: reports + "/2")
+        #expect(try first.wait() == 0, "\(first.output)")
+        #expect(try second.wait() == 0, "\(second.output)")
+        #expect(second.output.contains("waiting: schema prefix \(prefix) is being run by"), "\(second.output)")
+        let overlapping = try Self.scalar("""
+            SELECT count(*) FROM recon_meta.runs a JOIN recon_meta.runs b ON a.run_id < b.run_id
+            WHERE a.schema_prefix = '\(prefix)' AND b.schema_prefix = '\(prefix)'
+              AND a.started_at < b.finished_at AND b.started_at < a.finished_at
+            """, Int.self)
+        #expect(overlapping == 0)
+        #expect(try Self.scalar("SELECT count(*) FROM recon_meta.runs WHERE schema_prefix = '\(prefix)' AND status = 'succeeded'", Int.self) == 2)
+    }
+
+    @Test func backfillReplaysARangeAndATransientFailureIsRetried() throws {
+        let data = try Self.landing(days: 3, seed: 89)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let (filled, single) = (Self.prefix(), Self.prefix())
+        defer { Self.drop(filled); Self.drop(single) }
+        let reports = NSTemporaryDirectory() + "recon-backfill-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        // The first attempt of the model build loses its connection (the server ends the session).
+        let result = try ReconProcess.run(
+            try Self.arguments("backfill", prefix: filled, grain: "day", data: data, reports: reports)
+                + ["--from", "2026-10-01", "--to", "2026-10-03", "--verbose"],
+            environment: ["RECON_INJECT_FAULT": "\(TaskName.dbtModel):1"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.components(separatedBy: "run_dbt_model: attempt 1 failed").count == 4, "\(result.output)")
+        #expect(result.output.contains("run_dbt_model:") && result.output.contains("(attempt 2)"))
+        for day in ["2026-10-01", "2026-10-02", "2026-10-03"] {
+            #expect(FileManager.default.fileExists(atPath: "\(reports)/\(day)/results.json"))
+        }
+        let attempts = try Self.scalar("""
+            SELECT min(attempts)::text || '-' || max(attempts)::text FROM recon_meta.task_runs t JOIN recon_meta.runs r USING (run_id)
+            WHERE r.schema_prefix = '\(filled)' AND t.task = 'run_dbt_model'
+            """, String.self)
+        #expect(attempts == "2-2")
+        #expect(try Self.run(single, "day", "2026-10-03", data: data).status == 0)
+        #expect(try Self.snapshot(filled, layers: ["ads"]) == Self.snapshot(single, layers: ["ads"]))
+    }
+}
