@@ -79,6 +79,7 @@ def bench_size(ORDERS):
         print(f"load: {sum(s['rows'] for s in sources.values())} rows in {seconds:.2f} s, peak RSS {rss:.0f} MB")
 
         build = bench_build(work, data, db)
+        incremental = bench_incremental(work, data, db)
         breaks = int(os.environ.get("BENCH_BREAKS", "1000000"))  # the report issue's size, at every data size
         seconds_reports, rss_reports, _ = timed([RECON, "bench-reports", "--breaks", str(breaks), "--out", os.path.join(work, "reports")])
         reports = {"break_rows": breaks, "seconds": seconds_reports, "rows_per_s": round(breaks / seconds_reports),
@@ -102,6 +103,7 @@ def bench_size(ORDERS):
         return {
             "generation": generation,
             "build": build,
+            "incremental": incremental,
             "reports": reports,
             "ingest": {"total_seconds": seconds, "peak_rss_mb": round(rss, 1), "sources": ingest,
                        "note": "reseller limit covers the CSV files only; XML has no COPY equivalent"},
@@ -111,6 +113,34 @@ def bench_size(ORDERS):
             subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-m", "immediate", "stop"]),
                            capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_period(work, data, db, prefix, grain, period):
+    """One `recon run` (JSON results only); returns (seconds, peak RSS MB, task durations)."""
+    reports = os.path.join(work, "run-" + prefix + "-" + period)
+    seconds, rss, _ = timed([RECON, "run", "--db", db, "--schema-prefix", prefix, "--grain", grain, "--period", period,
+                             "--data", data, "--reports", reports, "--format", "json", "-q"])
+    tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in json.load(open(os.path.join(reports, "results.json")))["tasks"]}
+    return seconds, rss, tasks
+
+
+def bench_incremental(work, data, db):
+    """An hourly `recon run` on a warehouse holding the month so far, against rebuilding it from nothing."""
+    last = f"2026-10-{DAYS:02d}"
+    before = f"2026-10-{DAYS - 1:02d}"
+    seconds, _, _ = run_period(work, data, db, "bench_inc", "day", before)
+    print(f"incremental: warehouse through {before} built in {seconds:.2f} s")
+    hourly = []
+    for hour in ["00", "01", "02"]:
+        seconds, rss, tasks = run_period(work, data, db, "bench_inc", "hour", f"{last}T{hour}")
+        hourly.append({"period": f"{last}T{hour}", "seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks})
+        print(f"incremental: hour {last}T{hour} in {seconds:.2f} s {tasks}")
+    seconds_full, rss_full, tasks_full = run_period(work, data, db, "bench_full", "hour", f"{last}T02")
+    print(f"incremental: full rebuild through {last}T02 in {seconds_full:.2f} s {tasks_full}")
+    median = sorted(h["seconds"] for h in hourly)[1]
+    return {"hourly_runs": hourly, "hourly_median_seconds": median,
+            "full_rebuild": {"seconds": seconds_full, "peak_rss_mb": round(rss_full, 1), "tasks": tasks_full},
+            "ratio_full_to_hourly": round(seconds_full / median, 2)}
 
 
 def bench_build(work, data, db):
