@@ -6,12 +6,15 @@ extension Recon {
     struct GC: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Drop the schemas of runs whose process died; live runs are left alone.")
+            abstract: "Drop the schemas of runs whose process died; live runs, and runs kept with --keep-schemas, are left alone.")
 
         @OptionGroup var global: GlobalOptions
 
         @Option(name: .long, help: ArgumentHelp("PostgreSQL URL (default: RECON_DATABASE_URL or PG*).", valueName: "url"))
         var db: String?
+
+        @Flag(help: "Also drop the schemas of runs kept with --keep-schemas.")
+        var kept = false
 
         func run() throws {
             let logger = global.bootstrapLogging()
@@ -20,14 +23,15 @@ extension Recon {
                 throw ValidationError("gc needs a server: pass --db URL (an embedded cluster never outlives its run)")
             }
             let report = try reportingFailures {
-                try GarbageCollector.collect(on: try ConnectionProblem.connect(target), logger: logger)
+                try GarbageCollector.collect(on: try ConnectionProblem.connect(target), logger: logger, includeKept: kept)
             }
             for (runID, schemas) in report.dropped.sorted(by: { $0.key < $1.key }) {
                 print("dropped run \(runID): \(schemas.joined(separator: ", "))")
             }
             for runID in report.live { print("live run \(runID): left alone") }
+            for runID in report.kept { print("kept run \(runID): left alone (--kept drops it)") }
             if !global.quiet {
-                print("\(report.dropped.count) dead run(s) collected, \(report.live.count) live run(s) left alone")
+                print("\(report.dropped.count) dead run(s) collected, \(report.live.count) live and \(report.kept.count) kept run(s) left alone")
             }
         }
     }

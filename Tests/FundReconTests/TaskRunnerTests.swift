@@ -21,9 +21,8 @@ struct TaskRunnerTests {
             RunTask(name, after: after) { context in
                 let connection = try context.connect()
                 pids.update { $0[name] = connection.backendPID }
-                try connection.execute(SQL("""
-                    INSERT INTO public.\(table) SELECT '\(name)', clock_timestamp(), clock_timestamp() FROM pg_sleep(0.6);
-                    """ as String))
+                try connection.execute(SQL("INSERT INTO public.\(table) VALUES ('\(name)', clock_timestamp(), NULL)" as String))
+                try connection.execute("SELECT pg_sleep(0.8)")
                 try connection.execute(SQL("UPDATE public.\(table) SET ended = clock_timestamp() WHERE task = '\(name)'" as String))
                 return 1
             }

@@ -233,20 +233,23 @@ public struct TaskRunner: Sendable {
         try TaskRunner.validate(tasks)
         let state = DAGState(tasks)
         let condition = NSCondition()
-        let queue = DispatchQueue(label: "recon.tasks", attributes: .concurrent)
         condition.lock()
         while true {
             if state.failure == nil {
                 while state.running < parallelism, let task = state.nextReady() {
                     state.start(task.name)
                     let runner = self
-                    queue.async {
+                    // A thread of its own: a task blocks on PostgreSQL for seconds or minutes, and
+                    // a shared pool busy elsewhere would quietly run "parallel" tasks one by one.
+                    let thread = Thread {
                         let outcome = runner.attempts(of: task, logger: logger, observe: observe)
                         condition.lock()
                         state.finish(task.name, outcome)
                         condition.signal()
                         condition.unlock()
                     }
+                    thread.name = "recon-" + task.name
+                    thread.start()
                 }
             }
             if state.running == 0 && (state.failure != nil || state.nextReady() == nil) { break }

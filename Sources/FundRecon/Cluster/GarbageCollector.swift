@@ -7,21 +7,36 @@ public struct GarbageReport: Sendable {
     public var dropped: [RunID: [String]] = [:]
     /// Runs still holding their lock, left alone.
     public var live: [RunID] = []
+    /// Runs kept on purpose (`--keep-schemas`), left alone unless asked.
+    public var kept: [RunID] = []
 }
 
 /// Drops the schemas of runs whose process died, leaving live runs alone.
 public enum GarbageCollector {
     /// Finds `rc_<runid>_<layer>` schemas; for each run, takes its advisory lock if it is free
     /// (the run is dead), drops its schemas and releases the lock.
-    public static func collect(on connection: Connection, logger: Logger) throws -> GarbageReport {
-        let names = try connection.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rc\\_%' ORDER BY 1")
+    /// Schemas a run kept on purpose carry `WarehouseRun.keptMarker` as their comment: they are
+    /// left alone unless `includeKept`.
+    public static func collect(on connection: Connection, logger: Logger, includeKept: Bool = false) throws -> GarbageReport {
+        let names = try connection.query("""
+            SELECT nspname, coalesce(obj_description(oid, 'pg_namespace'), '') FROM pg_namespace WHERE nspname LIKE 'rc\\_%' ORDER BY 1
+            """)
         var runs: [RunID: [String]] = [:]
+        var kept: Set<RunID> = []
         for row in names.rows {
             let schema: String = try row.decode(at: 0)
-            if let runID = RunSchemas.runID(ofSchema: schema) { runs[runID, default: []].append(schema) }
+            if let runID = RunSchemas.runID(ofSchema: schema) {
+                runs[runID, default: []].append(schema)
+                if try row.decode(String.self, at: 1) == WarehouseRun.keptMarker { kept.insert(runID) }
+            }
         }
         var report = GarbageReport()
         for (runID, schemas) in runs.sorted(by: { $0.key < $1.key }) {
+            if kept.contains(runID) && !includeKept {
+                report.kept.append(runID)
+                logger.info("run \(runID) was kept: left alone (recon gc --kept drops it)")
+                continue
+            }
             let free: Bool = try connection.query(
                 "SELECT pg_try_advisory_lock(\(WarehouseRun.lockSpace), hashtext(\(runID.rawValue)))"
             ).scalar()

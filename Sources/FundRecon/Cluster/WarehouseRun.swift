@@ -70,6 +70,9 @@ public final class WarehouseRun {
         closed = true
         if let registration { interrupts?.remove(registration) }
         if keepSchemas {
+            for schema in schemas.all {
+                try connection.execute(SQL("COMMENT ON SCHEMA " + quoteIdentifier(schema) + " IS '" + WarehouseRun.keptMarker + "'"))
+            }
             logger.notice("run \(runID): schemas kept (\(schemas.all.joined(separator: ", ")))")
         } else {
             try WarehouseRun.drop(schemas: schemas.all, on: connection)
@@ -77,6 +80,9 @@ public final class WarehouseRun {
         }
         try connection.execute("SELECT pg_advisory_unlock(\(WarehouseRun.lockSpace), hashtext(\(runID.rawValue)))")
     }
+
+    /// The comment on the schemas of a run kept on purpose: `recon gc` leaves them alone.
+    public static let keptMarker = "recon: kept run"
 
     /// What the run's task sessions are called in `pg_stat_activity`.
     public static func applicationPrefix(_ runID: RunID) -> String { "recon-" + runID.rawValue }
