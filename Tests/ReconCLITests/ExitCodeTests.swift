@@ -163,6 +163,16 @@ struct AuditCommandTests {
         let result = try audit([], reports: reports)
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("total"))
+        // On a server that outlives the run, the run, its tasks and its check results stay in recon_meta.
+        let runID = try #require(result.output.split(separator: "\n").first { $0.hasPrefix("recon: run r") }
+            .map { String($0.dropFirst("recon: run ".count).prefix(22)) })
+        let connection = try Connection(ServerUnderTest.target())
+        let history = try connection.query("""
+            SELECT r.kind || ' ' || r.status || ' ' || (SELECT count(*) FROM recon_meta.task_runs t WHERE t.run_id = r.run_id)
+                   || ' ' || (SELECT count(*) FROM recon_meta.check_results c WHERE c.run_id = r.run_id AND c.status = 'pass')
+            FROM recon_meta.runs r WHERE r.run_id = \(runID)
+            """).scalar(String.self)
+        #expect(history == "audit succeeded 7 64")
         #expect(FileManager.default.fileExists(atPath: reports + "/results.json"))
         let junit = try String(contentsOfFile: reports + "/junit.xml", encoding: .utf8)
         #expect(junit.contains("<testsuite name=\"dwd\""))

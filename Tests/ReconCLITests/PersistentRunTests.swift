@@ -194,6 +194,24 @@ struct PersistentRunTests {
             == Self.snapshot(clean, layers: ["oltp", "ods", "dwd", "dws", "ads"]).filter { !$0.key.hasPrefix("ods.ods_file_loads") && !$0.key.hasPrefix("ods.ods_load_summary") })
     }
 
+    @Test func badRunArgumentsExitTwoWithTheReason() throws {
+        let db = try ServerUnderTest.target().conninfo
+        let cases: [([String], String)] = [
+            (["run", "--schema-prefix", "Bad-Name", "--period", "2026-10-01", "--db", db], "--schema-prefix"),
+            (["run", "--schema-prefix", "ok", "--period", "2026-10-01"], "needs a database that outlives the run"),
+            (["run", "--schema-prefix", "ok", "--grain", "hour", "--period", "2026-10-01", "--db", db], "is not an hour period"),
+            (["run", "--schema-prefix", "ok", "--period", "2026-10-01", "--db", db, "--tasks", "import_everything"], "unknown task"),
+            (["run", "--schema-prefix", "ok", "--period", "2026-10-01", "--db", db, "--tasks", "import_main_data",
+              "--pipeline", Self.root + "/pipeline", "--expectations", Self.root + "/expectations/fund_recon.yml"], "give --data DIR"),
+            (["backfill", "--schema-prefix", "ok", "--from", "2026-10-05", "--to", "2026-10-01", "--db", db], "is after --to"),
+        ]
+        for (arguments, message) in cases {
+            let result = try ReconProcess.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.output)")
+            #expect(result.output.contains(message), "\(arguments): \(result.output)")
+        }
+    }
+
     @Test func twoRunsOfOnePrefixAreSerialised() throws {
         let data = try Self.landing(days: 1, seed: 83)
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -240,6 +258,13 @@ struct PersistentRunTests {
         for day in ["2026-10-01", "2026-10-02", "2026-10-03"] {
             #expect(FileManager.default.fileExists(atPath: "\(reports)/\(day)/results.json"))
         }
+        // The third day's report shows each check's last three outcomes, and the run's tasks with their attempts.
+        let html = try String(contentsOfFile: reports + "/2026-10-03/recon-report.html", encoding: .utf8)
+        #expect(html.contains("<span class=\"trend\" title=\"last 3 runs, oldest first\">"))
+        #expect(html.contains("<td>run_dbt_model</td><td>succeeded</td><td class=\"n\">2</td>"))
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reports + "/2026-10-03/results.json"))) as? [String: Any]
+        #expect(results?["period"] as? String == "2026-10-03")
+        #expect((results?["tasks"] as? [[String: Any]])?.count == 7)
         let attempts = try Self.scalar("""
             SELECT min(attempts)::text || '-' || max(attempts)::text FROM recon_meta.task_runs t JOIN recon_meta.runs r USING (run_id)
             WHERE r.schema_prefix = '\(filled)' AND t.task = 'run_dbt_model'

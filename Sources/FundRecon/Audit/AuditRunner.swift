@@ -165,11 +165,19 @@ public enum AuditRunner {
         audit.tasks = records
         audit.stages = stages + records.map(StageTiming.init)
         audit.finishedAt = isoTimestamp(Date())
+        try rewriteJSON(audit, formats: options.formats, directory: options.reportsDirectory)
         if case .server = options.database {
             // A database that outlives the run keeps its history (DESIGN.md); the embedded one is deleted.
             try record(audit, schemas: schemas, options: options, connection: run.connection)
         }
         return audit
+    }
+
+    /// results.json again once every task has ended: it was written by `write_reports`, before
+    /// that task's own record existed.
+    static func rewriteJSON(_ audit: AuditResult, formats: Set<ReportFormat>, directory: String) throws {
+        guard formats.contains(.json) else { return }
+        try ResultWriters.json(audit).write(to: URL(fileURLWithPath: directory + "/results.json"))
     }
 
     /// Writes an audit's run, tasks and check results to `recon_meta`.

@@ -23,7 +23,7 @@ public struct Period: Sendable, Hashable, CustomStringConvertible {
     /// Parses `YYYY-MM-DDTHH` (hour), `YYYY-MM-DD` (day) or `YYYY-MM` (month); longer ISO text
     /// (an Airflow logical date such as `2026-10-03T10:00:00`) is cut to the grain.
     public init(parsing text: String, grain: Grain) throws {
-        let bad = InputError(file: "--period", message: "'\(text)' is not a \(grain.rawValue) period (\(Period.shapes[grain]!))")
+        let bad = InputError(file: "--period", message: "'\(text)' is not \(grain == .hour ? "an" : "a") \(grain.rawValue) period (\(Period.shapes[grain]!))")
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         switch grain {
         case .month:

@@ -224,6 +224,7 @@ public enum WarehouseRunner {
         audit.tasks = records
         audit.stages = records.map(StageTiming.init)
         audit.finishedAt = isoTimestamp(Date())
+        if result.value != nil { try AuditRunner.rewriteJSON(audit, formats: options.formats, directory: options.reportsDirectory) }
         let code = audit.exitCode(failOn: .error)
         try RunHistory.finish(runID: runID, status: code == 0 ? "succeeded" : "failed", exitCode: code, error: nil, tasks: records,
                               checks: audit.checks, rowsLoaded: rowsLoaded.value, restated: audit.restatements?.count ?? 0, on: main)
@@ -292,7 +293,7 @@ struct ImportMerger: Sendable {
         try connection.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(\(WarehouseRun.lockSpace), hashtext(\(prefix)))")
             for schema in persistent.all { try connection.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)") }
-            for statement in Ingest.tableDDL(schemas: persistent) {
+            for statement in Ingest.tableDDL(schemas: persistent, withExtractCopies: true) {
                 let relation = quoteIdentifier(statement.table.0) + "." + quoteIdentifier(statement.table.1)
                 let exists: Bool = try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
                 if !exists { try connection.executeScript(statement.sql) }

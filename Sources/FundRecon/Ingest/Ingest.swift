@@ -65,15 +65,17 @@ public enum Ingest {
     }
 
     /// The DDL of every table ingest fills, with the table it creates (`schema.table`, unquoted).
-    static func tableDDL(schemas: RunSchemas) -> [(table: (String, String), sql: String)] {
+    /// The `ods_` copies of the extracts are made by the load itself (CREATE TABLE AS, the fastest
+    /// copy), except in a persistent warehouse, whose copies exist before its first load.
+    static func tableDDL(schemas: RunSchemas, withExtractCopies: Bool = false) -> [(table: (String, String), sql: String)] {
         let ods = schemas.name(.ods)
         let oltp = schemas.name(.oltp)
         var statements = Sources.extracts.map { ((oltp, $0.table.table), $0.table.createSQL(schema: oltp)) }
-        statements += Sources.extracts.map {
+        if withExtractCopies { statements += Sources.extracts.map {
             ((ods, "ods_" + $0.table.table),
              "CREATE TABLE \(quoteIdentifier(ods)).\(quoteIdentifier("ods_" + $0.table.table)) "
                 + "(LIKE \(quoteIdentifier(oltp)).\(quoteIdentifier($0.table.table)) INCLUDING DEFAULTS)")
-        }
+        } }
         statements += Sources.fileTables.map { ((ods, $0.table), $0.createSQL(schema: ods)) }
         statements.append(((ods, "ods_rejects"), """
             CREATE TABLE \(quoteIdentifier(ods)).ods_rejects (
@@ -137,7 +139,7 @@ final class Loader {
         try connection.transaction { connection in
             for (_, table) in Sources.extracts {
                 try connection.execute("""
-                    INSERT INTO \(schema: ods, table: "ods_" + table.table)
+                    CREATE TABLE \(schema: ods, table: "ods_" + table.table) AS
                     SELECT * FROM \(schema: schemas.name(.oltp), table: table.table)
                     """)
             }
