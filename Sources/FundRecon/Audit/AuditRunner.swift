@@ -98,33 +98,26 @@ public enum AuditRunner {
         }
         for (name, part) in [(TaskName.importMain, IngestPart.extracts), (TaskName.importResellers, .files)] {
             task(name) { context in
-                let connection = try context.connect()
-                return try connection.transaction { connection in
+                try context.inTransaction { connection in
                     let report = try Ingest.load(dataset: dataDirectory.value ?? "", part: part, schemas: schemas,
                                                  connection: connection, logger: context.logger)
-                    try context.checkpoint(connection)
                     return report.files.reduce(0) { $0 + $1.rowsLoaded }
                 }
             }
         }
         for (name, layers, seeds) in [(TaskName.dbtInit, Set<Layer>([.oltp, .ods]), true), (TaskName.dbtModel, [.dwd, .dws, .ads], false)] {
             task(name) { context in
-                let connection = try context.connect()
-                return try connection.transaction { connection in
-                    let report = try runner.build(on: connection, logger: context.logger, layers: layers, seeds: seeds)
-                    try context.checkpoint(connection)
-                    return report.models.reduce(0) { $0 + $1.rows }
+                try context.inTransaction { connection in
+                    try runner.build(on: connection, logger: context.logger, layers: layers, seeds: seeds).models.reduce(0) { $0 + $1.rows }
                 }
             }
         }
         task(TaskName.checks) { context in
             let connection = try context.connect()
-            var engine = CheckEngine(resolver: TableResolver(schemas: schemas, project: project))
-            engine.timeoutMilliseconds = options.checkTimeoutMilliseconds
-            engine.businessTimeZone = zone
-            engine.tags = options.tags
-            engine.asOf = try options.asOf ?? latestActivity(schemas: schemas, connection: connection) ?? Date()
-            engine.parallelTarget = target
+            let engine = CheckEngine(
+                resolver: TableResolver(schemas: schemas, project: project), timeoutMilliseconds: options.checkTimeoutMilliseconds,
+                zone: zone, tags: options.tags,
+                asOf: try options.asOf ?? latestActivity(schemas: schemas, connection: connection) ?? Date(), parallelTarget: target)
             results.value = try engine.evaluate(expectations, connection: connection, logger: context.logger)
             try inspector.value?(heldRun.value)
             return results.value.count
@@ -148,15 +141,10 @@ public enum AuditRunner {
             result.value = audit
             return options.formats.count
         }
-        var taskRunner = TaskRunner(target: provided.target)
-        taskRunner.faults = FaultPlan.fromEnvironment()
-        taskRunner.applicationPrefix = WarehouseRun.applicationPrefix(run.runID)
         let records: [TaskRecord]
         do {
-            records = try taskRunner.run(tasks, logger: logger) { event in
-                if event.record.status != .pending { say.value(event.line) }
-                if event.record.status == .succeeded { taskRecords.update { $0.append(event.record) } }
-            }
+            records = try TaskRunner.forRun(run.runID, target: provided.target)
+                .run(tasks, logger: logger, progress: { say.value($0) }, finished: taskRecords)
         } catch let failure as TaskFailure {
             // The task's own error is what the exit-code ladder knows (a model's SQL, a bad file).
             throw failure.underlying
@@ -243,11 +231,10 @@ public enum AuditRunner {
             throw ClusterError(cause: "run \(runID) has no kept schemas on \(displayName)",
                                fix: "run `recon audit --keep-schemas --db URL` first, or build the month from --data")
         }
-        var engine = CheckEngine(resolver: TableResolver(schemas: schemas, project: project))
-        engine.timeoutMilliseconds = options.checkTimeoutMilliseconds
-        engine.businessTimeZone = options.vars["business_timezone"] ?? project.vars["business_timezone"] ?? "UTC"
-        engine.asOf = options.asOf ?? Date()
-        engine.parallelTarget = target
+        let engine = CheckEngine(
+            resolver: TableResolver(schemas: schemas, project: project), timeoutMilliseconds: options.checkTimeoutMilliseconds,
+            zone: options.vars["business_timezone"] ?? project.vars["business_timezone"] ?? "UTC", asOf: options.asOf ?? Date(),
+            parallelTarget: target)
         let clock = ContinuousClock.now
         let results = try engine.evaluate(expectations, connection: connection, logger: logger)
         let data = try ReportData.collect(schemas: schemas, connection: connection, zone: engine.businessTimeZone, month: month)
@@ -277,12 +264,9 @@ public enum AuditRunner {
         let connection = try ConnectionProblem.connect(target)
         // With a kept run, model names resolve to its schemas; otherwise names are taken as they are.
         let project = keptRun == nil ? nil : try PipelineProject.load(directory: pipelineDirectory)
-        var engine = CheckEngine(resolver: TableResolver(schemas: keptRun.map { RunSchemas(runID: $0) }, project: project))
-        engine.timeoutMilliseconds = timeoutMilliseconds
-        engine.businessTimeZone = businessTimeZone
-        engine.tags = tags
-        engine.asOf = asOf ?? Date()
-        engine.parallelTarget = target
+        let engine = CheckEngine(
+            resolver: TableResolver(schemas: keptRun.map { RunSchemas(runID: $0) }, project: project),
+            timeoutMilliseconds: timeoutMilliseconds, zone: businessTimeZone, tags: tags, asOf: asOf ?? Date(), parallelTarget: target)
         let clock = ContinuousClock.now
         let results = try engine.evaluate(expectations, connection: connection, logger: logger)
         let stage = StageTiming(name: "checks", rows: results.count, durationMS: milliseconds(since: clock))

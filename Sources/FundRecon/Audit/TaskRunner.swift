@@ -85,6 +85,17 @@ public final class TaskContext: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in one transaction on a connection of the task's own (or `connection`), with
+    /// the fault checkpoint just before the commit: an attempt that fails leaves nothing behind.
+    public func inTransaction<T>(on connection: Connection? = nil, _ body: (Connection) throws -> T) throws -> T {
+        let connection = try connection ?? connect()
+        return try connection.transaction { connection in
+            let value = try body(connection)
+            try checkpoint(connection)
+            return value
+        }
+    }
+
     /// Lets go of the attempt's connections (each closes when its last reference goes).
     func closeAll() {
         lock.withLock { opened.removeAll() }
@@ -207,6 +218,24 @@ public struct TaskRunner: Sendable {
 
     public init(target: ConnectionTarget) {
         self.target = target
+    }
+
+    /// The runner of one run: faults from the environment, sessions named after the run.
+    public static func forRun(_ runID: RunID, target: ConnectionTarget) -> TaskRunner {
+        var runner = TaskRunner(target: target)
+        runner.faults = FaultPlan.fromEnvironment()
+        runner.applicationPrefix = WarehouseRun.applicationPrefix(runID)
+        return runner
+    }
+
+    /// Runs the tasks, printing each change of state through `progress` and collecting the
+    /// records of the tasks finished so far in `finished` (the reports task reads them).
+    public func run(_ tasks: [RunTask], logger: Logger, progress: @escaping @Sendable (String) -> Void,
+                    finished: Shared<[TaskRecord]>) throws -> [TaskRecord] {
+        try run(tasks, logger: logger) { event in
+            if event.record.status != .pending { progress(event.line) }
+            if event.record.status == .succeeded { finished.update { $0.append(event.record) } }
+        }
     }
 
     /// Checks the DAG: every dependency names a task, and there is no cycle.

@@ -127,10 +127,8 @@ public enum WarehouseRunner {
         // The staging tables every later task needs exist whatever the selection.
         try Ingest.prepare(schemas: staging.schemas, connection: staging.connection)
         task(TaskName.initialize) { context in
-            let connection = try context.connect()
-            return try connection.transaction { connection in
+            try context.inTransaction { connection in
                 try merger.createWarehouse(on: connection)
-                try context.checkpoint(connection)
                 return 0
             }
         }
@@ -138,12 +136,11 @@ public enum WarehouseRunner {
             task(name) { context in
                 let connection = try context.connect()
                 try merger.createWarehouse(on: connection)
-                return try connection.transaction { connection in
+                return try context.inTransaction(on: connection) { connection in
                     let window = try merger.window(part: part, until: end, filesDueBefore: period.filesDueBefore, on: connection)
                     let report = try Ingest.load(dataset: options.dataDirectory ?? "", part: part, schemas: stagingSchemas,
                                                  connection: connection, logger: context.logger, window: window)
                     try merger.merge(part: part, report: report, until: end, on: connection)
-                    try context.checkpoint(connection)
                     let rows = report.files.reduce(0) { $0 + $1.rowsLoaded }
                     rowsLoaded.update { $0 += rows }
                     if !report.reloaded.isEmpty { progress("\(name): replaced the rows of changed files \(report.reloaded.joined(separator: ", "))") }
@@ -159,10 +156,9 @@ public enum WarehouseRunner {
             task(name) { context in
                 let connection = try context.connect()
                 try merger.createWarehouse(on: connection)
-                return try connection.transaction { connection in
+                return try context.inTransaction(on: connection) { connection in
                     let report = try runner.build(on: connection, logger: context.logger, layers: layers, seeds: withSeeds)
                     let changed = try publisher.publish(published, closedBefore: period.day, on: connection)
-                    try context.checkpoint(connection)
                     changes.update { $0 += changed }
                     return report.models.reduce(0) { $0 + $1.rows }
                 }
@@ -170,13 +166,9 @@ public enum WarehouseRunner {
         }
         task(TaskName.checks) { context in
             let connection = try context.connect()
-            var engine = CheckEngine(resolver: TableResolver(schemas: persistent, project: project))
-            engine.timeoutMilliseconds = options.checkTimeoutMilliseconds
-            engine.businessTimeZone = zone
-            engine.tags = options.tags
-            engine.asOf = end
-            engine.scope = CheckScope(period: period, zone: zone)
-            engine.parallelTarget = options.target
+            let engine = CheckEngine(
+                resolver: TableResolver(schemas: persistent, project: project), timeoutMilliseconds: options.checkTimeoutMilliseconds,
+                zone: zone, tags: options.tags, asOf: end, parallelTarget: options.target, scope: CheckScope(period: period, zone: zone))
             results.value = try engine.evaluate(expectations, connection: connection, logger: context.logger)
             return results.value.count
         }
@@ -205,15 +197,10 @@ public enum WarehouseRunner {
             return options.formats.count
         }
 
-        var taskRunner = TaskRunner(target: options.target)
-        taskRunner.faults = FaultPlan.fromEnvironment()
-        taskRunner.applicationPrefix = WarehouseRun.applicationPrefix(staging.runID)
         let records: [TaskRecord]
         do {
-            records = try taskRunner.run(tasks, logger: logger) { event in
-                if event.record.status != .pending { progress(event.line) }
-                if event.record.status == .succeeded { finished.update { $0.append(event.record) } }
-            }
+            records = try TaskRunner.forRun(staging.runID, target: options.target)
+                .run(tasks, logger: logger, progress: progress, finished: finished)
         } catch let failure as TaskFailure {
             try? RunHistory.finish(runID: runID, status: "error", exitCode: 3, error: "\(failure)", tasks: failure.records,
                                    checks: results.value, rowsLoaded: rowsLoaded.value, restated: 0, on: main)

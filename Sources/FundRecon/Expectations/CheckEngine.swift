@@ -24,6 +24,20 @@ public struct CheckEngine: Sendable {
         self.resolver = resolver
     }
 
+    /// An engine set up as every command runs it: each check under `timeoutMilliseconds`, hours
+    /// bucketed in `zone`, freshness judged at `asOf`, set-level checks shared with a second
+    /// connection to `parallelTarget`.
+    public init(resolver: TableResolver, timeoutMilliseconds: Int, zone: String, tags: Set<String> = [], asOf: Date,
+                parallelTarget: ConnectionTarget?, scope: CheckScope? = nil) {
+        self.resolver = resolver
+        self.timeoutMilliseconds = timeoutMilliseconds
+        businessTimeZone = zone
+        self.tags = tags
+        self.asOf = asOf
+        self.parallelTarget = parallelTarget
+        self.scope = scope
+    }
+
     /// Compiles and validates every check; a bad table, column or expression file is an
     /// `ExpectationsError` (exit 2) before any check runs.
     func compileAll(_ file: ExpectationsFile, connection: Connection) throws -> [CompiledCheck] {

@@ -62,12 +62,13 @@ public enum HTMLReport {
         }
         html += "</header><main>"
         html += summary(result)
+        // What finance may already have seen and has now changed comes before anything else.
+        if !context.restatements.isEmpty { html += restatements(context.restatements) }
         if let data {
             if context.month != nil { html += statements(data) + gatewaySummary(data) }
             html += breaks(data)
             html += charts(data)
         }
-        if !context.restatements.isEmpty { html += restatements(context.restatements) }
         html += checks(result, trend: context.trend)
         if context.month != nil { html += signOff }
         html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer></body></html>\n"
