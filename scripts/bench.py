@@ -120,7 +120,10 @@ def run_period(work, data, db, prefix, grain, period, extra=()):
     reports = os.path.join(work, "run-" + prefix + "-" + period)
     seconds, rss, _ = timed([RECON, "run", "--db", db, "--schema-prefix", prefix, "--grain", grain, "--period", period,
                              "--data", data, "--reports", reports, "--format", "json", "-q"] + list(extra))
-    tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in json.load(open(os.path.join(reports, "results.json")))["tasks"]}
+    result = json.load(open(os.path.join(reports, "results.json")))
+    tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in result["tasks"]}
+    if "partitions_replaced" in result:
+        tasks["partitions_written"] = result["partitions_replaced"]
     return seconds, rss, tasks
 
 
@@ -145,7 +148,11 @@ def bench_incremental(work, data, db):
     seconds_full, rss_full, tasks_full = run_period(work, data, db, "bench_full", "hour", f"{last}T02")
     print(f"incremental: full rebuild through {last}T02 in {seconds_full:.2f} s {tasks_full}")
     median = sorted(h["seconds"] for h in hourly)[1]
+    partitions = int(subprocess.run(["psql", db, "-tAc", "SELECT count(*) FROM recon_meta.partitions WHERE schema_prefix = 'bench_inc'"],
+                                    capture_output=True, text=True).stdout.strip() or 0)
+    print(f"incremental: the warehouse holds {partitions} partitions")
     return {"hourly_runs": hourly, "hourly_median_seconds": median, "hourly_imports_only_seconds": imports,
+            "partitions_in_warehouse": partitions,
             "full_rebuild": {"seconds": seconds_full, "peak_rss_mb": round(rss_full, 1), "tasks": tasks_full},
             "ratio_full_to_hourly": round(seconds_full / median, 2)}
 

@@ -44,15 +44,16 @@ struct CheckOptions: ParsableArguments {
 
 /// Runs an audit-like body, mapping every documented failure to its exit code, then prints the
 /// summary and exits with the result's own code.
-func runAudit(quiet: Bool, failOn: Severity, reports: String, gate: Bool = true, _ body: () throws -> AuditResult) throws {
+func runAudit(quiet: Bool, failOn: Severity, reports: String, pack: String = "recon-report", gate: Bool = true,
+              _ body: () throws -> AuditResult) throws {
     let result = try exitingOnFailure(body)
-    if !quiet || result.exitCode(failOn: failOn) != 0 { printSummary(result, reports: reports) }
+    if !quiet || result.exitCode(failOn: failOn) != 0 { printSummary(result, reports: reports, pack: pack) }
     let code = result.exitCode(failOn: failOn)
     if code != 0 && gate { throw ExitCode(code) }
 }
 
 /// The one-screen summary: checks per layer and status, failures with their first sample row.
-func printSummary(_ result: AuditResult, reports: String) {
+func printSummary(_ result: AuditResult, reports: String, pack: String = "recon-report") {
     print("")
     print("layer  checks   pass   warn   fail  error")
     for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
@@ -74,7 +75,7 @@ func printSummary(_ result: AuditResult, reports: String) {
     }
     if problems.count > 25 { print("      ... and \(problems.count - 25) more in the reports") }
     print("")
-    print("reports: \(reports)/ (recon-report.html, recon-report.xlsx, junit.xml, results.json)")
+    print("reports: \(reports)/ (\(pack).html, \(pack).xlsx, junit.xml, results.json)")
 }
 
 extension Recon {

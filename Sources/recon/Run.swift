@@ -90,11 +90,13 @@ extension Recon {
 
         func run() throws {
             let logger = global.bootstrapLogging()
-            let options = try warehouse.options(period: try warehouse.period(period), checks: checks, pipeline: pipelineOptions)
+            let parsed = try warehouse.period(period)
+            let options = try warehouse.options(period: parsed, checks: checks, pipeline: pipelineOptions)
             let interrupts = Interrupts()
             interrupts.install()
             let quiet = global.quiet
-            try runAudit(quiet: quiet, failOn: checks.severity, reports: checks.reports) {
+            let pack = parsed.grain == .month ? "monthly-\(parsed)" : "recon-report"
+            try runAudit(quiet: quiet, failOn: checks.severity, reports: checks.reports, pack: pack) {
                 try WarehouseRunner.run(options, interrupts: interrupts, logger: logger) { line in
                     if !quiet { print("recon: \(line)") }
                 }

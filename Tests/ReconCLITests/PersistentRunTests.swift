@@ -114,6 +114,16 @@ struct PersistentRunTests {
         #expect(written == 0)
         let runs = try Self.scalar("SELECT count(*) FROM recon_meta.runs WHERE schema_prefix = '\(hourly)' AND status = 'succeeded'", Int.self)
         #expect(runs == 4)
+
+        // What an hourly Airflow task runs: one import, nothing new to load, its record in results.json.
+        let reports = NSTemporaryDirectory() + "recon-import-only-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let importOnly = try Self.start(hourly, "hour", "2026-10-02T23", data: data, reports: reports, extra: ["--tasks", TaskName.importMain])
+        #expect(try importOnly.wait() == 0, "\(importOnly.output)")
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reports + "/results.json"))) as? [String: Any]
+        let tasks = try #require(results?["tasks"] as? [[String: Any]])
+        #expect(tasks.map { $0["name"] as? String } == [TaskName.importMain])
+        #expect(tasks.first?["rows"] as? Int == 0)
     }
 
     @Test func aLateStripeFileRestatesItsDayAndUpdatesTheMonth() throws {

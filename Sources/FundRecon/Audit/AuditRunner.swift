@@ -162,9 +162,10 @@ public enum AuditRunner {
     }
 
     /// results.json again once every task has ended: it was written by `write_reports`, before
-    /// that task's own record existed.
+    /// that task's own record existed (and a run without that task still leaves its task records).
     static func rewriteJSON(_ audit: AuditResult, formats: Set<ReportFormat>, directory: String) throws {
         guard formats.contains(.json) else { return }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try ResultWriters.json(audit).write(to: URL(fileURLWithPath: directory + "/results.json"))
     }
 

@@ -211,7 +211,7 @@ public enum WarehouseRunner {
         audit.tasks = records
         audit.stages = records.map(StageTiming.init)
         audit.finishedAt = isoTimestamp(Date())
-        if result.value != nil { try AuditRunner.rewriteJSON(audit, formats: options.formats, directory: options.reportsDirectory) }
+        try AuditRunner.rewriteJSON(audit, formats: options.formats, directory: options.reportsDirectory)
         let code = audit.exitCode(failOn: .error)
         try RunHistory.finish(runID: runID, status: code == 0 ? "succeeded" : "failed", exitCode: code, error: nil, tasks: records,
                               checks: audit.checks, rowsLoaded: rowsLoaded.value, restated: audit.restatements?.count ?? 0, on: main)
