@@ -170,7 +170,9 @@ public struct TaskEvent: Sendable {
         case .retrying:
             return "\(r.name): attempt \(r.attempts) failed (\(retryReason ?? "transient error")); retrying in \(backoffMS ?? 0) ms"
         case .succeeded:
-            return "\(r.name): \(r.rows) rows in \(r.durationMS) ms" + (r.attempts > 1 ? " (attempt \(r.attempts))" : "")
+            // What a task counts: checks evaluated, report files written, rows everywhere else.
+            let unit = r.name == TaskName.checks ? "checks" : r.name == TaskName.reports ? "files" : "rows"
+            return "\(r.name): \(r.rows) \(unit) in \(r.durationMS) ms" + (r.attempts > 1 ? " (attempt \(r.attempts))" : "")
         case .failed: return "\(r.name): failed after \(r.attempts) attempt\(r.attempts == 1 ? "" : "s")"
         case .skipped: return "\(r.name): skipped (an earlier task failed)"
         }
