@@ -28,6 +28,9 @@ struct WarehouseOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long to wait for another run of the prefix, in seconds.", valueName: "seconds"))
     var lockWait: Int = 3600
 
+    @Flag(help: "Build and publish even when nothing the build reads changed since the last build.")
+    var rebuild = false
+
     var parsedGrain: Grain? { Grain(rawValue: grain) }
 
     func validate() throws {
@@ -63,6 +66,7 @@ struct WarehouseOptions: ParsableArguments {
         options.tasks = tasks.map { Set($0.split(separator: ",").map(String.init)) }
         options.waitForLock = !noWait
         options.lockWaitSeconds = lockWait
+        options.rebuild = rebuild
         return options
     }
 }

@@ -38,6 +38,9 @@ public enum RunHistory {
                   schema_prefix text NOT NULL, table_name text NOT NULL, partition_key text NOT NULL,
                   row_count bigint NOT NULL, digest text NOT NULL, run_id text NOT NULL,
                   built_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, table_name, partition_key));
+                CREATE TABLE IF NOT EXISTS recon_meta.build_inputs (
+                  schema_prefix text NOT NULL, task text NOT NULL, fingerprint text NOT NULL, run_id text NOT NULL,
+                  built_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, task));
                 CREATE TABLE IF NOT EXISTS recon_meta.restatements (
                   run_id text NOT NULL, schema_prefix text NOT NULL, table_name text NOT NULL, partition_key text NOT NULL,
                   rows_before bigint NOT NULL, rows_after bigint NOT NULL, restated_at timestamptz NOT NULL DEFAULT now());

@@ -23,6 +23,8 @@ public struct PersistentRunOptions: Sendable {
     /// When another run holds the prefix: wait for it (up to `lockWaitSeconds`) or stop at once.
     public var waitForLock = true
     public var lockWaitSeconds = 3600
+    /// Build even when nothing the build reads changed since the last one.
+    public var rebuild = false
 
     public init(target: ConnectionTarget, displayName: String, prefix: String, period: Period, expectationsPath: String,
                 reportsDirectory: String, pipelineDirectory: String) {
@@ -152,13 +154,21 @@ public enum WarehouseRunner {
             (TaskName.dbtInit, [.oltp, .ods], true, seeds + tables.filter { $0.layer == .ods || $0.layer == .oltp }),
             (TaskName.dbtModel, [.dwd, .dws, .ads], false, tables.filter { [.dwd, .dws, .ads].contains($0.layer) }),
         ]
+        let pipelineDigest = try BuildInputs.digest(ofDirectory: options.pipelineDirectory)
         for (name, layers, withSeeds, published) in layerSets {
             task(name) { context in
                 let connection = try context.connect()
                 try merger.createWarehouse(on: connection)
+                let inputs = BuildInputs(prefix: options.prefix, task: name, persistent: persistent)
+                let fingerprint = try inputs.fingerprint(pipeline: pipelineDigest, vars: runner.vars, on: connection)
+                if !options.rebuild, let last = try inputs.lastBuild(matching: fingerprint, tables: published, on: connection) {
+                    progress("\(name): up to date (nothing it reads changed since run \(last)); --rebuild builds anyway")
+                    return 0
+                }
                 return try context.inTransaction(on: connection) { connection in
                     let report = try runner.build(on: connection, logger: context.logger, layers: layers, seeds: withSeeds)
                     let changed = try publisher.publish(published, closedBefore: period.day, on: connection)
+                    try inputs.record(fingerprint, runID: runID, on: connection)
                     changes.update { $0 += changed }
                     return report.models.reduce(0) { $0 + $1.rows }
                 }
@@ -259,6 +269,60 @@ public enum WarehouseRunner {
         }
         try connection.execute("RESET lock_timeout")
         progress("the prefix is free: starting")
+    }
+}
+
+/// What a build task reads, summed up: every source table's row count and latest load time, the
+/// pipeline folder's content and the vars. When it equals the last build's, building again would
+/// publish nothing: the task says so and skips (a replayed period, a quiet hour).
+struct BuildInputs: Sendable {
+    let prefix: String
+    let task: String
+    let persistent: RunSchemas
+
+    /// SHA-256 over every file of the pipeline folder (models, seeds, project), by path.
+    static func digest(ofDirectory directory: String) throws -> String {
+        var hash = SHA256()
+        let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+        for file in files where !file.hasPrefix(".") && !file.contains("/.") && !file.hasPrefix("target") {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory + "/" + file, isDirectory: &isDirectory), !isDirectory.boolValue
+            else { continue }
+            hash.update(Array((file + "=" + (try SHA256.digest(ofFile: directory + "/" + file).hex) + "\n").utf8))
+        }
+        return hash.finalize()
+    }
+
+    func fingerprint(pipeline: String, vars: [String: String], on connection: Connection) throws -> String {
+        let tables = Ingest.tableDDL(schemas: persistent, withExtractCopies: true).map { $0.table }
+        let parts = tables.map { schema, table in
+            "SELECT count(*)::text || '@' || coalesce(max(_loaded_at)::text, '') FROM " + quoteIdentifier(schema) + "." + quoteIdentifier(table)
+        }
+        let counts = try connection.query(SQL(parts.joined(separator: " UNION ALL "))).rows.map { try $0.decode(String.self, at: 0) }
+        var hash = SHA256()
+        hash.update(Array((pipeline + "|" + vars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            + "|" + counts.joined(separator: ",")).utf8))
+        return hash.finalize()
+    }
+
+    /// The run that last built from exactly these inputs, when every table it published still exists.
+    func lastBuild(matching fingerprint: String, tables: [Publisher.Table], on connection: Connection) throws -> String? {
+        guard let run = try connection.query("""
+            SELECT run_id FROM recon_meta.build_inputs WHERE schema_prefix = \(prefix) AND task = \(task) AND fingerprint = \(fingerprint)
+            """).first.map({ try $0.decode(String.self, at: 0) }) else { return nil }
+        for table in tables {
+            let relation = quoteIdentifier(persistent.name(table.layer)) + "." + quoteIdentifier(table.name)
+            let exists: Bool = try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
+            if !exists { return nil }
+        }
+        return run
+    }
+
+    func record(_ fingerprint: String, runID: String, on connection: Connection) throws {
+        try connection.execute("""
+            INSERT INTO recon_meta.build_inputs (schema_prefix, task, fingerprint, run_id) VALUES (\(prefix), \(task), \(fingerprint), \(runID))
+            ON CONFLICT (schema_prefix, task) DO UPDATE SET fingerprint = excluded.fingerprint, run_id = excluded.run_id, built_at = now()
+            """)
     }
 }
 

@@ -28,7 +28,8 @@ public struct PipelineRunner: Sendable {
     let project: PipelineProject
     let schemas: RunSchemas
     let readSchemas: RunSchemas
-    let vars: [String: String]
+    /// The vars models see: the project's, with the overrides.
+    public let vars: [String: String]
 
     /// A runner; `overrides` (from `--var k=v`) replace the project's defaults.
     public init(project: PipelineProject, schemas: RunSchemas, overrides: [String: String] = [:], readSchemas: RunSchemas? = nil) throws {
