@@ -228,6 +228,28 @@ struct PersistentRunTests {
         }
     }
 
+    @Test func anInterruptedRunSaysSoAndLeavesNoStaging() throws {
+        let data = try Self.landing(days: 1, seed: 97)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let prefix = Self.prefix()
+        defer { Self.drop(prefix) }
+        let reports = NSTemporaryDirectory() + "recon-interrupt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let process = try Self.start(prefix, "day", "2026-10-01", data: data, reports: reports,
+                                     environment: ["RECON_INJECT_PAUSE": "\(TaskName.dbtModel):600"])
+        let deadline = Date().addingTimeInterval(120)
+        while !process.output.contains("paused in") && Date() < deadline { usleep(50_000) }
+        process.send(SIGINT)
+        #expect(try process.wait() == 130, "\(process.output)")
+        let runID = try Self.scalar("SELECT run_id FROM recon_meta.runs WHERE schema_prefix = '\(prefix)'", String.self)
+        #expect(try Self.scalar("SELECT status FROM recon_meta.runs WHERE run_id = '\(runID)'", String.self) == "interrupted")
+        #expect(try ServerUnderTest.schemaCount(RunSchemas(runID: RunID(runID)!).all) == 0)
+        // Nothing was published: the next run builds the day whole.
+        let next = try Self.run(prefix, "day", "2026-10-01", data: data)
+        #expect(next.status == 0, "\(next.output)")
+        #expect(!next.output.contains("ended without finishing"))
+    }
+
     @Test func twoRunsOfOnePrefixAreSerialised() throws {
         let data = try Self.landing(days: 1, seed: 83)
         defer { try? FileManager.default.removeItem(atPath: data) }

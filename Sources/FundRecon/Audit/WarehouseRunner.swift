@@ -101,6 +101,16 @@ public enum WarehouseRunner {
             periodStart: start, periodEnd: end, database: options.displayName,
             expectationsSHA256: (try? SHA256.digest(ofFile: options.expectationsPath).hex) ?? ""), on: main)
         progress("run \(runID): \(options.prefix) \(period.grain.rawValue) \(period) on \(options.displayName)")
+        // Stopped by SIGINT/SIGTERM, the run says so in its history (its staging goes with the run's own cleanup).
+        let target = options.target
+        let mark = interrupts?.register {
+            guard let connection = try? Connection(target, applicationName: "recon-cleanup") else { return }
+            _ = try? connection.execute("""
+                UPDATE recon_meta.runs SET status = 'interrupted', finished_at = now(), error = 'stopped by a signal'
+                WHERE run_id = \(runID) AND status = 'running'
+                """)
+        }
+        defer { if let mark { interrupts?.remove(mark) } }
 
         // Gateway files of a day are in once the day has ended: captures whose settlement window
         // runs past the last such day are pending, not missing.
