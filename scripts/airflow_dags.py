@@ -23,7 +23,14 @@ EXPECTED = {
                        "run_dbt_model", "run_checks"},
                       {("wait_for_import_main_data", "run_dbt_model"), ("wait_for_import_reseller_data", "run_dbt_model"),
                        ("wait_for_run_dbt_init_tasks", "run_dbt_model"), ("run_dbt_model", "run_checks")}),
-    "monthly_audit_report": ("@monthly", {"write_reports"}, set()),
+    "monthly_audit_report": ("@monthly", {"wait_for_run_dbt_model", "write_reports"}, {("wait_for_run_dbt_model", "write_reports")}),
+}
+# What each sensor waits for: (DAG, task, logical date): a delta in hours, or the month's last day.
+SENSORS = {
+    "wait_for_import_main_data": ("import_main_data", "import_main_data", "timedelta(hours=-23)"),
+    "wait_for_import_reseller_data": ("import_reseller_data", "import_reseller_data", "timedelta(hours=-23)"),
+    "wait_for_run_dbt_init_tasks": ("run_dbt_init_tasks", "run_dbt_init_tasks", "timedelta(hours=0)"),
+    "wait_for_run_dbt_model": ("run_dbt_model", "run_dbt_model", "last day of month"),
 }
 # The grain each DAG's recon runs at.
 GRAINS = {"@hourly": "hour", "@daily": "day", "@monthly": "month", "@once": "day"}
@@ -51,7 +58,7 @@ def parse(directory):
             problems.append(f"{name}: does not parse: {error}")
             continue
         dag_id = schedule = None
-        tasks, edges, commands = {}, set(), {}
+        tasks, edges, commands, sensors = {}, set(), {}, {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "DAG":
                 dag_id, schedule = keyword(node, "dag_id"), keyword(node, "schedule")
@@ -62,12 +69,22 @@ def parse(directory):
                     tasks[node.targets[0].id] = task_id
                     if kind == "BashOperator":
                         commands[task_id] = keyword(node.value, "bash_command")
+                    else:
+                        delta = keyword(node.value, "execution_delta")
+                        when = ast.unparse(delta) if delta is not None else None
+                        if keyword(node.value, "execution_date_fn") is not None:
+                            fn = ast.unparse(keyword(node.value, "execution_date_fn"))
+                            when = "last day of month" if "add(months=1).subtract(days=1)" in fn else fn
+                        sensors[task_id] = (keyword(node.value, "external_dag_id"), keyword(node.value, "external_task_id"), when)
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift):
                 edges.add((node.left.id, node.right.id))
         if dag_id is None:
             problems.append(f"{name}: no DAG(...)")
             continue
         seen[dag_id] = (schedule, set(tasks.values()), {(tasks[a], tasks[b]) for a, b in edges}, commands, name)
+        for task_id, target in sensors.items():
+            if SENSORS.get(task_id) != target:
+                problems.append(f"DAG {dag_id} sensor {task_id}: waits for {target}, expected {SENSORS.get(task_id)}")
     for dag_id, (schedule, tasks, edges) in EXPECTED.items():
         if dag_id not in seen:
             problems.append(f"DAG {dag_id} is missing")
@@ -119,6 +136,14 @@ def dagbag(directory):
         got = {(upstream, task.task_id) for task in dag.tasks for upstream in task.upstream_task_ids}
         if got != edges:
             problems.append(f"DAG {dag_id}: DagBag dependencies {sorted(got)}, expected {sorted(edges)}")
+        for task in dag.tasks:
+            if task.task_id in SENSORS and SENSORS[task.task_id][2] == "last day of month":
+                # February of a leap year and of a common one, and a 31-day month.
+                import pendulum
+                for month, last in [((2028, 2), 29), ((2026, 2), 28), ((2026, 10), 31)]:
+                    day = task.execution_date_fn(pendulum.datetime(month[0], month[1], 1, tz="Europe/Berlin"))
+                    if (day.year, day.month, day.day) != (month[0], month[1], last):
+                        problems.append(f"DAG {dag_id} sensor {task.task_id}: {month} maps to {day}, not day {last}")
     return problems
 
 

@@ -43,14 +43,22 @@ public struct AirflowDAGs: Sendable {
     public enum TaskSpec: Sendable {
         /// `recon run --grain G --tasks T1,T2`.
         case recon(id: String, grain: Grain, tasks: [String])
-        /// Waits for `task` of `dag` at the logical date shifted by `hours`.
-        case sensor(id: String, dag: String, task: String, hours: Int)
+        /// Waits for `task` of `dag` at the logical date `at` names.
+        case sensor(id: String, dag: String, task: String, at: SensorTime)
 
         public var id: String {
             switch self {
             case .recon(let id, _, _), .sensor(let id, _, _, _): return id
             }
         }
+    }
+
+    /// Which run of the other DAG a sensor waits for.
+    public enum SensorTime: Sendable {
+        /// The run this many hours after this run's logical date (the day's last hour: 23).
+        case hoursLater(Int)
+        /// The run of the last day of this run's month.
+        case lastDayOfMonth
     }
 
     /// The DAGs, in the seed's names.
@@ -70,17 +78,23 @@ public struct AirflowDAGs: Sendable {
                 id: TaskName.dbtModel, schedule: "@daily",
                 doc: "After the day's last hourly imports: rebuilds DWD/DWS/ADS, publishes changed partitions, checks the day.",
                 tasks: [
-                    .sensor(id: "wait_for_" + TaskName.importMain, dag: TaskName.importMain, task: TaskName.importMain, hours: 23),
-                    .sensor(id: "wait_for_" + TaskName.importResellers, dag: TaskName.importResellers, task: TaskName.importResellers, hours: 23),
-                    .sensor(id: "wait_for_" + TaskName.dbtInit, dag: TaskName.dbtInit, task: TaskName.dbtInit, hours: 0),
+                    .sensor(id: "wait_for_" + TaskName.importMain, dag: TaskName.importMain, task: TaskName.importMain, at: .hoursLater(23)),
+                    .sensor(id: "wait_for_" + TaskName.importResellers, dag: TaskName.importResellers, task: TaskName.importResellers,
+                            at: .hoursLater(23)),
+                    .sensor(id: "wait_for_" + TaskName.dbtInit, dag: TaskName.dbtInit, task: TaskName.dbtInit, at: .hoursLater(0)),
                     .recon(id: TaskName.dbtModel, grain: .day, tasks: [TaskName.dbtModel]),
                     .recon(id: TaskName.checks, grain: .day, tasks: [TaskName.checks, TaskName.reports]),
                 ],
                 edges: [("wait_for_" + TaskName.importMain, TaskName.dbtModel), ("wait_for_" + TaskName.importResellers, TaskName.dbtModel),
                         ("wait_for_" + TaskName.dbtInit, TaskName.dbtModel), (TaskName.dbtModel, TaskName.checks)]),
             DAGSpec(id: "monthly_audit_report", schedule: "@monthly",
-                    doc: "The finance monthly audit pack: the month's checks, statements and sign-off page.",
-                    tasks: [.recon(id: TaskName.reports, grain: .month, tasks: [TaskName.checks, TaskName.reports])], edges: []),
+                    doc: "After the month's last daily build: the finance monthly audit pack (checks, statements, sign-off page).",
+                    tasks: [
+                        // The build, not its checks: a day with findings must still get its month's pack.
+                        .sensor(id: "wait_for_" + TaskName.dbtModel, dag: TaskName.dbtModel, task: TaskName.dbtModel, at: .lastDayOfMonth),
+                        .recon(id: TaskName.reports, grain: .month, tasks: [TaskName.checks, TaskName.reports]),
+                    ],
+                    edges: [("wait_for_" + TaskName.dbtModel, TaskName.reports)]),
         ]
     }
 
@@ -165,13 +179,18 @@ public struct AirflowDAGs: Sendable {
                     )
 
                 """
-            case .sensor(let id, let other, let otherTask, let hours):
+            case .sensor(let id, let other, let otherTask, let time):
+                let when: String
+                switch time {
+                case .hoursLater(let hours): when = "execution_delta=timedelta(hours=\(-hours)),"
+                case .lastDayOfMonth: when = "execution_date_fn=lambda logical_date, **_: logical_date.add(months=1).subtract(days=1),"
+                }
                 text += """
                     \(id) = ExternalTaskSensor(
                         task_id=\(AirflowDAGs.py(id)),
                         external_dag_id=\(AirflowDAGs.py(other)),
                         external_task_id=\(AirflowDAGs.py(otherTask)),
-                        execution_delta=timedelta(hours=\(-hours)),
+                        \(when)
                         mode="reschedule",
                         timeout=6 * 3600,
                     )
