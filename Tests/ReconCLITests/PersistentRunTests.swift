@@ -44,6 +44,15 @@ struct PersistentRunTests {
             + ["--period", period] + extra, environment: environment)
     }
 
+    /// Waits until a run started with `RECON_INJECT_PAUSE` has paused in `task` (its work written, not committed).
+    static func waitForPause(_ process: ReconProcess, in task: String) throws {
+        let deadline = Date().addingTimeInterval(120)
+        while !process.output.contains("paused in \(task)") {
+            guard Date() < deadline else { throw ReconProcess.Failure("never paused in \(task): \(process.output)") }
+            usleep(50_000)
+        }
+    }
+
     /// Every table of the given layers as (row count, digest of its sorted rows), load times left out.
     static func snapshot(_ prefix: String, layers: [String] = ["dwd", "dws", "ads"]) throws -> [String: String] {
         let connection = try Connection(ServerUnderTest.target())
@@ -181,9 +190,7 @@ struct PersistentRunTests {
         for task in [TaskName.importMain, TaskName.dbtModel] {
             let process = try Self.start(killed, "day", "2026-10-02", data: data, reports: reports,
                                          environment: ["RECON_INJECT_PAUSE": "\(task):600"])
-            let deadline = Date().addingTimeInterval(120)
-            while !process.output.contains("paused in \(task)") && Date() < deadline { usleep(50_000) }
-            #expect(process.output.contains("paused in \(task)"), "\(process.output)")
+            try Self.waitForPause(process, in: task)
             process.send(SIGKILL)
             #expect(try process.wait() == 128 + SIGKILL)
             if task == TaskName.importMain {
@@ -237,8 +244,7 @@ struct PersistentRunTests {
         defer { try? FileManager.default.removeItem(atPath: reports) }
         let process = try Self.start(prefix, "day", "2026-10-01", data: data, reports: reports,
                                      environment: ["RECON_INJECT_PAUSE": "\(TaskName.dbtModel):600"])
-        let deadline = Date().addingTimeInterval(120)
-        while !process.output.contains("paused in") && Date() < deadline { usleep(50_000) }
+        try Self.waitForPause(process, in: TaskName.dbtModel)
         process.send(SIGINT)
         #expect(try process.wait() == 130, "\(process.output)")
         let runID = try Self.scalar("SELECT run_id FROM recon_meta.runs WHERE schema_prefix = '\(prefix)'", String.self)
@@ -260,8 +266,7 @@ struct PersistentRunTests {
 
         let first = try Self.start(prefix, "day", "2026-10-01", data: data, reports: reports + "/1",
                                    environment: ["RECON_INJECT_PAUSE": "\(TaskName.dbtModel):4"])
-        let deadline = Date().addingTimeInterval(120)
-        while !first.output.contains("paused in") && Date() < deadline { usleep(50_000) }
+        try Self.waitForPause(first, in: TaskName.dbtModel)
         let refused = try Self.run(prefix, "day", "2026-10-01", data: data, environment: [:], extra: ["--no-wait"])
         #expect(refused.status == 3, "\(refused.output)")
         #expect(refused.output.contains("schema prefix \(prefix) is being run by r"), "\(refused.output)")
