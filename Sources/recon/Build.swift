@@ -145,7 +145,7 @@ extension Recon {
                 printError("\(pipelineOptions.pipeline)/\(error)", fix: nil)
                 throw ExitCode(2)
             }
-            print("initialize_etl_environment   database, run id, schemas rc_<runid>_oltp|ods|dwd|dws|ads")
+            print("initialize_etl_environment   run schemas rc_<runid>_oltp|ods|dwd|dws|ads (recon run: also the warehouse's own)")
             print("import_main_data             <- initialize_etl_environment: OLTP extracts -> oltp, ods_*")
             print("import_reseller_data         <- initialize_etl_environment: reseller, Stripe and Adyen files -> ods_*")
             print("run_dbt_init_tasks           <- import_main_data, import_reseller_data: seeds "
@@ -155,6 +155,10 @@ extension Recon {
                 let refs = model.refs.sorted()
                 print("  \(model.layer.rawValue)  \(model.name)" + (refs.isEmpty ? "" : "  <- " + refs.joined(separator: ", ")))
             }
+            print("run_checks                   <- run_dbt_model: every check of the expectations file (recon run: scoped to the period)")
+            print("write_reports                <- run_checks: HTML, XLSX, JUnit, JSON")
+            print("")
+            print("recon run publishes each build's changed partitions; recon dag --airflow DIR writes these tasks as Airflow DAGs.")
         }
     }
 }
