@@ -20,7 +20,7 @@ struct CheckOptions: ParsableArguments {
     @Option(help: "Statement timeout per check, in seconds.")
     var checkTimeout: Int = 60
 
-    @Option(help: ArgumentHelp("The instant freshness is judged against (ISO 8601); default: the data's latest order.", valueName: "timestamp"))
+    @Option(help: ArgumentHelp("The instant freshness is judged against (ISO 8601); default: the data's latest order (recon run: the period's end).", valueName: "timestamp"))
     var asOf: String?
 
     @Option(help: ArgumentHelp("Reports to write.", valueName: "html,xlsx,junit,json"))

@@ -67,6 +67,7 @@ struct WarehouseOptions: ParsableArguments {
         options.waitForLock = !noWait
         options.lockWaitSeconds = lockWait
         options.rebuild = rebuild
+        options.asOf = checks.asOfDate
         return options
     }
 }

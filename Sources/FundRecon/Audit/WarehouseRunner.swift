@@ -25,6 +25,8 @@ public struct PersistentRunOptions: Sendable {
     public var lockWaitSeconds = 3600
     /// Build even when nothing the build reads changed since the last one.
     public var rebuild = false
+    /// The instant freshness is judged against (default: the end of the period).
+    public var asOf: Date?
 
     public init(target: ConnectionTarget, displayName: String, prefix: String, period: Period, expectationsPath: String,
                 reportsDirectory: String, pipelineDirectory: String) {
@@ -188,7 +190,7 @@ public enum WarehouseRunner {
             let connection = try context.connect()
             let engine = CheckEngine(
                 resolver: TableResolver(schemas: persistent, project: project), timeoutMilliseconds: options.checkTimeoutMilliseconds,
-                zone: zone, tags: options.tags, asOf: end, parallelTarget: options.target, scope: CheckScope(period: period, zone: zone))
+                zone: zone, tags: options.tags, asOf: options.asOf ?? end, parallelTarget: options.target, scope: CheckScope(period: period, zone: zone))
             results.value = try engine.evaluate(expectations, connection: connection, logger: context.logger)
             return results.value.count
         }
