@@ -120,6 +120,11 @@ struct PersistentRunTests {
         #expect(replay.status == 0, "\(replay.output)")
         #expect(replay.output.contains("run_dbt_model: up to date"), "\(replay.output)")
         #expect(try Self.snapshot(hourly) == before)
+        // An older period replayed after newer ones judges by everything loaded: nothing changes either.
+        let older = try Self.run(hourly, "hour", "2026-10-02T05", data: data)
+        #expect(older.status == 0, "\(older.output)")
+        #expect(older.output.contains("run_dbt_model: up to date"), "\(older.output)")
+        #expect(try Self.snapshot(hourly) == before)
         // Forced, the build runs again and still changes nothing.
         let forced = try Self.run(hourly, "hour", "2026-10-02T23", data: data, extra: ["--rebuild"])
         #expect(forced.status == 0, "\(forced.output)")
@@ -128,7 +133,7 @@ struct PersistentRunTests {
         let written = try Self.scalar("SELECT count(*) FROM recon_meta.partitions WHERE schema_prefix = '\(hourly)' AND run_id = (SELECT run_id FROM recon_meta.runs WHERE schema_prefix = '\(hourly)' ORDER BY started_at DESC LIMIT 1)", Int.self)
         #expect(written == 0)
         let runs = try Self.scalar("SELECT count(*) FROM recon_meta.runs WHERE schema_prefix = '\(hourly)' AND status = 'succeeded'", Int.self)
-        #expect(runs == 5)
+        #expect(runs == 6)
 
         // What an hourly Airflow task runs: one import, nothing new to load, its record in results.json.
         let reports = NSTemporaryDirectory() + "recon-import-only-\(UUID().uuidString)"

@@ -115,10 +115,15 @@ public enum WarehouseRunner {
         defer { if let mark { interrupts?.remove(mark) } }
 
         // Gateway files of a day are in once the day has ended: captures whose settlement window
-        // runs past the last such day are pending, not missing.
+        // runs past the last such day are pending, not missing. The warehouse holds everything
+        // loaded so far, so a replay of an older period judges by the latest load, not its own end
+        // (and leaves the tables as they are).
         var vars = options.vars
         if vars["files_complete_through"] == nil, project.vars["files_complete_through"] != nil {
-            vars["files_complete_through"] = period.filesDueBefore.adding(days: -1).description
+            let loaded = try main.query("""
+                SELECT (max(loaded_until) AT TIME ZONE \(zone))::date FROM recon_meta.watermarks WHERE schema_prefix = \(options.prefix)
+                """).scalar(CalendarDate?.self)
+            vars["files_complete_through"] = max(period.filesDueBefore, loaded ?? period.filesDueBefore).adding(days: -1).description
         }
         let runner = try PipelineRunner(project: project, schemas: staging.schemas, overrides: vars, readSchemas: persistent)
         let publisher = Publisher(staging: staging.schemas, target: persistent, prefix: options.prefix, runID: runID, logger: logger)
