@@ -169,6 +169,18 @@ struct PersistentRunTests {
         let arrival = try Self.run(prefix, "day", "2026-10-04", data: data)
         #expect(arrival.status == 0, "\(arrival.output)")
         #expect(arrival.output.contains("restated \(prefix)_dws.dws_gateway_daily 2026-10-02"), "\(arrival.output)")
+        // The restatement says what money moved, per currency: the day's settled totals now include the file's.
+        let amounts = try Self.scalar("""
+            SELECT amounts FROM recon_meta.restatements WHERE schema_prefix = '\(prefix)' AND partition_key = '2026-10-02'
+              AND table_name = '\(prefix)_dws.dws_gateway_daily'
+            """, String.self)
+        let totals = try Connection(ServerUnderTest.target()).query(SQL("""
+            SELECT currency, sum(settled_gross)::text FROM \(prefix)_dws.dws_gateway_daily WHERE biz_date = '2026-10-02' GROUP BY 1
+            """ as String)).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+        #expect(!totals.isEmpty)
+        for (currency, total) in totals {
+            #expect(amounts.contains("settled_gross \(currency) ") && amounts.contains(" -> \(total)"), "\(currency) \(total): \(amounts)")
+        }
         let restated = try Self.scalar("""
             SELECT count(*) FROM recon_meta.restatements WHERE schema_prefix = '\(prefix)' AND partition_key = '2026-10-02'
               AND table_name = '\(prefix)_dws.dws_gateway_daily'

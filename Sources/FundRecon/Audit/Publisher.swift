@@ -2,6 +2,17 @@ import Foundation
 import Logging
 import Postgres
 
+/// A money column's total in a restated partition, before and after (exact decimal text).
+public struct AmountChange: Sendable, Codable, Equatable {
+    public var column: String
+    public var currency: String?
+    public var before: String
+    public var after: String
+
+    /// `settled_gross USD 0.00 -> 1234.56`.
+    public var text: String { "\(column)\(currency.map { " " + $0 } ?? "") \(before) -> \(after)" }
+}
+
 /// A partition a publish replaced.
 public struct PartitionChange: Sendable, Codable, Equatable {
     public var table: String
@@ -9,12 +20,14 @@ public struct PartitionChange: Sendable, Codable, Equatable {
     public var partition: String
     public var rowsBefore: Int
     public var rowsAfter: Int
+    /// For a restatement: the money columns whose partition totals changed.
+    public var amounts: [AmountChange]?
     /// True when the partition's period had closed before the run's period began and had been
     /// published before: figures finance may already have seen changed.
     public var restatement: Bool
 
     enum CodingKeys: String, CodingKey {
-        case table, partition, restatement
+        case table, partition, restatement, amounts
         case rowsBefore = "rows_before"
         case rowsAfter = "rows_after"
     }
@@ -80,6 +93,24 @@ struct Publisher {
         let removed = stored.keys.filter { fresh[$0] == nil }.sorted()
         guard !changed.isEmpty || !removed.isEmpty else { return [] }
 
+        let monthly = table.partitionBy?.contains("month") == true
+        var changes = (changed + removed).map { part in
+            let before = stored[part]
+            var closed = false
+            if let day = CalendarDate(String(part.prefix(10))) {
+                let end = monthly ? day.adding(days: 32).firstOfMonth : day.adding(days: 1)
+                closed = end <= closedBefore
+            }
+            return PartitionChange(table: qualified, partition: part, rowsBefore: before?.rows ?? 0, rowsAfter: fresh[part]?.rows ?? 0,
+                                   restatement: table.restatements && closed && before != nil && !(before?.digest.isEmpty ?? true))
+        }
+        // Restated money: each amount column's total in the partition, before and after.
+        let restated = changes.filter(\.restatement).map(\.partition)
+        if !restated.isEmpty, table.partitionBy != nil {
+            let amounts = try amountChanges(of: restated, key: key, before: destination, after: source, on: connection)
+            for index in changes.indices { changes[index].amounts = amounts[changes[index].partition] }
+        }
+
         let list = (changed + removed).joined(separator: "\u{1F}")
         if table.partitionBy == nil {
             try connection.execute(SQL("DELETE FROM \(destination)" as String))
@@ -103,18 +134,42 @@ struct Publisher {
                 try writer.writeRow([prefix, qualified, part, String(fresh[part]!.rows), fresh[part]!.digest, runID])
             }
         }
-        let monthly = table.partitionBy?.contains("month") == true
-        let tracked = table.restatements
-        return (changed + removed).map { part in
-            let before = stored[part]
-            var closed = false
-            if let day = CalendarDate(String(part.prefix(10))) {
-                let end = monthly ? day.adding(days: 32).firstOfMonth : day.adding(days: 1)
-                closed = end <= closedBefore
+        return changes
+    }
+
+    /// Per partition, the money columns (`numeric(18,2)`) whose totals differ between the
+    /// published rows and the new ones, per currency when the table has one, as exact text.
+    func amountChanges(of parts: [String], key: String, before: String, after: String,
+                       on connection: Connection) throws -> [String: [AmountChange]] {
+        let columns = try connection.query("""
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+            WHERE a.attrelid = to_regclass(\(after)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+            """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+        let money = columns.filter { $0.1 == "numeric(18,2)" }.map(\.0)
+        guard !money.isEmpty else { return [:] }
+        // Amounts of different currencies are never added together.
+        let currency = columns.contains { $0.0 == "currency" } ? "coalesce(currency, '')" : "''"
+        let sums = money.map { "coalesce(sum(\(quoteIdentifier($0))), 0)::text" }.joined(separator: ", ")
+        func totals(_ relation: String) throws -> [String: [String]] {
+            let statement = "SELECT \(key) || '|' || \(currency), \(sums) FROM \(relation) "
+                + "WHERE \(key) = ANY(string_to_array($1, E'\\x1F')) GROUP BY 1"
+            var result: [String: [String]] = [:]
+            for row in try connection.query(SQL(statement, parameters: [parts.joined(separator: "\u{1F}")])).rows {
+                result[try row.decode(String.self, at: 0)] = try (1...money.count).map { try row.decode(String.self, at: $0) }
             }
-            return PartitionChange(table: qualified, partition: part, rowsBefore: before?.rows ?? 0, rowsAfter: fresh[part]?.rows ?? 0,
-                                   restatement: tracked && closed && before != nil && !(before?.digest.isEmpty ?? true))
+            return result
         }
+        let (old, new) = (try totals(before), try totals(after))
+        var changes: [String: [AmountChange]] = [:]
+        for slot in Set(old.keys).union(new.keys).sorted() {
+            let part = String(slot[..<slot.lastIndex(of: "|")!])
+            let code = String(slot[slot.index(after: slot.lastIndex(of: "|")!)...])
+            let was = old[slot] ?? Array(repeating: "0.00", count: money.count)
+            let now = new[slot] ?? Array(repeating: "0.00", count: money.count)
+            changes[part, default: []] += money.indices.filter { was[$0] != now[$0] }
+                .map { AmountChange(column: money[$0], currency: code.isEmpty ? nil : code, before: was[$0], after: now[$0]) }
+        }
+        return changes
     }
 
     /// Column names and types in order: tables with equal signatures take each other's rows.

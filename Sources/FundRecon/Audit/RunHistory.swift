@@ -44,6 +44,7 @@ public enum RunHistory {
                 CREATE TABLE IF NOT EXISTS recon_meta.restatements (
                   run_id text NOT NULL, schema_prefix text NOT NULL, table_name text NOT NULL, partition_key text NOT NULL,
                   rows_before bigint NOT NULL, rows_after bigint NOT NULL, restated_at timestamptz NOT NULL DEFAULT now());
+                ALTER TABLE recon_meta.restatements ADD COLUMN IF NOT EXISTS amounts text;
                 """)
         }
     }
@@ -107,10 +108,11 @@ public enum RunHistory {
     public static func recordRestatements(_ changes: [PartitionChange], runID: String, prefix: String, on connection: Connection) throws {
         guard !changes.isEmpty else { return }
         try connection.copyIn("""
-            COPY recon_meta.restatements (run_id, schema_prefix, table_name, partition_key, rows_before, rows_after) FROM STDIN
+            COPY recon_meta.restatements (run_id, schema_prefix, table_name, partition_key, rows_before, rows_after, amounts) FROM STDIN
             """) { writer in
             for change in changes {
-                try writer.writeRow([runID, prefix, change.table, change.partition, String(change.rowsBefore), String(change.rowsAfter)])
+                try writer.writeRow([runID, prefix, change.table, change.partition, String(change.rowsBefore), String(change.rowsAfter),
+                                     (change.amounts ?? []).map(\.text).joined(separator: "; ")])
             }
         }
     }

@@ -245,7 +245,9 @@ public enum WarehouseRunner {
         try RunHistory.recordRestatements(audit.restatements ?? [], runID: runID, prefix: options.prefix, on: main)
         if let restated = audit.restatements, !restated.isEmpty {
             for change in restated {
-                progress("restated \(change.table) \(change.partition): \(change.rowsBefore) -> \(change.rowsAfter) rows")
+                let money = (change.amounts ?? []).prefix(4).map(\.text).joined(separator: ", ")
+                progress("restated \(change.table) \(change.partition): \(change.rowsBefore) -> \(change.rowsAfter) rows"
+                    + (money.isEmpty ? "" : "; " + money))
             }
         }
         return audit

@@ -146,10 +146,11 @@ public enum HTMLReport {
     /// Partitions of closed periods this run changed: what finance may already have seen.
     static func restatements(_ changes: [PartitionChange]) -> String {
         var html = "<section><h2>Restatements</h2><p>Partitions of closed periods whose rows changed in this run "
-            + "(late or corrected source data).</p><table><tr><th>Table</th><th>Partition</th><th>Rows before</th><th>Rows after</th></tr>"
+            + "(late or corrected source data).</p><table><tr><th>Table</th><th>Partition</th><th>Rows before</th><th>Rows after</th>"
+            + "<th>Amounts before -&gt; after</th></tr>"
         for change in changes {
             html += "<tr><td>\(e(change.table))</td><td>\(e(change.partition))</td><td class=\"n\">\(change.rowsBefore)</td>"
-                + "<td class=\"n\">\(change.rowsAfter)</td></tr>"
+                + "<td class=\"n\">\(change.rowsAfter)</td><td>\((change.amounts ?? []).map { e($0.text) }.joined(separator: "<br>"))</td></tr>"
         }
         return html + "</table></section>"
     }
