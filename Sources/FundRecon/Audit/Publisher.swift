@@ -137,7 +137,7 @@ struct Publisher {
         return changes
     }
 
-    /// Per partition, the money columns (`numeric(18,2)`) whose totals differ between the
+    /// Per partition, the money columns (`numeric(p,2)`) whose totals differ between the
     /// published rows and the new ones, per currency when the table has one, as exact text.
     func amountChanges(of parts: [String], key: String, before: String, after: String,
                        on connection: Connection) throws -> [String: [AmountChange]] {
@@ -145,7 +145,8 @@ struct Publisher {
             SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
             WHERE a.attrelid = to_regclass(\(after)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
-        let money = columns.filter { $0.1 == "numeric(18,2)" }.map(\.0)
+        // Money is numeric with two decimals (or a bare numeric a model left unconstrained); rates have four.
+        let money = columns.filter { $0.1 == "numeric" || ($0.1.hasPrefix("numeric(") && $0.1.hasSuffix(",2)")) }.map(\.0)
         guard !money.isEmpty else { return [:] }
         // Amounts of different currencies are never added together.
         let currency = columns.contains { $0.0 == "currency" } ? "coalesce(currency, '')" : "''"
