@@ -104,14 +104,13 @@ public struct CheckScope: Sendable {
         self.zone = zone
     }
 
-    /// The predicate keeping a row whose `column` (of SQL type `type`) falls in the period. A
-    /// date column keeps the days (or, when `grain` is month, the months) the period overlaps; a
-    /// timestamp keeps the instants inside it.
+    /// The predicate keeping a row whose `expression` (an SQL value of type `type`: a quoted
+    /// column, or a derived value) falls in the period. A date keeps the days (or, when `grain` is
+    /// month, the months) the period overlaps; a timestamp keeps the instants inside it.
     ///
     /// `lagDays` moves the slice that many days back: a reconcile with a date window checks the
     /// rows whose window closed during the period, not rows whose counterpart cannot have come yet.
-    func predicate(column: String, type: String, grain: String?, lagDays: Int = 0) -> String {
-        let name = quoteIdentifier(column)
+    func predicate(on name: String, type: String, grain: String?, lagDays: Int = 0) -> String {
         func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
         if type.hasPrefix("timestamp") {
             let zoned = type.contains("with time zone")

@@ -38,14 +38,13 @@ enum CheckCompiler {
     static func compile(_ spec: CheckSpec, resolve: (String) throws -> (relation: String, layer: String),
                         catalog: TableCatalog, zone: String, scope: CheckScope? = nil) throws -> CompiledCheck {
         let (relation, layer) = try resolve(spec.table)
-        /// The scope's predicate on a column of `table` (true when the run is not scoped).
-        func scoped(_ column: String?, of table: String, grain: String? = nil) -> String? {
-            guard let scope, let column else { return nil }
-            return scope.predicate(column: column, type: catalog.columns[table]?[column] ?? "date", grain: grain)
-        }
+        /// The SQL type of a column of `table` (a date when the catalog does not know it).
+        func type(of column: String, in table: String) -> String { catalog.columns[table]?[column] ?? "date" }
         var filter = spec.where.map { "(\($0))" } ?? "true"
-        if case .continuity = spec.kind {} else if let period = spec.period, let predicate = scoped(period.column, of: relation, grain: period.grain) {
-            filter += " AND " + predicate
+        // Continuity is scoped on its outer query instead: each period must still see the one before.
+        if spec.kind.typeName != "continuity", let scope, let period = spec.period {
+            filter += " AND " + scope.predicate(on: quoteIdentifier(period.column), type: type(of: period.column, in: relation),
+                                                grain: period.grain)
         }
         let tolerance = spec.tolerance
         var compiled = CompiledCheck(spec: spec, relation: relation, layer: layer, displaySQL: "")
@@ -130,11 +129,9 @@ enum CheckCompiler {
             // then kept when their left period (for a right-only key, the right period or date)
             // lies in the run's period, moved back by the date window: those pairs' windows closed.
             let rightPlace = right.period != nil ? "r._period" : "r.date"
-            let pairScope = scope.map { scope in
-                scope.predicate(column: "_place", type: "date", grain: nil, lagDays: window ?? 0)
-                    .replacingOccurrences(of: quoteIdentifier("_place"), with: "coalesce(l._period::date, \(rightPlace)::date)")
+            let scopedPairs = left.period == nil ? nil : scope.map { scope in
+                scope.predicate(on: "coalesce(l._period::date, \(rightPlace)::date)", type: "date", grain: nil, lagDays: window ?? 0)
             }
-            let scopedPairs = left.period != nil ? pairScope : nil
             compiled.scopedPairs = scopedPairs != nil
             let classified = """
                 WITH l AS (\(side(left, relation, matchAlso))),
@@ -190,8 +187,8 @@ enum CheckCompiler {
                 SELECT \(shown.joined(separator: ", "))
                 FROM f FULL JOIN c ON \(join)
                 WHERE (f.period IS NULL OR c.period IS NULL OR \(differs.joined(separator: " OR ")))\(
-                    scope.map { " AND " + $0.predicate(column: "period", type: "date", grain: rollup == "month" ? "month" : nil)
-                        .replacingOccurrences(of: "\"period\"", with: "coalesce(f.period, c.period)") } ?? "")
+                    scope.map { " AND " + $0.predicate(on: "coalesce(f.period, c.period)", type: "date", grain: rollup == "month" ? "month" : nil) }
+                        ?? "")
                 """
         case .continuity(let keys, let period, let step, let opening, let closing):
             let keyList = columns(keys)
@@ -206,7 +203,7 @@ enum CheckCompiler {
                 WHERE s.previous_period IS NOT NULL
                   AND (coalesce(abs(s.opening - s.previous_closing) > \(tolerance), true)
                        OR s.period::date - s.previous_period::date <> \(step))\(
-                    scoped(period, of: relation).map { " AND " + $0.replacingOccurrences(of: periodName, with: "s.period") } ?? "")
+                    scope.map { " AND " + $0.predicate(on: "s.period", type: type(of: period, in: relation), grain: nil) } ?? "")
                 """
         case .freshness(let column, let maxAge):
             compiled.failingQuery = """
