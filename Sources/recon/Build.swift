@@ -67,22 +67,17 @@ extension Recon {
                     if !global.quiet {
                         let totals = load.totals.values
                         print("loaded \(totals.reduce(0) { $0 + $1.loaded }) rows, rejected \(totals.reduce(0) { $0 + $1.rejected })")
-                }
-                var statements: [String] = []
-                let report = try runner.build(on: run.connection, logger: logger, emit: emitSQL == nil ? nil : { statements.append($0) })
-                if let emitSQL {
-                    try Data(statements.map { $0 + ";\n" }.joined().utf8).write(to: URL(fileURLWithPath: emitSQL))
-                }
-                if let reportJSON {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    encoder.keyEncodingStrategy = .convertToSnakeCase
-                    try encoder.encode(report).write(to: URL(fileURLWithPath: reportJSON))
-                }
-                if keepSchemas, provided.cluster == nil {
-                    print("schemas kept: \(run.schemas.all.joined(separator: ", "))")
-                }
-                return report
+                    }
+                    var statements: [String] = []
+                    let report = try runner.build(on: run.connection, logger: logger, emit: emitSQL == nil ? nil : { statements.append($0) })
+                    if let emitSQL {
+                        try Data(statements.map { $0 + ";\n" }.joined().utf8).write(to: URL(fileURLWithPath: emitSQL))
+                    }
+                    if let reportJSON { try writeReportJSON(report, to: reportJSON) }
+                    if keepSchemas, provided.cluster == nil {
+                        print("schemas kept: \(run.schemas.all.joined(separator: ", "))")
+                    }
+                    return report
                 }
             }
             guard !global.quiet else { return }
@@ -165,4 +160,12 @@ extension Recon {
 
 extension String {
     func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
+
+/// A command's machine-readable report (`--report-json`): sorted, indented, snake_case keys.
+func writeReportJSON(_ value: some Encodable, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
 }

@@ -34,17 +34,9 @@ extension Recon {
                     return try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
                 }
             }
-            if let reportJSON {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                try encoder.encode(report.files).write(to: URL(fileURLWithPath: reportJSON))
-            }
+            if let reportJSON { try writeReportJSON(report.files, to: reportJSON) }
             guard !global.quiet else { return }
-            func column(_ value: Int) -> String {
-                let text = String(value)
-                return String(repeating: " ", count: max(0, 11 - text.count)) + text
-            }
+            func column(_ value: Int) -> String { String(value).leftPadded(11) }
             print("source      files       read     loaded   rejected")
             for (source, entry) in report.totals.sorted(by: { $0.key < $1.key }) {
                 print(source.padding(toLength: 8, withPad: " ", startingAt: 0) + column(entry.files).dropFirst(4)
