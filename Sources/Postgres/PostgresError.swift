@@ -55,8 +55,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// True for failures worth retrying: lost connection, serialization failure, deadlock.
     public var isTransient: Bool {
         if kind == .protocolFailure { return true }
-        guard let state = sqlState else { return false }
-        return state == "40001" || state == "40P01" || state.hasPrefix("08") || state == "57P01"
+        return sqlState.map(PostgresError.isTransient(sqlState:)) ?? false
+    }
+
+    /// Serialization failure, deadlock, a connection exception, or the session ended by the server.
+    public static func isTransient(sqlState state: String) -> Bool {
+        state == "40001" || state == "40P01" || state.hasPrefix("08") || state == "57P01"
     }
 
     public var description: String {

@@ -388,7 +388,6 @@ final class Loader {
         report.files.append(FileLoad(
             source: table.source, file: relative, sha256: sha, rowsRead: read, rowsLoaded: loaded, rowsRejected: rejected,
             status: "loaded", duplicateOf: nil))
-        report.outsideWindow += outside
         logger.debug("\(relative): \(read) read, \(loaded) loaded, \(rejected) rejected, \(outside) outside the window")
     }
 

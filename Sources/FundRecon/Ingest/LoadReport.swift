@@ -28,8 +28,6 @@ public struct FileLoad: Sendable, Codable, Equatable {
 public struct LoadReport: Sendable, Codable {
     /// One entry per file, in load order.
     public var files: [FileLoad] = []
-    /// Incremental loads: extract rows left for another period's run.
-    public var outsideWindow = 0
     /// Incremental loads: files whose content changed since they were loaded (their rows are replaced).
     public var reloaded: [String] = []
 
