@@ -106,6 +106,11 @@ struct TaskRunnerTests {
         try TaskRunner.validate(TaskName.all.map { RunTask($0, after: TaskName.dependencies[$0] ?? [], body: body) })
         #expect(TaskName.dependencies[TaskName.importMain] == [TaskName.initialize])
         #expect(TaskName.dependencies[TaskName.importResellers] == [TaskName.initialize])
+        // A selection keeps the order of what it selects, through the tasks it leaves out.
+        #expect(TaskName.dependencies(of: TaskName.dbtModel, among: [TaskName.importMain, TaskName.dbtModel]) == [TaskName.importMain])
+        #expect(TaskName.dependencies(of: TaskName.dbtModel, among: [TaskName.initialize, TaskName.dbtModel]) == [TaskName.initialize])
+        #expect(TaskName.dependencies(of: TaskName.reports, among: Set(TaskName.all)) == [TaskName.checks])
+        #expect(TaskName.dependencies(of: TaskName.checks, among: [TaskName.checks]).isEmpty)
     }
 
     @Test func faultPlansComeFromTheEnvironment() {
@@ -165,11 +170,11 @@ struct PeriodTests {
         func kept(_ predicate: String) throws -> Int {
             try connection.query(SQL("SELECT count(*) FROM scoped WHERE " + predicate)).scalar()
         }
-        #expect(try kept(scope.predicate(column: "d", type: "date", grain: nil)) == 1)
-        #expect(try kept(scope.predicate(column: "m", type: "date", grain: "month")) == 1)
-        #expect(try kept(scope.predicate(column: "t", type: "timestamp with time zone", grain: nil)) == 1)
+        #expect(try kept(scope.predicate(on: "d", type: "date", grain: nil)) == 1)
+        #expect(try kept(scope.predicate(on: "m", type: "date", grain: "month")) == 1)
+        #expect(try kept(scope.predicate(on: "t", type: "timestamp with time zone", grain: nil)) == 1)
         // Moved back a day: the rows whose one-day window closed in the period.
-        #expect(try connection.query(SQL("SELECT d::text FROM scoped WHERE " + scope.predicate(column: "d", type: "date", grain: nil, lagDays: 1)))
+        #expect(try connection.query(SQL("SELECT d::text FROM scoped WHERE " + scope.predicate(on: "d", type: "date", grain: nil, lagDays: 1)))
             .scalar(String.self) == "2026-10-02")
     }
 

@@ -15,6 +15,20 @@ public enum TaskName {
     /// Every task in dependency order.
     public static let all = [initialize, importMain, importResellers, dbtInit, dbtModel, checks, reports]
 
+    /// The tasks `name` waits for when only `selected` run: every selected task it depends on,
+    /// directly or through tasks left out (`--tasks import_main_data,run_dbt_model` still builds
+    /// after the import).
+    public static func dependencies(of name: String, among selected: Set<String>) -> [String] {
+        var found: [String] = []
+        var pending = dependencies[name] ?? []
+        var seen: Set<String> = []
+        while let next = pending.popLast() {
+            guard seen.insert(next).inserted else { continue }
+            if selected.contains(next) { found.append(next) } else { pending += dependencies[next] ?? [] }
+        }
+        return all.filter(found.contains)
+    }
+
     /// The run's DAG: the two imports run side by side, everything else in a line.
     public static let dependencies: [String: [String]] = [
         initialize: [],
@@ -43,32 +57,18 @@ public struct RunTask: Sendable {
 }
 
 /// What a task attempt gets: its own connections to the run's database, and the fault hook.
-public final class TaskContext: @unchecked Sendable {
+/// A connection closes when the attempt's body lets go of it.
+public struct TaskContext: Sendable {
     public let task: String
     public let attempt: Int
     public let logger: Logger
     let target: ConnectionTarget
     let faults: FaultPlan
-    // Guarded by `lock`: the attempt's connections, closed when it ends.
-    private let lock = NSLock()
-    private var opened: [Connection] = []
-
     let applicationName: String
-
-    init(task: String, attempt: Int, target: ConnectionTarget, faults: FaultPlan, logger: Logger, applicationName: String) {
-        self.applicationName = applicationName
-        self.task = task
-        self.attempt = attempt
-        self.target = target
-        self.faults = faults
-        self.logger = logger
-    }
 
     /// A connection of this attempt's own (tasks running side by side never share one).
     public func connect() throws -> Connection {
-        let connection = try ConnectionProblem.connect(target, applicationName: applicationName)
-        lock.withLock { opened.append(connection) }
-        return connection
+        try ConnectionProblem.connect(target, applicationName: applicationName)
     }
 
     /// Called by a task just before it commits: where injected faults strike (`RECON_INJECT_FAULT`
@@ -94,11 +94,6 @@ public final class TaskContext: @unchecked Sendable {
             try checkpoint(connection)
             return value
         }
-    }
-
-    /// Lets go of the attempt's connections (each closes when its last reference goes).
-    func closeAll() {
-        lock.withLock { opened.removeAll() }
     }
 }
 
@@ -305,18 +300,16 @@ public struct TaskRunner: Sendable {
             record.attempts += 1
             record.status = .running
             observe(TaskEvent(record: record))
-            let context = TaskContext(task: task.name, attempt: record.attempts, target: target, faults: faults, logger: logger,
+            let context = TaskContext(task: task.name, attempt: record.attempts, logger: logger, target: target, faults: faults,
                                       applicationName: applicationPrefix + "-" + task.name)
             do {
                 record.rows = try task.body(context)
-                context.closeAll()
                 record.status = .succeeded
                 record.durationMS = milliseconds(since: clock)
                 record.finishedAt = isoTimestamp(Date())
                 observe(TaskEvent(record: record))
                 return (record, nil)
             } catch {
-                context.closeAll()
                 let transient = TaskRunner.isTransient(error)
                 if transient && record.attempts < maxAttempts {
                     let wait = backoffMS << (record.attempts - 1)
@@ -339,9 +332,7 @@ public struct TaskRunner: Sendable {
     /// Lost connections, serialization failures and deadlocks: worth another attempt.
     static func isTransient(_ error: Error) -> Bool {
         if let error = error as? PostgresError { return error.isTransient }
-        if let failure = error as? ModelFailure, let state = failure.sqlState {
-            return state == "40001" || state == "40P01" || state.hasPrefix("08") || state == "57P01"
-        }
+        if let failure = error as? ModelFailure, let state = failure.sqlState { return PostgresError.isTransient(sqlState: state) }
         return false
     }
 

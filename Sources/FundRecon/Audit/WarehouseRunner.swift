@@ -98,10 +98,10 @@ public enum WarehouseRunner {
             }
         }
         let (start, end) = try period.instants(zone: zone, connection: main)
+        let expectationsSHA256 = (try? SHA256.digest(ofFile: options.expectationsPath).hex) ?? ""
         try RunHistory.start(RunHistory.RunStart(
             runID: runID, kind: "run", prefix: options.prefix, grain: period.grain.rawValue, period: period.description,
-            periodStart: start, periodEnd: end, database: options.displayName,
-            expectationsSHA256: (try? SHA256.digest(ofFile: options.expectationsPath).hex) ?? ""), on: main)
+            periodStart: start, periodEnd: end, database: options.displayName, expectationsSHA256: expectationsSHA256), on: main)
         progress("run \(runID): \(options.prefix) \(period.grain.rawValue) \(period) on \(options.displayName)")
         // Stopped by SIGINT/SIGTERM, the run says so in its history (its staging goes with the run's own cleanup).
         let target = options.target
@@ -140,11 +140,12 @@ public enum WarehouseRunner {
         var tasks: [RunTask] = []
         func task(_ name: String, _ body: @escaping @Sendable (TaskContext) throws -> Int) {
             guard selected.contains(name) else { return }
-            let after = (TaskName.dependencies[name] ?? []).filter(selected.contains)
-            tasks.append(RunTask(name, after: after, body: body))
+            tasks.append(RunTask(name, after: TaskName.dependencies(of: name, among: selected), body: body))
         }
-        // The staging tables every later task needs exist whatever the selection.
+        // The staging tables every later task needs exist whatever the selection, and so does the
+        // warehouse: made by its own task, or here when a selection (an Airflow task) leaves it out.
         try Ingest.prepare(schemas: staging.schemas, connection: staging.connection)
+        if !selected.contains(TaskName.initialize) { try merger.createWarehouse(on: main) }
         task(TaskName.initialize) { context in
             try context.inTransaction { connection in
                 try merger.createWarehouse(on: connection)
@@ -153,9 +154,7 @@ public enum WarehouseRunner {
         }
         for (name, part) in [(TaskName.importMain, IngestPart.extracts), (TaskName.importResellers, .files)] {
             task(name) { context in
-                let connection = try context.connect()
-                try merger.createWarehouse(on: connection)
-                return try context.inTransaction(on: connection) { connection in
+                try context.inTransaction { connection in
                     let window = try merger.window(part: part, until: end, filesDueBefore: period.filesDueBefore, on: connection)
                     let report = try Ingest.load(dataset: options.dataDirectory ?? "", part: part, schemas: stagingSchemas,
                                                  connection: connection, logger: context.logger, window: window)
@@ -175,7 +174,6 @@ public enum WarehouseRunner {
         for (name, layers, withSeeds, published) in layerSets {
             task(name) { context in
                 let connection = try context.connect()
-                try merger.createWarehouse(on: connection)
                 let inputs = BuildInputs(prefix: options.prefix, task: name, persistent: persistent)
                 let fingerprint = try inputs.fingerprint(pipeline: pipelineDigest, vars: runner.vars, on: connection)
                 if !options.rebuild, let last = try inputs.lastBuild(matching: fingerprint, tables: published, on: connection) {
@@ -207,7 +205,7 @@ public enum WarehouseRunner {
             var audit = summary(runID: runID, started: started, options: options, checks: results.value, tasks: finished.value,
                                 changes: changes.value)
             var report = ReportContext(dataset: (options.dataDirectory ?? "warehouse \(options.prefix)") + ", \(period.grain.rawValue) \(period)",
-                                       expectationsSHA256: (try? SHA256.digest(ofFile: options.expectationsPath).hex) ?? "")
+                                       expectationsSHA256: expectationsSHA256)
             report.title = month.map { "Monthly audit pack \($0)" } ?? "FundRecon run \(options.prefix) \(period)"
             report.month = month
             report.trend = try RunHistory.trend(prefix: options.prefix, on: connection)
@@ -243,12 +241,10 @@ public enum WarehouseRunner {
         try RunHistory.finish(runID: runID, status: code == 0 ? "succeeded" : "failed", exitCode: code, error: nil, tasks: records,
                               checks: audit.checks, rowsLoaded: rowsLoaded.value, restated: audit.restatements?.count ?? 0, on: main)
         try RunHistory.recordRestatements(audit.restatements ?? [], runID: runID, prefix: options.prefix, on: main)
-        if let restated = audit.restatements, !restated.isEmpty {
-            for change in restated {
-                let money = (change.amounts ?? []).prefix(4).map(\.text).joined(separator: ", ")
-                progress("restated \(change.table) \(change.partition): \(change.rowsBefore) -> \(change.rowsAfter) rows"
-                    + (money.isEmpty ? "" : "; " + money))
-            }
+        for change in audit.restatements ?? [] {
+            let money = (change.amounts ?? []).prefix(4).map(\.text).joined(separator: ", ")
+            progress("restated \(change.table) \(change.partition): \(change.rowsBefore) -> \(change.rowsAfter) rows"
+                + (money.isEmpty ? "" : "; " + money))
         }
         return audit
     }
