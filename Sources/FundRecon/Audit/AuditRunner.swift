@@ -143,7 +143,7 @@ public enum AuditRunner {
         }
         let records: [TaskRecord]
         do {
-            records = try TaskRunner.forRun(run.runID, target: provided.target)
+            records = try TaskRunner.forRun(runID, target: target)
                 .run(tasks, logger: logger, progress: { say.value($0) }, finished: taskRecords)
         } catch let failure as TaskFailure {
             // The task's own error is what the exit-code ladder knows (a model's SQL, a bad file).

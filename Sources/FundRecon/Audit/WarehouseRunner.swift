@@ -171,11 +171,14 @@ public enum WarehouseRunner {
             (TaskName.dbtModel, [.dwd, .dws, .ads], false, tables.filter { [.dwd, .dws, .ads].contains($0.layer) }),
         ]
         let pipelineDigest = try BuildInputs.digest(ofDirectory: options.pipelineDirectory)
+        let buildFingerprint = Shared<String?>(nil)
         for (name, layers, withSeeds, published) in layerSets {
             task(name) { context in
                 let connection = try context.connect()
                 let inputs = BuildInputs(prefix: options.prefix, task: name, persistent: persistent)
-                let fingerprint = try inputs.fingerprint(pipeline: pipelineDigest, vars: runner.vars, on: connection)
+                let fingerprint = try buildFingerprint.value
+                    ?? BuildInputs.fingerprint(persistent: persistent, pipeline: pipelineDigest, vars: runner.vars, on: connection)
+                buildFingerprint.value = fingerprint
                 if !options.rebuild, let last = try inputs.lastBuild(matching: fingerprint, tables: published, on: connection) {
                     progress("\(name): up to date (nothing it reads changed since run \(last)); --rebuild builds anyway")
                     return 0
@@ -308,7 +311,8 @@ struct BuildInputs: Sendable {
         return hash.finalize()
     }
 
-    func fingerprint(pipeline: String, vars: [String: String], on connection: Connection) throws -> String {
+    /// The same for every build task of a run: the imports, which change it, come before them.
+    static func fingerprint(persistent: RunSchemas, pipeline: String, vars: [String: String], on connection: Connection) throws -> String {
         let tables = Ingest.tableDDL(schemas: persistent, withExtractCopies: true).map { $0.table }
         let parts = tables.map { schema, table in
             "SELECT count(*)::text || '@' || coalesce(max(_loaded_at)::text, '') FROM " + quoteIdentifier(schema) + "." + quoteIdentifier(table)
