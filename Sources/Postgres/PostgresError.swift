@@ -19,8 +19,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// What kind of failure this is.
     public var kind: Kind
-    /// The five-character SQLSTATE (`23505`), when the server sent one.
-    public var sqlState: String?
+    /// The SQLSTATE (`23505`), when the server sent one.
+    public var sqlState: SQLState?
     /// The primary message.
     public var message: String
     /// The server's DETAIL, if any.
@@ -36,7 +36,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// Creates an error; `target` must already be masked.
     public init(
-        kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil,
+        kind: Kind, sqlState: SQLState? = nil, message: String, detail: String? = nil, hint: String? = nil,
         position: Int? = nil, statement: String? = nil, target: String? = nil
     ) {
         self.kind = kind
@@ -50,17 +50,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     }
 
     /// True when the error is a statement timeout or a cancel request (SQLSTATE 57014).
-    public var isCancellation: Bool { sqlState == "57014" }
+    public var isCancellation: Bool { sqlState == .queryCanceled }
 
-    /// True for failures worth retrying: lost connection, serialization failure, deadlock.
+    /// True for failures worth retrying: a lost connection, a serialization failure, a deadlock.
     public var isTransient: Bool {
         if kind == .protocolFailure { return true }
-        return sqlState.map(PostgresError.isTransient(sqlState:)) ?? false
-    }
-
-    /// Serialization failure, deadlock, a connection exception, or the session ended by the server.
-    public static func isTransient(sqlState state: String) -> Bool {
-        state == "40001" || state == "40P01" || state.hasPrefix("08") || state == "57P01"
+        return sqlState?.isTransient ?? false
     }
 
     public var description: String {

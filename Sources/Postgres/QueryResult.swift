@@ -68,7 +68,7 @@ public final class QueryResult {
             return String(cString: value)
         }
         let message = field("M") ?? Connection.trimmed(PQresultErrorMessage(result))
-        let sqlState = field("C")
+        let sqlState = field("C").map(SQLState.init(rawValue:))
         return PostgresError(
             kind: sqlState == nil ? .protocolFailure : .statement, sqlState: sqlState, message: message,
             detail: field("D"), hint: field("H"), position: field("P").flatMap { Int($0) }, statement: statement)

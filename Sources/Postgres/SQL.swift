@@ -59,6 +59,11 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
             text += quoteIdentifier(identifier)
         }
 
+        /// Splices a quoted string literal, for the statements that take no parameters (DDL).
+        public mutating func appendInterpolation(literal: String) {
+            text += quoteLiteral(literal)
+        }
+
         /// Splices a schema-qualified, quoted name.
         public mutating func appendInterpolation(schema: String, table: String) {
             text += quoteIdentifier(schema) + "." + quoteIdentifier(table)
@@ -76,10 +81,25 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
 /// This is the one place identifiers are quoted. A NUL character cannot occur in a PostgreSQL
 /// identifier and is dropped.
 public func quoteIdentifier(_ name: String) -> String {
-    var quoted = "\""
-    for character in name.unicodeScalars where character != "\0" {
-        if character == "\"" { quoted += "\"\"" } else { quoted.unicodeScalars.append(character) }
+    quoted(name, in: "\"")
+}
+
+/// Quotes a string literal for PostgreSQL: wraps it in single quotes and doubles any inside.
+///
+/// The one place literals are quoted, for statements that cannot take bound parameters (DDL,
+/// fragments of generated SQL). A NUL character cannot occur in PostgreSQL text and is dropped.
+public func quoteLiteral(_ text: String) -> String {
+    quoted(text, in: "'")
+}
+
+/// `text` between two `mark`s, each `mark` inside doubled, NUL dropped: PostgreSQL's quoting of
+/// identifiers (`"`) and of literals (`'`).
+private func quoted(_ text: String, in mark: Unicode.Scalar) -> String {
+    var quoted = String(mark)
+    for character in text.unicodeScalars where character != "\0" {
+        if character == mark { quoted.unicodeScalars.append(mark) }
+        quoted.unicodeScalars.append(character)
     }
-    quoted += "\""
+    quoted.unicodeScalars.append(mark)
     return quoted
 }

@@ -1,36 +1,7 @@
 import ArgumentParser
 import FundRecon
-import Postgres
 import Foundation
-
-/// Options naming the pipeline and its vars.
-struct PipelineOptions: ParsableArguments {
-    @Option(help: "The pipeline folder (project.yml, models/, seeds/).")
-    var pipeline: String = "pipeline"
-
-    @Option(name: .customLong("var"), help: ArgumentHelp("Override a project var.", valueName: "key=value"))
-    var vars: [String] = []
-
-    func overrides() throws -> [String: String] {
-        var result: [String: String] = [:]
-        for assignment in vars {
-            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--var expects key=value, got '\(assignment)'") }
-            result[parts[0]] = parts[1]
-        }
-        return result
-    }
-
-    /// Loads the project, turning a bad file into exit code 2 with the file and line.
-    func project() throws -> PipelineProject {
-        do {
-            return try PipelineProject.load(directory: pipeline)
-        } catch let error as PipelineError {
-            printError("\(pipeline)/\(error)", fix: nil)
-            throw ExitCode(2)
-        }
-    }
-}
+import Postgres
 
 extension Recon {
     struct Build: ParsableCommand {
@@ -40,45 +11,21 @@ extension Recon {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var pipelineOptions: PipelineOptions
-
-        @Option(help: "The dataset directory (DATA_CONTRACT.md section 1).")
-        var data: String
-
-        @Flag(help: "Leave the run's schemas in place at the end (with --db).")
-        var keepSchemas = false
-
-        @Option(help: "Also write the build report (every model's rows and time) as JSON to this file.")
-        var reportJSON: String?
+        @OptionGroup var dataset: DatasetRunOptions
 
         @Option(help: "Also write every model statement, in the order run, to this SQL file.")
         var emitSQL: String?
 
         func run() throws {
-            let logger = global.bootstrapLogging()
-            let project = try pipelineOptions.project()
-            let overrides = try pipelineOptions.overrides()
-            let interrupts = Interrupts()
-            interrupts.install()
-            let report: BuildReport = try exitingOnFailure(pipeline: pipelineOptions.pipeline) {
-                try database.withRun(keepSchemas: keepSchemas, interrupts: interrupts, logger: logger) { provided, run in
-                    let runner = try PipelineRunner(project: project, schemas: run.schemas, overrides: overrides)
-                    if !global.quiet { print("run \(run.runID): loading \(data)") }
-                    let load = try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
-                    if !global.quiet {
-                        let totals = load.totals.values
-                        print("loaded \(totals.reduce(0) { $0 + $1.loaded }) rows, rejected \(totals.reduce(0) { $0 + $1.rejected })")
-                    }
-                    var statements: [String] = []
-                    let report = try runner.build(on: run.connection, logger: logger, emit: emitSQL == nil ? nil : { statements.append($0) })
-                    if let emitSQL {
-                        try Data(statements.map { $0 + ";\n" }.joined().utf8).write(to: URL(fileURLWithPath: emitSQL))
-                    }
-                    if let reportJSON { try writeReportJSON(report, to: reportJSON) }
-                    if keepSchemas, provided.cluster == nil {
-                        print("schemas kept: \(run.schemas.all.joined(separator: ", "))")
-                    }
-                    return report
-                }
+            let result = try dataset.run([.initializeETLEnvironment, .importMainData, .importResellerData, .runDbtInitTasks, .runDbtModel],
+                                         pipeline: pipelineOptions, recordStatements: emitSQL != nil, database: database, global: global)
+            let report = result.outputs.build
+            if let emitSQL {
+                try Data(report.statements.map { $0 + ";\n" }.joined().utf8).write(to: URL(fileURLWithPath: emitSQL))
+            }
+            if let reportJSON = dataset.reportJSON { try writeReportJSON(report, to: reportJSON) }
+            if dataset.keepSchemas, case .server = database.choice, let runID = RunID(result.audit.runID) {
+                print("schemas kept: \(RunSchemas(runID: runID).all.joined(separator: ", "))")
             }
             guard !global.quiet else { return }
             for model in report.models {
@@ -115,12 +62,15 @@ extension Recon {
 
         func validate() throws {
             guard airflow != nil else { return }
-            do { try WarehouseRunner.validate(prefix: schemaPrefix) } catch { throw ValidationError("\(error)") }
+            try flag("--schema-prefix") { try WarehousePrefix.validate(schemaPrefix) }
             guard CalendarDate(startDate) != nil else { throw ValidationError("--start-date '\(startDate)' is not a date") }
         }
 
         func run() throws {
-            let project = try pipelineOptions.project()
+            let (project, models) = try handlingFailures {
+                let project = try PipelineProject.load(directory: pipelineOptions.pipeline)
+                return (project, try project.orderedModels())
+            }
             if let airflow {
                 let overrides = try pipelineOptions.overrides()
                 let absolute = { (path: String) in path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
@@ -133,39 +83,26 @@ extension Recon {
                 for path in try dags.write(to: airflow) { print(path) }
                 return
             }
-            let models: [Model]
-            do {
-                models = try project.orderedModels()
-            } catch let error as PipelineError {
-                printError("\(pipelineOptions.pipeline)/\(error)", fix: nil)
-                throw ExitCode(2)
+            // The tasks and their dependencies as the runner knows them; the build tasks list what they build.
+            for task in TaskID.allCases {
+                let after = task.dependencies.map(\.rawValue).joined(separator: ", ")
+                print(task.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0) + " "
+                    + (after.isEmpty ? "" : "<- \(after): ") + task.summary)
+                if task == .runDbtInitTasks {
+                    print("  seeds  " + project.seeds.map(\.name).joined(separator: ", "))
+                    printModels(models.filter { $0.layer == .ods })
+                }
+                if task == .runDbtModel { printModels(models.filter { $0.layer != .ods }) }
             }
-            print("initialize_etl_environment   run schemas rc_<runid>_oltp|ods|dwd|dws|ads (recon run: also the warehouse's own)")
-            print("import_main_data             <- initialize_etl_environment: OLTP extracts -> oltp, ods_*")
-            print("import_reseller_data         <- initialize_etl_environment: reseller, Stripe and Adyen files -> ods_*")
-            print("run_dbt_init_tasks           <- import_main_data, import_reseller_data: seeds "
-                + project.seeds.map(\.name).joined(separator: ", "))
-            print("run_dbt_model                <- run_dbt_init_tasks: \(models.count) models")
+            print("")
+            print("recon run publishes each build's changed partitions; recon dag --airflow DIR writes the seed's tasks as Airflow DAGs.")
+        }
+
+        func printModels(_ models: [Model]) {
             for model in models {
                 let refs = model.refs.sorted()
                 print("  \(model.layer.rawValue)  \(model.name)" + (refs.isEmpty ? "" : "  <- " + refs.joined(separator: ", ")))
             }
-            print("run_checks                   <- run_dbt_model: every check of the expectations file (recon run: scoped to the period)")
-            print("write_reports                <- run_checks: HTML, XLSX, JUnit, JSON")
-            print("")
-            print("recon run publishes each build's changed partitions; recon dag --airflow DIR writes these tasks as Airflow DAGs.")
         }
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
-}
-
-/// A command's machine-readable report (`--report-json`): sorted, indented, snake_case keys.
-func writeReportJSON(_ value: some Encodable, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
 }

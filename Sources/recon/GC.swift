@@ -22,7 +22,7 @@ extension Recon {
             guard case .server(let target) = choice else {
                 throw ValidationError("gc needs a server: pass --db URL (an embedded cluster never outlives its run)")
             }
-            let report = try reportingFailures {
+            let report = try handlingFailures {
                 try GarbageCollector.collect(on: try ConnectionProblem.connect(target), logger: logger, includeKept: kept)
             }
             for (runID, schemas) in report.dropped.sorted(by: { $0.key < $1.key }) {

@@ -47,22 +47,13 @@ extension Recon {
             guard let startDate = CalendarDate(start) else {
                 throw ValidationError("--start '\(start)' is not a date (YYYY-MM-DD)")
             }
-            let anomalySpec: AnomalySpec
-            do {
-                anomalySpec = try AnomalySpec(parsing: anomalies)
-            } catch {
-                throw ValidationError("\(error)")
-            }
+            let anomalySpec = try flag("--anomalies") { try AnomalySpec(parsing: anomalies) }
             let spec = GeneratorSpec(
                 seed: seed, start: startDate, days: days, ordersPerDay: ordersPerDay, merchants: merchants,
                 resellers: resellers, anomalies: anomalySpec, businessTimeZone: businessTimezone)
-            do {
-                try spec.validate()
-            } catch {
-                throw ValidationError("\(error)")
-            }
+            try generatorFlags { try spec.validate() }
             let started = ContinuousClock.now
-            let report = try DatasetGenerator.generate(spec, to: out, logger: logger)
+            let report = try handlingFailures { try DatasetGenerator.generate(spec, to: out, logger: logger) }
             let seconds = Double(milliseconds(since: started)) / 1000
             if !global.quiet {
                 print("wrote \(report.files) files to \(out): \(report.orders) orders in \(String(format: "%.2f", seconds)) s")

@@ -14,7 +14,7 @@ struct RegressionOptions: ParsableArguments {
     func database() throws -> DatabaseChoice {
         let choice = DatabaseChoice.resolve(db: db)
         guard case .embedded = choice else { return choice }
-        return .server(try reportingFailures { try EmbeddedCluster.shared() })
+        return .server(try handlingFailures { try EmbeddedCluster.shared() })
     }
 }
 
@@ -40,7 +40,7 @@ extension Recon {
             let database = try options.database()
             var outcomes: [GoldenOutcome] = []
             for name in selected {
-                let outcome = try exitingOnFailure(pipeline: options.pipeline) {
+                let outcome = try handlingFailures {
                     try GoldenRunner.run(try GoldenSpec.load(name: name, root: golden), pipeline: options.pipeline,
                                          expectations: options.expectations, database: database, update: false, logger: logger)
                 }
@@ -70,7 +70,7 @@ extension Recon {
             let logger = global.bootstrapLogging()
             let database = try options.database()
             for name in names {
-                let outcome = try exitingOnFailure(pipeline: options.pipeline) {
+                let outcome = try handlingFailures {
                     try GoldenRunner.run(try GoldenSpec.load(name: name, root: golden), pipeline: options.pipeline,
                                          expectations: options.expectations, database: database, update: true, logger: logger)
                 }
@@ -105,7 +105,7 @@ extension Recon {
             let base = GeneratorSpec(seed: 7, start: first, days: days, ordersPerDay: ordersPerDay, businessTimeZone: "Europe/Berlin")
             let database = try options.database()
             let quiet = global.quiet
-            let (rows, checks) = try exitingOnFailure(pipeline: options.pipeline) {
+            let (rows, checks) = try handlingFailures {
                 try Coverage.run(classes: selected, base: base, pipeline: options.pipeline, expectations: options.expectations,
                                  database: database, logger: logger) { if !quiet { print("recon: \($0)") } }
             }

@@ -21,18 +21,18 @@ extension Recon {
 
         func run() throws {
             let logger = global.bootstrapLogging()
-            let interrupts = Interrupts()
-            interrupts.install()
-            try reportingFailures {
-                try database.withRun(keepSchemas: keepSchemas, interrupts: interrupts, logger: logger) { provided, run in
-                    print("run_id=\(run.runID)")
-                    print("database=\(provided.displayName)")
-                    if let cluster = provided.cluster { print("cluster_dir=\(cluster.directory)") }
-                    print("schemas=\(run.schemas.all.joined(separator: ","))")
-                    print("ready")
-                    fflush(nil)
-                    Thread.sleep(forTimeInterval: TimeInterval(seconds))
-                }
+            try handlingFailures {
+                let provided = try ProvidedDatabase(database.choice, interrupts: interrupts, logger: logger)
+                defer { provided.close() }
+                let run = try RunSession(on: provided.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
+                print("run_id=\(run.runID)")
+                print("database=\(provided.displayName)")
+                if let cluster = provided.cluster { print("cluster_dir=\(cluster.directory)") }
+                print("schemas=\(run.schemas.all.joined(separator: ","))")
+                print("ready")
+                fflush(nil)
+                Thread.sleep(forTimeInterval: TimeInterval(seconds))
+                try run.close()
             }
         }
     }

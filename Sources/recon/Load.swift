@@ -14,27 +14,12 @@ extension Recon {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var database: DatabaseOptions
-
-        @Option(help: "The dataset directory (DATA_CONTRACT.md section 1).")
-        var data: String
-
-        @Flag(help: "Leave the run's schemas in place at the end.")
-        var keepSchemas = false
-
-        @Option(help: "Also write the load report as JSON to this file.")
-        var reportJSON: String?
+        @OptionGroup var dataset: DatasetRunOptions
 
         func run() throws {
-            let logger = global.bootstrapLogging()
-            let interrupts = Interrupts()
-            interrupts.install()
-            let report: LoadReport = try exitingOnFailure {
-                try database.withRun(keepSchemas: keepSchemas, interrupts: interrupts, logger: logger) { _, run in
-                    if !global.quiet { print("run \(run.runID): loading \(data)") }
-                    return try Ingest.load(dataset: data, schemas: run.schemas, connection: run.connection, logger: logger)
-                }
-            }
-            if let reportJSON { try writeReportJSON(report.files, to: reportJSON) }
+            let report = try dataset.run([.initializeETLEnvironment, .importMainData, .importResellerData], pipeline: nil,
+                                         database: database, global: global).outputs.load
+            if let reportJSON = dataset.reportJSON { try writeReportJSON(report.files, to: reportJSON) }
             guard !global.quiet else { return }
             func column(_ value: Int) -> String { String(value).leftPadded(11) }
             print("source      files       read     loaded   rejected")
@@ -42,8 +27,8 @@ extension Recon {
                 print(source.padding(toLength: 8, withPad: " ", startingAt: 0) + column(entry.files).dropFirst(4)
                     + column(entry.read) + column(entry.loaded) + column(entry.rejected))
             }
-            for file in report.files where file.status != "loaded" || file.rowsRejected > 0 {
-                var line = "  \(file.file): \(file.status)"
+            for file in report.files where file.status != .loaded || file.rowsRejected > 0 {
+                var line = "  \(file.file): \(file.status.rawValue)"
                 if file.rowsRejected > 0 { line += ", \(file.rowsRejected) rejected" }
                 if let first = file.duplicateOf { line += " (same content as \(first))" }
                 print(line)

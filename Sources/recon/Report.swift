@@ -32,29 +32,17 @@ extension Recon {
 
         func run() throws {
             let logger = global.bootstrapLogging()
-            var options = AuditOptions(dataDirectory: data, generate: nil, expectationsPath: checks.expectations,
-                                       reportsDirectory: checks.reports, pipelineDirectory: pipelineOptions.pipeline)
-            options.vars = try pipelineOptions.overrides()
-            options.formats = checks.formats.intersection([.html, .xlsx])
-            options.month = month
-            options.database = database.choice
-            options.checkTimeoutMilliseconds = checks.checkTimeout * 1000
-            options.asOf = checks.asOfDate
-            let interrupts = Interrupts()
-            interrupts.install()
-            let quiet = global.quiet
+            var request = try checks.request(pipeline: pipelineOptions)
+            request.formats = checks.formats.intersection([.html, .xlsx])
+            request.month = month
+            var kind = RunKind.ephemeral(database: database.choice, source: .directory(data ?? ""), keepSchemas: false)
+            if let runID = keptRun.flatMap(RunID.init) {
+                kind = .existing(target: try database.server("--run reads kept schemas: pass --db URL"), keptRun: runID)
+                request.tasks = [.runChecks, .writeReports]
+            }
             // The pack is written whatever the checks say; failed checks are its appendix, not an error.
-            try runAudit(quiet: quiet, failOn: .error, reports: checks.reports, gate: false) {
-                if let keptRun, let runID = RunID(keptRun) {
-                    guard case .server(let target) = database.choice else {
-                        throw ValidationError("--run reads kept schemas: pass --db URL")
-                    }
-                    return try AuditRunner.monthlyFromKeptRun(runID: runID, target: target, displayName: target.description,
-                                                              options: options, month: month, logger: logger)
-                }
-                return try AuditRunner.run(options, interrupts: interrupts, logger: logger) { line in
-                    if !quiet { print("recon: \(line)") }
-                }
+            try runChecked(quiet: global.quiet, failOn: .error, reports: checks.reports, pack: "monthly-\(month)", gate: false) {
+                try Orchestrator.run(request, kind: kind, interrupts: interrupts, logger: logger, progress: global.progress)
             }
             print("monthly pack: \(checks.reports)/monthly-\(month).html and \(checks.reports)/monthly-\(month).xlsx")
         }

@@ -13,14 +13,15 @@ struct WarehouseOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The warehouse's schemas are <prefix>_oltp ... <prefix>_ads.", valueName: "name"))
     var schemaPrefix: String
 
-    @Option(help: ArgumentHelp("The period's grain.", valueName: "hour|day|month"))
-    var grain: String = "day"
+    @Option(help: "The period's grain.")
+    var grain: Grain = .day
 
     @Option(help: "The landing folder (DATA_CONTRACT.md layout): new rows and files are loaded from it.")
     var data: String?
 
-    @Option(help: ArgumentHelp("Run only these tasks (comma-separated; see `recon dag`).", valueName: "task,..."))
-    var tasks: String?
+    @Option(help: ArgumentHelp("Run only these tasks (comma-separated; see `recon dag`).", valueName: "task,..."),
+            transform: { try CommaSeparated<TaskID>.parse($0, naming: "task", among: TaskID.seed) })
+    var tasks: CommaSeparated<TaskID>?
 
     @Flag(help: "When another run holds the prefix, stop at once (exit 3) instead of waiting for it.")
     var noWait = false
@@ -31,15 +32,9 @@ struct WarehouseOptions: ParsableArguments {
     @Flag(help: "Build and publish even when nothing the build reads changed since the last build.")
     var rebuild = false
 
-    var parsedGrain: Grain? { Grain(rawValue: grain) }
-
     func validate() throws {
-        guard parsedGrain != nil else { throw ValidationError("--grain must be hour, day or month, not '\(grain)'") }
         guard lockWait > 0 else { throw ValidationError("--lock-wait must be positive") }
-        do { try WarehouseRunner.validate(prefix: schemaPrefix) } catch { throw ValidationError("\(error)") }
-        for name in (tasks ?? "").split(separator: ",") where !TaskName.all.contains(String(name)) {
-            throw ValidationError("--tasks: unknown task '\(name)' (\(TaskName.all.joined(separator: ", ")))")
-        }
+        try flag("--schema-prefix") { try WarehousePrefix.validate(schemaPrefix) }
     }
 
     func target() throws -> ConnectionTarget {
@@ -50,25 +45,26 @@ struct WarehouseOptions: ParsableArguments {
     }
 
     func period(_ text: String) throws -> Period {
-        do { return try Period(parsing: text, grain: parsedGrain ?? .day) } catch { throw ValidationError("\(error)") }
+        try flag("--period") { try Period(parsing: text, grain: grain) }
     }
 
-    func options(period: Period, checks: CheckOptions, pipeline: PipelineOptions) throws -> PersistentRunOptions {
-        let target = try target()
-        var options = PersistentRunOptions(
-            target: target, displayName: target.description, prefix: schemaPrefix, period: period,
-            expectationsPath: checks.expectations, reportsDirectory: checks.reports, pipelineDirectory: pipeline.pipeline)
+    /// The run of one period: what `recon run` opens.
+    func kind(period: Period) throws -> RunKind {
+        var options = PeriodRunOptions(target: try target(), prefix: schemaPrefix, period: period)
+        if data == nil && !Set(tasks?.values ?? TaskID.seed).isDisjoint(with: [.importMainData, .importResellerData]) {
+            throw ValidationError("the import tasks need the landing folder: give --data DIR (or --tasks without them)")
+        }
         options.dataDirectory = data
-        options.vars = try pipeline.overrides()
-        options.tags = checks.tagSet
-        options.checkTimeoutMilliseconds = checks.checkTimeout * 1000
-        options.formats = checks.formats
-        options.tasks = tasks.map { Set($0.split(separator: ",").map(String.init)) }
         options.waitForLock = !noWait
         options.lockWaitSeconds = lockWait
         options.rebuild = rebuild
-        options.asOf = checks.asOfDate
-        return options
+        return .period(options)
+    }
+
+    func request(checks: CheckOptions, pipeline: PipelineOptions) throws -> RunRequest {
+        var request = try checks.request(pipeline: pipeline)
+        request.tasks = tasks?.values ?? TaskID.seed
+        return request
     }
 }
 
@@ -93,18 +89,18 @@ extension Recon {
                                    valueName: "period"))
         var period: String
 
+        func validate() throws {
+            _ = try warehouse.period(period)
+        }
+
         func run() throws {
             let logger = global.bootstrapLogging()
             let parsed = try warehouse.period(period)
-            let options = try warehouse.options(period: parsed, checks: checks, pipeline: pipelineOptions)
-            let interrupts = Interrupts()
-            interrupts.install()
-            let quiet = global.quiet
+            let request = try warehouse.request(checks: checks, pipeline: pipelineOptions)
             let pack = parsed.grain == .month ? "monthly-\(parsed)" : "recon-report"
-            try runAudit(quiet: quiet, failOn: checks.severity, reports: checks.reports, pack: pack) {
-                try WarehouseRunner.run(options, interrupts: interrupts, logger: logger) { line in
-                    if !quiet { print("recon: \(line)") }
-                }
+            try runChecked(quiet: global.quiet, failOn: checks.failOn, reports: checks.reports, pack: pack) {
+                try Orchestrator.run(request, kind: try warehouse.kind(period: parsed), interrupts: interrupts, logger: logger,
+                                     progress: global.progress)
             }
         }
     }
@@ -126,27 +122,29 @@ extension Recon {
         @Option(help: ArgumentHelp("The first period.", valueName: "period")) var from: String
         @Option(help: ArgumentHelp("The last period (included).", valueName: "period")) var to: String
 
+        func validate() throws {
+            guard try warehouse.period(from).localStart <= warehouse.period(to).localStart else {
+                throw ValidationError("--from \(from) is after --to \(to)")
+            }
+        }
+
         func run() throws {
             let logger = global.bootstrapLogging()
-            let first = try warehouse.period(from)
-            let last = try warehouse.period(to)
-            guard first.localStart <= last.localStart else { throw ValidationError("--from \(from) is after --to \(to)") }
-            let periods = Period.range(from: first, through: last)
-            let interrupts = Interrupts()
-            interrupts.install()
+            let periods = Period.range(from: try warehouse.period(from), through: try warehouse.period(to))
             let quiet = global.quiet
+            let verbose = global.verbose
             var worst: Int32 = 0
             var lines: [String] = []
             for (index, period) in periods.enumerated() {
                 if !quiet { print("recon: backfill \(index + 1)/\(periods.count): \(period)") }
-                var options = try warehouse.options(period: period, checks: checks, pipeline: pipelineOptions)
-                options.reportsDirectory = checks.reports + "/" + period.description
-                let result = try exitingOnFailure {
-                    try WarehouseRunner.run(options, interrupts: interrupts, logger: logger) { line in
-                        if global.verbose { print("recon:   \(line)") }
+                var request = try warehouse.request(checks: checks, pipeline: pipelineOptions)
+                request.reportsDirectory = checks.reports + "/" + period.description
+                let result = try handlingFailures {
+                    try Orchestrator.run(request, kind: try warehouse.kind(period: period), interrupts: interrupts, logger: logger) { line in
+                        if verbose { print("recon:   \(line)") }
                     }
-                }
-                let code = result.exitCode(failOn: checks.severity)
+                }.audit
+                let code = result.exitCode(failOn: checks.failOn)
                 worst = max(worst, code)
                 let s = result.summary
                 lines.append("\(period)  \(s.pass)/\(s.checks) pass, \(s.fail) fail, \(s.error) error, "

@@ -10,11 +10,11 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 func audit(_ spec: GeneratorSpec) throws -> AuditResult {
     let reports = NSTemporaryDirectory() + "recon-audit-\(UUID().uuidString)"
     defer { try? FileManager.default.removeItem(atPath: reports) }
-    var options = AuditOptions(dataDirectory: nil, generate: spec, expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
-                               reportsDirectory: reports, pipelineDirectory: repositoryRoot + "/pipeline")
-    options.vars = ["business_timezone": spec.businessTimeZone]
-    options.database = .server(try SharedCluster.target())
-    let result = try AuditRunner.run(options, interrupts: nil, logger: quietLogger) { _ in }
+    var request = RunRequest(expectationsPath: repositoryRoot + "/expectations/fund_recon.yml", pipelineDirectory: repositoryRoot + "/pipeline",
+                             reportsDirectory: reports)
+    request.vars = ["business_timezone": spec.businessTimeZone]
+    let result = try Orchestrator.run(request, kind: .ephemeral(database: .server(try SharedCluster.target()), source: .generate(spec),
+                                                                keepSchemas: false), interrupts: nil, logger: quietLogger) { _ in }.audit
     let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: reports + "/results.json")))
     let object = try #require(json as? [String: Any])
     #expect(Set(object.keys).isSuperset(of: ["run_id", "started_at", "finished_at", "database", "summary", "checks", "stages"]))
@@ -29,15 +29,15 @@ struct AuditTests {
     @Test func cleanDataPassesEveryCheck() throws {
         let result = try audit(GeneratorSpec(seed: 31, start: october, days: 12, ordersPerDay: 80, businessTimeZone: "Europe/Berlin"))
         #expect(result.summary.checks >= 40)
-        let problems = result.checks.filter { $0.status != .pass }.map { "\($0.id): \($0.status) \($0.message ?? ResultWriters.message($0))" }
+        let problems = result.checks.filter { $0.status != .pass }.map { "\($0.id): \($0.status) \($0.message ?? $0.outcome)" }
         #expect(problems.isEmpty, "\(problems)")
         #expect(result.exitCode(failOn: .warn) == 0)
         // The run is the seed's DAG: every task once, each succeeded on its first attempt with its rows.
-        #expect(result.stages.map(\.name) == ["database"] + TaskName.all)
-        #expect(result.tasks.map(\.name) == TaskName.all)
+        #expect(result.stages.map(\.name) == ["database"] + TaskID.seed.map(\.rawValue))
+        #expect(result.tasks.map(\.task) == TaskID.seed)
         #expect(result.tasks.allSatisfy { $0.status == .succeeded && $0.attempts == 1 })
-        #expect(result.tasks.first { $0.name == TaskName.importMain }!.rows > 12 * 80)
-        #expect(result.tasks.first { $0.name == TaskName.checks }!.rows == result.summary.checks)
+        #expect(result.tasks.first { $0.task == .importMainData }!.rows > 12 * 80)
+        #expect(result.tasks.first { $0.task == .runChecks }!.rows == result.summary.checks)
     }
 
     @Test func everyAnomalyClassFailsACheckThatNamesItsKeys() throws {
@@ -51,11 +51,11 @@ struct AuditTests {
         withData.anomalies = .none
         let reports = NSTemporaryDirectory() + "recon-audit-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: reports) }
-        var options = AuditOptions(dataDirectory: directory, generate: nil, expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
-                                   reportsDirectory: reports, pipelineDirectory: repositoryRoot + "/pipeline")
-        options.vars = ["business_timezone": "Europe/Berlin"]
-        options.database = .server(try SharedCluster.target())
-        let result = try AuditRunner.run(options, interrupts: nil, logger: quietLogger) { _ in }
+        var request = RunRequest(expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
+                                 pipelineDirectory: repositoryRoot + "/pipeline", reportsDirectory: reports)
+        request.vars = ["business_timezone": "Europe/Berlin"]
+        let result = try Orchestrator.run(request, kind: .ephemeral(database: .server(try SharedCluster.target()), source: .directory(directory),
+                                                                    keepSchemas: false), interrupts: nil, logger: quietLogger) { _ in }.audit
         #expect(result.exitCode(failOn: .error) == 1)
         #expect(result.summary.error == 0, "\(result.checks.filter { $0.status == .error }.map { "\($0.id): \($0.message ?? "")" })")
         let failing = result.checks.filter { $0.status == .fail }

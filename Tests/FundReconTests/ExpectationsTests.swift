@@ -6,11 +6,11 @@ import Testing
 
 /// Small hand-made tables in a fresh run, and a way to evaluate expectations text against them.
 final class CheckBench {
-    let run: WarehouseRun
+    let run: RunSession
     var statements: [String] = []
 
     init() throws {
-        run = try WarehouseRun(on: SharedCluster.target(), logger: quietLogger)
+        run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
         let dwd = run.schemas.name(.dwd)
         let dws = run.schemas.name(.dws)
         let ads = run.schemas.name(.ads)
@@ -53,7 +53,10 @@ final class CheckBench {
         var engine = CheckEngine(resolver: TableResolver(schemas: run.schemas, project: nil))
         engine.timeoutMilliseconds = timeout
         engine.asOf = try #require(TimestampParser.parse("2026-10-05T00:00:00Z"))
-        if parallel { engine.parallelTarget = try SharedCluster.target() }
+        if parallel {
+            let connections = run.connections
+            engine.secondConnection = { try connections.connect("checks-2") }
+        }
         statements = []
         run.connection.statementObserver = { [weak self] in self?.statements.append($0) }
         defer { run.connection.statementObserver = nil }

@@ -13,7 +13,7 @@ func generated(_ spec: GeneratorSpec) throws -> (directory: String, report: Gene
 /// Loads a dataset into a fresh run on the shared cluster and hands over a connection whose
 /// search_path starts with the run's ods schema.
 func withLoadedRun<T>(_ directory: String, _ body: (Connection, LoadReport) throws -> T) throws -> T {
-    let run = try WarehouseRun(on: SharedCluster.target(), logger: quietLogger)
+    let run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
     defer { try? run.close() }
     let report = try Ingest.load(dataset: directory, schemas: run.schemas, connection: run.connection, logger: quietLogger)
     try run.connection.execute("SELECT set_config('search_path', \(run.schemas.name(.ods)), false)")

@@ -144,7 +144,7 @@ struct IngestTests {
 
             """)
         try withLoadedRun(fixture.directory) { connection, report throws in
-            #expect(report.files.filter { $0.status == "truncated" }.count == 2)
+            #expect(report.files.filter { $0.status == .truncated }.count == 2)
             #expect(report.isConserved)
             let flagged = try connection.query("SELECT file_id FROM ods_reseller_files WHERE NOT has_trailer ORDER BY 1")
                 .rows.map { try $0.decode(String.self, at: 0) }
@@ -201,12 +201,12 @@ struct IngestTests {
         try fixture.write("gateway/stripe/payout_reconciliation_2026-10-06.csv", header)
         try fixture.write("gateway/stripe/payout_reconciliation_2026-10-07.csv", header)
         try withLoadedRun(fixture.directory) { connection, report throws in
-            let duplicate = try #require(report.files.first { $0.status == "duplicate" })
+            let duplicate = try #require(report.files.first { $0.status == .duplicate })
             #expect(duplicate.file == "gateway/stripe/payout_reconciliation_2026-10-05.csv")
             #expect(duplicate.duplicateOf == "gateway/stripe/payout_reconciliation_2026-10-04.csv")
             // Header-only files of two quiet days are identical, and both arrived.
             #expect(report.files.filter { $0.file.hasSuffix("10-06.csv") || $0.file.hasSuffix("10-07.csv") }
-                .allSatisfy { $0.status == "loaded" })
+                .allSatisfy { $0.status == .loaded })
             #expect(try connection.query("SELECT count(*) FROM ods_stripe_balance_transactions").scalar(Int.self) == 1)
             #expect(try connection.query("SELECT fee FROM ods_stripe_balance_transactions").scalar(Cents.self) == Cents(59))
             #expect(try connection.query("SELECT count(*) FROM ods_file_loads WHERE status = 'duplicate'").scalar(Int.self) == 1)

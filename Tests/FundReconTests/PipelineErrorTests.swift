@@ -86,7 +86,7 @@ struct PipelineErrorTests {
         ])
         defer { pipeline.remove() }
         let project = try PipelineProject.load(directory: pipeline.directory)
-        let run = try WarehouseRun(on: SharedCluster.target(), logger: quietLogger)
+        let run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
         defer { try? run.close() }
         let failure = try #require(throws: ModelFailure.self) {
             _ = try PipelineRunner(project: project, schemas: run.schemas).build(on: run.connection, logger: quietLogger)
@@ -105,5 +105,28 @@ struct PipelineErrorTests {
         #expect(throws: PipelineError.self) {
             _ = try PipelineRunner(project: project, schemas: RunSchemas(runID: .generate()), overrides: ["typo": "x"])
         }
+    }
+}
+
+@Suite("Errors carry their class: bad input exits 2, a runtime failure 3")
+struct FailureClassTests {
+    @Test func everyErrorTypeSaysWhetherTheInputOrTheRunIsAtFault() throws {
+        let badInput: [any ReconError] = [
+            ExpectationsError(file: "e.yml", line: 3, checkID: "c", message: "m"), PipelineError(file: "models/x.sql", message: "m"),
+            InputError(file: "oltp/orders.csv", line: 2, message: "m"), BadValue("m"), GeneratorError(field: .days, message: "m"),
+            AnomalySpecError(message: "m"),
+        ]
+        let runtime: [any ReconError] = [
+            RuntimeFailure(cause: "c", fix: "f"), ModelFailure(model: "m", file: "f", line: nil, sqlState: nil, message: "m"),
+            PostgresError(kind: .statement, sqlState: .undefinedTable, message: "m"), TaskGraphError(message: "m"),
+        ]
+        #expect(badInput.allSatisfy { $0.failureClass == .badInput && $0.failureClass.exitCode == 2 })
+        #expect(runtime.allSatisfy { $0.failureClass == .runtime && $0.failureClass.exitCode == 3 })
+        // Library errors never name a command-line flag: the tool adds it.
+        #expect(GeneratorError(field: .ordersPerDay, message: "must be between 1 and 5000000").description
+            == "orders_per_day must be between 1 and 5000000")
+        let period = try #require(throws: BadValue.self) { try Period(parsing: "2026-13", grain: .month) }
+        #expect(period.description == "'2026-13' is not a month period (YYYY-MM)")
+        #expect(PipelineError(file: "models/a.sql", line: 2, message: "m", directory: "/p").description == "/p/models/a.sql:2: m")
     }
 }

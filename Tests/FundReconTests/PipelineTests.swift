@@ -12,7 +12,7 @@ let pipelineDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 func withBuiltWarehouse<T>(
     _ directory: String, vars: [String: String] = [:], _ body: (Connection) throws -> T
 ) throws -> T {
-    let run = try WarehouseRun(on: SharedCluster.target(), logger: quietLogger)
+    let run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
     defer { try? run.close() }
     _ = try Ingest.load(dataset: directory, schemas: run.schemas, connection: run.connection, logger: quietLogger)
     let project = try PipelineProject.load(directory: pipelineDirectory)
@@ -305,5 +305,82 @@ func breakKey(_ anomaly: InjectedAnomaly) -> String {
     case .resellerUnmatchedSale, .resellerDuplicateLine: return keys["txn_id"]!
     case .malformedRecord: return keys["file"]! + ":" + keys["line"]!
     case .duplicateSourceRow: return "ods_payments:" + keys["payment_id"]!
+    }
+}
+
+@Suite("What the tool reads from the pipeline project, not from lists of its own")
+struct PipelineListsTests {
+    /// A copy of the shipped pipeline to change.
+    static func copy() throws -> String {
+        let directory = NSTemporaryDirectory() + "recon-pipeline-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: pipelineDirectory, toPath: directory)
+        return directory
+    }
+
+    @Test func sourcesFileListsExactlyTheTablesIngestLoads() throws {
+        let project = try PipelineProject.load(directory: pipelineDirectory)
+        #expect(Set(project.sources["oltp"] ?? []) == Set(Sources.extracts.map(\.table.table)))
+        let loaded = Set(Ingest.tableDDL(schemas: RunSchemas(prefix: "x")).map(\.table.1).filter { $0.hasPrefix("ods_") })
+            .union(Sources.extracts.map { "ods_" + $0.table.table })
+        #expect(Set(project.sources["ods"] ?? []) == loaded)
+        // So checks resolve source tables by the pipeline's own list.
+        let resolver = TableResolver(schemas: RunSchemas(prefix: "w"), project: project)
+        #expect(resolver.resolve("orders")?.relation == "\"w_oltp\".\"orders\"")
+        #expect(resolver.resolve("ods_rejects")?.layer == .layer(.ods))
+        #expect(resolver.resolve("gateway_fee_schedule")?.layer == .layer(.ods))
+        #expect(resolver.resolve("no_such_table") == nil)
+    }
+
+    @Test func everyRoleIsPlayedOnceAndGoldenCoversEveryADSModel() throws {
+        let project = try PipelineProject.load(directory: pipelineDirectory)
+        for role in ModelRole.allCases {
+            #expect(project.model(for: role)?.name == role.contractModel, "\(role)")
+        }
+        let ads = Set(project.models.filter { $0.layer == .ads }.map(\.name))
+        let golden = URL(fileURLWithPath: pipelineDirectory).deletingLastPathComponent().appendingPathComponent("golden").path
+        for name in GoldenSpec.names(root: golden) {
+            let files = try FileManager.default.contentsOfDirectory(atPath: golden + "/" + name + "/expected")
+            #expect(Set(files.map { String($0.dropLast(4)) }).subtracting(["checks"]) == ads, "\(name)")
+        }
+    }
+
+    @Test func aModelTheReportsNeedIsNamedWhenItsRoleIsMissingOrTaken() throws {
+        let directory = try Self.copy()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let breaks = directory + "/models/ads/ads_recon_breaks.sql"
+        let original = try String(contentsOfFile: breaks, encoding: .utf8)
+        try Data(original.replacingOccurrences(of: ", role='breaks'", with: "").utf8).write(to: URL(fileURLWithPath: breaks))
+        let missing = try #require(throws: PipelineError.self) { try ReportTables(project: PipelineProject.load(directory: directory)) }
+        #expect(missing.description == directory + "/models: no model declares config(role='breaks'): the HTML and XLSX reports "
+            + "read it (ads_recon_breaks in the shipped pipeline)")
+        // An audit that writes no HTML or XLSX does not need it.
+        var request = RunRequest(expectationsPath: "x.yml", pipelineDirectory: directory, reportsDirectory: "r")
+        request.tasks = [.initializeETLEnvironment]
+        #expect(try RunPlan(request).reportTables == nil)
+        request.tasks = TaskID.seed
+        #expect(throws: (any Error).self) { try RunPlan(request) }
+
+        let summary = directory + "/models/ads/ads_recon_summary_daily.sql"
+        let text = try String(contentsOfFile: summary, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "{{ config(materialized='table'", with: "{{ config(materialized='table', role='breaks'")
+            .utf8).write(to: URL(fileURLWithPath: summary))
+        try Data(original.utf8).write(to: URL(fileURLWithPath: breaks))
+        let taken = try #require(throws: PipelineError.self) { try PipelineProject.load(directory: directory) }
+        #expect(taken.message.contains("role 'breaks' is declared by"))
+    }
+
+    @Test func aSourceTheSourcesFileDoesNotListIsRefusedWithItsModel() throws {
+        let directory = try Self.copy()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let model = directory + "/models/dwd/dwd_payments.sql"
+        let text = try String(contentsOfFile: model, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "source('ods', 'ods_payments')", with: "source('ods', 'ods_paymnts')").utf8)
+            .write(to: URL(fileURLWithPath: model))
+        let project = try PipelineProject.load(directory: directory)
+        let runner = try PipelineRunner(project: project, schemas: RunSchemas(prefix: "x"))
+        let error = try #require(throws: PipelineError.self) {
+            try runner.compile(try #require(project.models.first { $0.name == "dwd_payments" }))
+        }
+        #expect(error.description.hasPrefix(directory + "/models/dwd/dwd_payments.sql: source('ods', 'ods_paymnts')"))
     }
 }

@@ -57,18 +57,18 @@ func hostileDataset() throws -> FixtureDataset {
 @Suite("Reports: valid JUnit, a real workbook, escaped HTML, totals equal to SQL", .serialized)
 struct ReportTests {
     @Test func junitValidatesAgainstTheSchemaJenkinsAndGitLabRead() throws {
-        func check(_ id: String, _ status: CheckStatus, layer: String) -> CheckResult {
-            CheckResult(id: id, type: "expression", table: "dwd_<x>", layer: layer, severity: status == .warn ? .warn : .error,
+        func check(_ id: String, _ status: CheckStatus, layer: Layer) -> CheckResult {
+            CheckResult(id: id, type: "expression", table: "dwd_<x>", layer: .layer(layer), severity: status == .warn ? .warn : .error,
                         status: status, failingRows: status == .pass ? 0 : 2, observed: [:],
                         sample: [["k": .string("<script>&\"'"), "v": .numeral("1.50")]], sql: "select 1 where 'a' < 'b' & true",
                         durationMS: 3, description: "money & <things>", message: status == .error ? "[42703] no such column \"x\"" : nil,
                         sampleColumns: ["k", "v"])
         }
-        let checks = [check("a_pass", .pass, layer: "dwd"), check("b_warn", .warn, layer: "dwd"),
-                      check("c_fail", .fail, layer: "ads"), check("d_error", .error, layer: "ods")]
+        let checks = [check("a_pass", .pass, layer: .dwd), check("b_warn", .warn, layer: .dwd),
+                      check("c_fail", .fail, layer: .ads), check("d_error", .error, layer: .ods)]
         let result = AuditResult(runID: "r20261129000000_abcdef", startedAt: "2026-11-29T00:00:00Z", finishedAt: "2026-11-29T00:00:01Z",
                                  database: "embedded", summary: CheckSummary(checks), checks: checks, stages: [], expectations: "x.yml")
-        let xml = ResultWriters.junit(result)
+        let xml = JUnitReport.render(result)
         let path = NSTemporaryDirectory() + "recon-junit-\(UUID().uuidString).xml"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(xml.utf8).write(to: URL(fileURLWithPath: path))
@@ -89,17 +89,16 @@ struct ReportTests {
         defer { fixture.remove() }
         let reports = NSTemporaryDirectory() + "recon-reports-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: reports) }
-        var options = AuditOptions(dataDirectory: fixture.directory, generate: nil,
-                                   expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
-                                   reportsDirectory: reports, pipelineDirectory: repositoryRoot + "/pipeline")
-        options.vars = ["business_timezone": "America/New_York"]
-        options.database = .server(try SharedCluster.target())
-        options.month = "2026-11"
-        options.keepSchemas = true
-        let result = try AuditRunner.run(options, interrupts: nil, logger: quietLogger) { _ in }
+        var request = RunRequest(expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
+                                 pipelineDirectory: repositoryRoot + "/pipeline", reportsDirectory: reports)
+        request.vars = ["business_timezone": "America/New_York"]
+        request.month = "2026-11"
+        let result = try Orchestrator.run(
+            request, kind: .ephemeral(database: .server(try SharedCluster.target()), source: .directory(fixture.directory), keepSchemas: true),
+            interrupts: nil, logger: quietLogger) { _ in }.audit
         let schemas = RunSchemas(runID: try #require(RunID(result.runID)))
         let connection = try SharedCluster.connect()
-        defer { try? WarehouseRun.drop(schemas: schemas.all, on: connection) }
+        defer { try? RunSession.drop(schemas: schemas.all, on: connection) }
 
         let html = try String(contentsOfFile: reports + "/monthly-2026-11.html", encoding: .utf8)
         #expect(html.range(of: "<script", options: .caseInsensitive) == nil)

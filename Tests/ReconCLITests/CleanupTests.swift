@@ -41,6 +41,58 @@ struct CleanupTests {
         #expect(try ServerUnderTest.schemaCount(schemas) == 0)
     }
 
+    /// Checks run on two connections of the run: an interrupt in the middle of them ends both
+    /// sessions (the second one too, which the check engine opens for itself) before the run's
+    /// schemas are dropped.
+    @Test func sigintDuringTheChecksEndsEverySessionOfTheRunAndDropsItsSchemas() throws {
+        let db = try ServerUnderTest.target().conninfo
+        let directory = NSTemporaryDirectory() + "recon-slow-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("""
+            version: 1
+            checks:
+              - {id: slow_one, type: sql, table: dwd_orders, query: "SELECT 1 AS x FROM pg_sleep(60) WHERE random() < 0"}
+              - {id: slow_two, type: sql, table: dwd_orders, query: "SELECT 2 AS x FROM pg_sleep(60) WHERE random() < 0"}
+            """.utf8).write(to: URL(fileURLWithPath: directory + "/slow.yml"))
+        let process = try ReconProcess.start([
+            "audit", "--db", db, "--generate", "--days", "2", "--orders-per-day", "20", "--expectations", directory + "/slow.yml",
+            "--pipeline", AuditCommandTests.root + "/pipeline", "--reports", directory + "/reports",
+        ])
+        let admin = try Connection(ServerUnderTest.target())
+        // Both checks are asleep, each on its own session.
+        func sleeping() throws -> [String] {
+            try admin.query("""
+                SELECT application_name FROM pg_stat_activity
+                WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()
+                """).rows.map { try $0.decode(String.self, at: 0) }
+        }
+        var runID = ""
+        let deadline = Date().addingTimeInterval(120)
+        while runID.isEmpty {
+            let names = try sleeping()
+            if names.count == 2, let name = names.first(where: { $0.hasSuffix("-run_checks") }) {
+                runID = String(name.dropFirst("recon-".count).prefix(22))
+            }
+            guard Date() < deadline else { throw ReconProcess.Failure("the checks never started: \(process.output)") }
+            usleep(100_000)
+        }
+        process.send(SIGINT)
+        #expect(try process.wait() == 130)
+        var remaining: [String] = []
+        for _ in 0..<50 {
+            remaining = try sleeping() + admin.query(
+                "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE \("recon-" + runID + "-%")"
+            ).rows.map { try $0.decode(String.self, at: 0) }
+            if remaining.isEmpty { break }
+            usleep(100_000)
+        }
+        #expect(remaining.isEmpty, "sessions of run \(runID) still open: \(remaining)")
+        #expect(try ServerUnderTest.schemaCount(["oltp", "ods", "dwd", "dws", "ads"].map { "rc_\(runID)_\($0)" }) == 0)
+        // The dataset the run generated for itself went with it.
+        #expect(!FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "recon-audit-data-rc_\(runID)"))
+    }
+
     @Test func gcRemovesAKilledRunAndLeavesALiveOne() throws {
         let db = try ServerUnderTest.target().conninfo
         let killed = try ReconProcess.start(["hold", "--seconds", "120", "--db", db])

@@ -333,7 +333,7 @@ struct MonthlyReportTests {
             .map { String($0.dropFirst("recon: run ".count).prefix(22)) })
         defer {
             if let connection = try? Connection(ServerUnderTest.target()) {
-                try? WarehouseRun.drop(schemas: ["oltp", "ods", "dwd", "dws", "ads"].map { "rc_\(runID)_\($0)" }, on: connection)
+                try? RunSession.drop(schemas: ["oltp", "ods", "dwd", "dws", "ads"].map { "rc_\(runID)_\($0)" }, on: connection)
             }
         }
         let kept = try ReconProcess.run(["report", "--month", "2026-11", "--db", db, "--run", runID] + common)

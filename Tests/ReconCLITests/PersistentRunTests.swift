@@ -138,11 +138,11 @@ struct PersistentRunTests {
         // What an hourly Airflow task runs: one import, nothing new to load, its record in results.json.
         let reports = NSTemporaryDirectory() + "recon-import-only-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: reports) }
-        let importOnly = try Self.start(hourly, "hour", "2026-10-02T23", data: data, reports: reports, extra: ["--tasks", TaskName.importMain])
+        let importOnly = try Self.start(hourly, "hour", "2026-10-02T23", data: data, reports: reports, extra: ["--tasks", TaskID.importMainData.rawValue])
         #expect(try importOnly.wait() == 0, "\(importOnly.output)")
         let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reports + "/results.json"))) as? [String: Any]
         let tasks = try #require(results?["tasks"] as? [[String: Any]])
-        #expect(tasks.map { $0["name"] as? String } == [TaskName.importMain])
+        #expect(tasks.map { $0["name"] as? String } == [TaskID.importMainData.rawValue])
         #expect(tasks.first?["rows"] as? Int == 0)
     }
 
@@ -204,13 +204,13 @@ struct PersistentRunTests {
         #expect(try Self.run(killed, "day", "2026-10-01", data: data).status == 0)
         let afterDayOne = try Self.snapshot(killed, layers: ["oltp", "ods", "dwd", "dws", "ads"])
         // Killed mid-import (rows written, not committed), then mid-build (imports committed, nothing published).
-        for task in [TaskName.importMain, TaskName.dbtModel] {
+        for task in [TaskID.importMainData.rawValue, TaskID.runDbtModel.rawValue] {
             let process = try Self.start(killed, "day", "2026-10-02", data: data, reports: reports,
                                          environment: ["RECON_INJECT_PAUSE": "\(task):600"])
             try Self.waitForPause(process, in: task)
             process.send(SIGKILL)
             #expect(try process.wait() == 128 + SIGKILL)
-            if task == TaskName.importMain {
+            if task == TaskID.importMainData.rawValue {
                 // The extracts' rows were never committed; the flat-file import beside it may have been.
                 #expect(try Self.snapshot(killed, layers: ["oltp", "dwd", "dws", "ads"]) == afterDayOne.filter { !$0.key.hasPrefix("ods.") })
             } else {
@@ -260,8 +260,8 @@ struct PersistentRunTests {
         let reports = NSTemporaryDirectory() + "recon-interrupt-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: reports) }
         let process = try Self.start(prefix, "day", "2026-10-01", data: data, reports: reports,
-                                     environment: ["RECON_INJECT_PAUSE": "\(TaskName.dbtModel):600"])
-        try Self.waitForPause(process, in: TaskName.dbtModel)
+                                     environment: ["RECON_INJECT_PAUSE": "\(TaskID.runDbtModel.rawValue):600"])
+        try Self.waitForPause(process, in: TaskID.runDbtModel.rawValue)
         process.send(SIGINT)
         #expect(try process.wait() == 130, "\(process.output)")
         let runID = try Self.scalar("SELECT run_id FROM recon_meta.runs WHERE schema_prefix = '\(prefix)'", String.self)
@@ -282,8 +282,8 @@ struct PersistentRunTests {
         defer { try? FileManager.default.removeItem(atPath: reports) }
 
         let first = try Self.start(prefix, "day", "2026-10-01", data: data, reports: reports + "/1",
-                                   environment: ["RECON_INJECT_PAUSE": "\(TaskName.dbtModel):4"])
-        try Self.waitForPause(first, in: TaskName.dbtModel)
+                                   environment: ["RECON_INJECT_PAUSE": "\(TaskID.runDbtModel.rawValue):4"])
+        try Self.waitForPause(first, in: TaskID.runDbtModel.rawValue)
         let refused = try Self.run(prefix, "day", "2026-10-01", data: data, environment: [:], extra: ["--no-wait"])
         #expect(refused.status == 3, "\(refused.output)")
         #expect(refused.output.contains("schema prefix \(prefix) is being run by r"), "\(refused.output)")
@@ -311,7 +311,7 @@ struct PersistentRunTests {
         let result = try ReconProcess.run(
             try Self.arguments("backfill", prefix: filled, grain: "day", data: data, reports: reports)
                 + ["--from", "2026-10-01", "--to", "2026-10-03", "--verbose"],
-            environment: ["RECON_INJECT_FAULT": "\(TaskName.dbtModel):1"])
+            environment: ["RECON_INJECT_FAULT": "\(TaskID.runDbtModel.rawValue):1"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.components(separatedBy: "run_dbt_model: attempt 1 failed").count == 4, "\(result.output)")
         #expect(result.output.contains("run_dbt_model:") && result.output.contains("(attempt 2)"))

@@ -15,27 +15,13 @@ public struct CheckEngine: Sendable {
     public var asOf: Date = Date()
     /// Only checks with one of these tags (all when empty).
     public var tags: Set<String> = []
-    /// A second connection's target: set-level checks then run on two connections (two cores).
-    public var parallelTarget: ConnectionTarget?
+    /// Opens a second connection of the run: set-level checks then share two connections (two cores).
+    public var secondConnection: (@Sendable () throws -> Connection)?
     /// A scoped run's period: checks with a `period` see only its rows.
     public var scope: CheckScope?
 
     public init(resolver: TableResolver) {
         self.resolver = resolver
-    }
-
-    /// An engine set up as every command runs it: each check under `timeoutMilliseconds`, hours
-    /// bucketed in `zone`, freshness judged at `asOf`, set-level checks shared with a second
-    /// connection to `parallelTarget`.
-    public init(resolver: TableResolver, timeoutMilliseconds: Int, zone: String, tags: Set<String> = [], asOf: Date,
-                parallelTarget: ConnectionTarget?, scope: CheckScope? = nil) {
-        self.resolver = resolver
-        self.timeoutMilliseconds = timeoutMilliseconds
-        businessTimeZone = zone
-        self.tags = tags
-        self.asOf = asOf
-        self.parallelTarget = parallelTarget
-        self.scope = scope
     }
 
     /// Compiles and validates every check; a bad table, column or expression file is an
@@ -109,14 +95,14 @@ public struct CheckEngine: Sendable {
         // Set-level checks: one query each, its count and its first failing rows together. With a
         // second connection they are shared out, heaviest first, between two workers.
         let setLevel = compiled.filter { $0.failingQuery != nil }
-        let (mine, theirs) = parallelTarget == nil ? (setLevel, []) : Self.balance(setLevel)
+        let (mine, theirs) = secondConnection == nil ? (setLevel, []) : Self.balance(setLevel)
         let others = ResultBox()
         let group = DispatchGroup()
-        if let target = parallelTarget, !theirs.isEmpty {
+        if let connect = secondConnection, !theirs.isEmpty {
             let engine = self
             DispatchQueue.global().async(group: group) {
                 do {
-                    let second = try Connection(target, applicationName: "recon-checks")
+                    let second = try connect()
                     for check in theirs { others.add(engine.evaluateSetLevel(check, on: second)) }
                 } catch {
                     for check in theirs { others.add(engine.errored(check, error, duration: 0)) }

@@ -1,20 +1,3 @@
-/// A bad expectations file: the file, the line, the check and what is wrong (exit code 2).
-public struct ExpectationsError: Error, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var checkID: String?
-    public var message: String
-
-    public var description: String {
-        "\(file)\(line.map { ":\($0)" } ?? "")\(checkID.map { ": check \($0)" } ?? ""): \(message)"
-    }
-}
-
-/// `error` checks gate the run; `warn` checks are reported only.
-public enum Severity: String, Sendable, Codable {
-    case error, warn
-}
-
 /// One side of a two-table check.
 public struct TableSide: Sendable, Equatable {
     public var table: String
@@ -31,51 +14,6 @@ public struct TableSide: Sendable, Equatable {
 public struct PeriodColumn: Sendable, Equatable {
     public var column: String
     public var grain: String?
-}
-
-/// What a check asks, by type (EXPECTATIONS.md "Check types").
-public enum CheckKind: Sendable, Equatable {
-    case notNull(columns: [String])
-    case unique(columns: [String])
-    case acceptedValues(column: String, values: [String], allowNull: Bool)
-    case range(column: String, min: String?, max: String?)
-    case expression(String)
-    case relationships(columns: [String], to: TableSide)
-    case rowCount(min: Int?, max: Int?, equals: TableSide?)
-    case balance(lhs: String, rhs: String, grain: [String])
-    case reconcile(left: TableSide, right: TableSide, dateWindowDays: Int?, matchAlso: [String])
-    case crossPeriod(fine: TableSide, coarse: TableSide, rollup: String, keys: [String], measures: [String])
-    case continuity(keys: [String], period: String, stepDays: Int, opening: String, closing: String)
-    case freshness(column: String, maxAgeSeconds: Int)
-    case sql(String)
-
-    /// The `type:` name.
-    public var typeName: String {
-        switch self {
-        case .notNull: return "not_null"
-        case .unique: return "unique"
-        case .acceptedValues: return "accepted_values"
-        case .range: return "range"
-        case .expression: return "expression"
-        case .relationships: return "relationships"
-        case .rowCount: return "row_count"
-        case .balance: return "balance"
-        case .reconcile: return "reconcile"
-        case .crossPeriod: return "cross_period"
-        case .continuity: return "continuity"
-        case .freshness: return "freshness"
-        case .sql: return "sql"
-        }
-    }
-
-    /// Row-level checks: evaluated together in one scan of their table.
-    var isRowLevel: Bool {
-        switch self {
-        case .notNull, .acceptedValues, .range, .expression: return true
-        case .balance(_, _, let grain): return grain.isEmpty
-        default: return false
-        }
-    }
 }
 
 /// One parsed check.
@@ -95,10 +33,4 @@ public struct CheckSpec: Sendable {
     public var period: PeriodColumn?
     /// The line the check starts on.
     public var line: Int
-}
-
-/// A parsed expectations file.
-public struct ExpectationsFile: Sendable {
-    public var path: String
-    public var checks: [CheckSpec]
 }

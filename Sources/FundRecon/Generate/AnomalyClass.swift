@@ -123,8 +123,9 @@ public struct AnomalySpec: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A bad `--anomalies` argument.
-public struct AnomalySpecError: Error, Sendable, CustomStringConvertible {
+/// A bad anomaly specification (exit code 2).
+public struct AnomalySpecError: ReconError, Sendable {
     public var message: String
-    public var description: String { "--anomalies: \(message)" }
+    public var failureClass: FailureClass { .badInput }
+    public var description: String { message }
 }

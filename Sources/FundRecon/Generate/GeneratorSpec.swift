@@ -35,23 +35,37 @@ public struct GeneratorSpec: Sendable {
         self.businessTimeZone = businessTimeZone
     }
 
-    /// Checks the spec; the error names the bad argument.
+    /// Checks the spec; the error names the bad field.
     public func validate() throws {
-        func fail(_ message: String) -> GeneratorError { GeneratorError(message: message) }
-        guard days >= 1, days <= 3660 else { throw fail("--days must be between 1 and 3660") }
-        guard ordersPerDay >= 1, ordersPerDay <= 5_000_000 else { throw fail("--orders-per-day must be 1 or more") }
-        guard merchants >= 1, merchants <= 100_000 else { throw fail("--merchants must be between 1 and 100000") }
-        guard resellers >= 0, resellers <= 999 else { throw fail("--resellers must be between 0 and 999") }
+        func fail(_ field: GeneratorError.Field, _ message: String) -> GeneratorError { GeneratorError(field: field, message: message) }
+        guard days >= 1, days <= 3660 else { throw fail(.days, "must be between 1 and 3660") }
+        guard ordersPerDay >= 1, ordersPerDay <= 5_000_000 else { throw fail(.ordersPerDay, "must be between 1 and 5000000") }
+        guard merchants >= 1, merchants <= 100_000 else { throw fail(.merchants, "must be between 1 and 100000") }
+        guard resellers >= 0, resellers <= 999 else { throw fail(.resellers, "must be between 0 and 999") }
         guard TimeZone(identifier: businessTimeZone) != nil else {
-            throw fail("--business-timezone '\(businessTimeZone)' is not an IANA time zone (e.g. Europe/Berlin)")
+            throw fail(.businessTimezone, "'\(businessTimeZone)' is not an IANA time zone (e.g. Europe/Berlin)")
         }
     }
 }
 
-/// A bad generator argument or an output problem.
-public struct GeneratorError: Error, Sendable, CustomStringConvertible {
+/// A bad generator argument or an output problem (exit code 2).
+public struct GeneratorError: ReconError, Sendable {
+    /// The generator setting a bad value was given for (a golden spec's key; the command line maps it to its flag).
+    public enum Field: String, Sendable {
+        case days, ordersPerDay = "orders_per_day", merchants, resellers, businessTimezone = "business_timezone"
+    }
+
+    /// The setting at fault, when the problem is one setting's value.
+    public var field: Field?
     public var message: String
-    public var description: String { message }
+
+    public init(field: Field? = nil, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var failureClass: FailureClass { .badInput }
+    public var description: String { (field.map { $0.rawValue + " " } ?? "") + message }
 }
 
 /// One injected anomaly, as `manifest.json` lists it.

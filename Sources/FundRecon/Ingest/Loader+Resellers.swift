@@ -100,7 +100,7 @@ extension Loader {
         }
         report.files.append(FileLoad(
             source: "reseller", file: relative, sha256: sha, rowsRead: read, rowsLoaded: loaded,
-            rowsRejected: rejects.count, status: header.hasTrailer ? "loaded" : "truncated", duplicateOf: nil))
+            rowsRejected: rejects.count, status: header.hasTrailer ? .loaded : .truncated, duplicateOf: nil))
         if !header.hasTrailer { logger.warning("\(relative) has no trailer: its lines loaded, the file is flagged truncated") }
     }
 

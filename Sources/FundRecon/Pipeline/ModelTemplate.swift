@@ -13,6 +13,8 @@ public struct ModelConfig: Sendable, Equatable {
     /// False for tables whose closed partitions change in the normal course (match statuses
     /// moving from pending to matched): their changes are published but not called restatements.
     public var restatements = true
+    /// What FundRecon itself reads the model as (the reports' breaks, statements ...).
+    public var role: ModelRole?
 
     /// One index of `indexes=[{'columns': [...], 'unique': True}]`.
     public struct IndexSpec: Sendable, Equatable {
@@ -132,6 +134,11 @@ struct ModelTemplate {
                 config.partitionBy = column
             case ("restatements", .bool(let flag)):
                 config.restatements = flag
+            case ("role", .string(let name)):
+                guard let role = ModelRole(rawValue: name) else {
+                    throw fail("unknown role '\(name)' (\(ModelRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                config.role = role
             case ("indexes", .list(let items)):
                 for item in items {
                     guard case .dictionary(let entries) = item, case .list(let columns)? = entries["columns"] else {
@@ -150,7 +157,7 @@ struct ModelTemplate {
                     config.indexes.append(.init(columns: names, unique: unique))
                 }
             default:
-                throw fail("unknown or malformed config key '\(key)' (materialized, indexes, distributed_by, partition_by, restatements)")
+                throw fail("unknown or malformed config key '\(key)' (materialized, indexes, distributed_by, partition_by, restatements, role)")
             }
         }
         return config

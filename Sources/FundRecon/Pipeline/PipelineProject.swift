@@ -1,28 +1,6 @@
 import Foundation
 import Yams
 
-/// A model: one SELECT in `models/<layer>/<name>.sql`, materialized into its layer's schema.
-public struct Model: Sendable {
-    /// The model's name (its file name without `.sql`); it starts with its layer.
-    public let name: String
-    /// The layer, from its folder.
-    public let layer: Layer
-    /// The file, relative to the pipeline folder.
-    public let file: String
-    let template: ModelTemplate
-
-    /// What `config()` asked for.
-    public var config: ModelConfig { template.config }
-    /// Models and seeds this one reads.
-    public var refs: [String] { template.refs }
-}
-
-/// A seed: static data in `seeds/<name>.csv`, loaded as a table of the ods layer.
-public struct Seed: Sendable {
-    public let name: String
-    public let file: String
-}
-
 /// The warehouse definition: `project.yml`, `models/<layer>/*.sql`, `seeds/*.csv`.
 public struct PipelineProject: Sendable {
     /// The folder it was read from.
@@ -35,12 +13,22 @@ public struct PipelineProject: Sendable {
     public let models: [Model]
     /// Every seed.
     public let seeds: [Seed]
+    /// The tables each source holds (`models/sources.yml`, dbt's sources file): `oltp` -> `orders` ...
+    public let sources: [String: [String]]
 
     /// Reads and checks the project: a bad file is a `PipelineError` naming the file and line.
     public static func load(directory: String) throws -> PipelineProject {
+        do {
+            return try read(directory: directory)
+        } catch let error as PipelineError {
+            throw error.located(in: directory)
+        }
+    }
+
+    static func read(directory: String) throws -> PipelineProject {
         let projectFile = directory + "/project.yml"
         guard let text = try? String(contentsOfFile: projectFile, encoding: .utf8) else {
-            throw PipelineError(file: "project.yml", message: "cannot read \(projectFile): is --pipeline the pipeline folder?")
+            throw PipelineError(file: "project.yml", message: "cannot read \(projectFile): is it the pipeline folder?")
         }
         let node: Node
         do {
@@ -97,12 +85,71 @@ public struct PipelineProject: Sendable {
                 throw PipelineError(file: "models", message: "two models or seeds are named \(name)")
             }
         }
-        return PipelineProject(directory: directory, name: name, vars: vars, models: models, seeds: seeds)
+        var roles: [ModelRole: String] = [:]
+        for model in models {
+            guard let role = model.config.role else { continue }
+            if let other = roles[role] {
+                throw PipelineError(file: model.file, message: "role '\(role.rawValue)' is declared by \(other) already: one model plays a role")
+            }
+            roles[role] = model.name
+        }
+        return PipelineProject(directory: directory, name: name, vars: vars, models: models, seeds: seeds,
+                               sources: try readSources(directory: directory))
+    }
+
+    /// `models/sources.yml`: each source's tables (none when the file is absent).
+    static func readSources(directory: String) throws -> [String: [String]] {
+        let file = "models/sources.yml"
+        guard let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) else { return [:] }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw PipelineError(file: file, message: "not valid YAML: \(error)")
+        }
+        var sources: [String: [String]] = [:]
+        for source in node?["sources"]?.sequence ?? [] {
+            guard let name = source["name"]?.string else {
+                throw PipelineError(file: file, line: source.mark.map { $0.line }, message: "a source needs a name")
+            }
+            sources[name] = (source["tables"]?.sequence ?? []).compactMap { $0["name"]?.string }
+        }
+        return sources
+    }
+
+    /// The model that declares `role` in its config, if any.
+    public func model(for role: ModelRole) -> Model? {
+        models.first { $0.config.role == role }
+    }
+
+    /// The model that declares `role`; a `PipelineError` naming the role when none does.
+    public func require(_ role: ModelRole, for purpose: String) throws -> Model {
+        guard let model = model(for: role) else {
+            throw PipelineError(file: "models", message: "no model declares config(role='\(role.rawValue)'): \(purpose) "
+                + "read it (\(role.contractModel) in the shipped pipeline)", directory: directory)
+        }
+        return model
+    }
+
+    /// The layer a source table is loaded into: `oltp` for the extracts, `ods` for the rest.
+    public func sourceLayer(of table: String) -> Layer? {
+        for (source, tables) in sources where tables.contains(table) {
+            if let layer = Layer(rawValue: source) { return layer }
+        }
+        return nil
     }
 
     /// Models in an order where each comes after every model it refers to; a cycle or an unknown
     /// ref is a `PipelineError` naming it.
     public func orderedModels() throws -> [Model] {
+        do {
+            return try ordered()
+        } catch let error as PipelineError {
+            throw error.located(in: directory)
+        }
+    }
+
+    func ordered() throws -> [Model] {
         let byName = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
         let seedNames = Set(seeds.map(\.name))
         for model in models {

@@ -2,23 +2,6 @@ import Foundation
 import Logging
 import Postgres
 
-/// One model's outcome in a build.
-public struct ModelRun: Sendable, Codable {
-    public var model: String
-    public var layer: String
-    public var materialized: String
-    public var rows: Int
-    public var durationMS: Int
-}
-
-/// What `recon build` did.
-public struct BuildReport: Sendable, Codable {
-    /// Every seed and model, in the order built.
-    public var models: [ModelRun] = []
-    /// The vars the build used.
-    public var vars: [String: String] = [:]
-}
-
 /// Materializes a pipeline project into a run's schemas: seeds first, then models in DAG order.
 ///
 /// A build may cover some layers only: then sources, and refs to models of the layers not built,
@@ -37,7 +20,8 @@ public struct PipelineRunner: Sendable {
         self.schemas = schemas
         self.readSchemas = readSchemas ?? schemas
         for key in overrides.keys where project.vars[key] == nil {
-            throw PipelineError(file: "project.yml", message: "--var \(key): the project defines no var '\(key)'")
+            throw PipelineError(file: "project.yml", message: "the project defines no var '\(key)' to override",
+                                directory: project.directory)
         }
         vars = project.vars.merging(overrides) { $1 }
     }
@@ -48,6 +32,14 @@ public struct PipelineRunner: Sendable {
     /// The SQL of a model with every expression resolved (what runs, and what `recon dag --sql` shows).
     /// Refs to models of layers outside `building` (and to seeds, unless `seedsHere`) read `readSchemas`.
     public func compile(_ model: Model, building: Set<Layer> = Set(Layer.allCases), seedsHere: Bool = true) throws -> String {
+        do {
+            return try resolve(model, building: building, seedsHere: seedsHere)
+        } catch let error as PipelineError {
+            throw error.located(in: project.directory)
+        }
+    }
+
+    func resolve(_ model: Model, building: Set<Layer>, seedsHere: Bool) throws -> String {
         let byName = Dictionary(uniqueKeysWithValues: project.models.map { ($0.name, $0.layer) })
         let seedNames = Set(project.seeds.map(\.name))
         var sql = ""
@@ -63,6 +55,10 @@ public struct PipelineRunner: Sendable {
                 guard let layer = Layer(rawValue: source), layer == .oltp || layer == .ods else {
                     throw PipelineError(file: model.file, message: "source('\(source)', ...): sources are 'oltp' and 'ods'")
                 }
+                if let tables = project.sources[source], !tables.contains(table) {
+                    throw PipelineError(file: model.file, message: "source('\(source)', '\(table)'): models/sources.yml lists no "
+                        + "table \(table) in source \(source)")
+                }
                 sql += quoteIdentifier(readSchemas.name(layer)) + "." + quoteIdentifier(table)
             case .variable(let name, let defaultValue):
                 guard let value = vars[name] ?? defaultValue else {
@@ -75,13 +71,14 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Loads the seeds and builds every model; a model PostgreSQL refuses is a `ModelFailure`
-    /// with the model's line. `emit` receives each model statement as it is sent (for replaying
-    /// the build by hand).
+    /// with the model's line. With `recordStatements` the report keeps each model statement as
+    /// it was sent (for replaying the build by hand).
     public func build(
-        on connection: Connection, logger: Logger, emit: ((String) -> Void)? = nil,
-        layers: Set<Layer> = Set(Layer.allCases), seeds: Bool = true
+        on connection: Connection, logger: Logger, layers: Set<Layer> = Set(Layer.allCases), seeds: Bool = true,
+        recordStatements: Bool = false
     ) throws -> BuildReport {
         var report = BuildReport(vars: vars)
+        func emit(_ statement: String) { if recordStatements { report.statements.append(statement) } }
         let ordered = try project.orderedModels().filter { layers.contains($0.layer) }
         // Measured: JIT compilation costs more than it saves on these models (a 62k-order build took
         // 6.8 s with it, 3.8 s without); large grouping statements gain little from it.
@@ -99,24 +96,25 @@ public struct PipelineRunner: Sendable {
             let prefix = model.config.materialized == "view" ? "CREATE VIEW \(target) AS\n" : "CREATE TABLE \(target) AS\n"
             var rows = 0
             do {
-                emit?(prefix + sql)
+                emit(prefix + sql)
                 rows = try connection.execute(SQL(prefix + sql))
                 for index in model.config.indexes {
                     let columns = index.columns.map(quoteIdentifier).joined(separator: ", ")
                     let statement = "CREATE \(index.unique ? "UNIQUE " : "")INDEX ON \(target) (\(columns))"
-                    emit?(statement)
+                    emit(statement)
                     try connection.execute(SQL(statement))
                 }
                 if model.config.materialized == "table" {
                     let statement = "ANALYZE \(target)"
-                    emit?(statement)
+                    emit(statement)
                     try connection.execute(SQL(statement))
                 }
             } catch let error as PostgresError {
                 throw ModelFailure(
                     model: model.name, file: model.file, line: error.position.map { line(of: $0, in: sql, prefix: prefix) },
                     sqlState: error.sqlState,
-                    message: error.message + (error.detail.map { " (\($0))" } ?? "") + (error.hint.map { " hint: \($0)" } ?? ""))
+                    message: error.message + (error.detail.map { " (\($0))" } ?? "") + (error.hint.map { " hint: \($0)" } ?? ""),
+                    directory: project.directory)
             }
             let run = ModelRun(model: model.name, layer: model.layer.rawValue, materialized: model.config.materialized,
                                rows: rows, durationMS: milliseconds(since: started))
@@ -138,12 +136,15 @@ public struct PipelineRunner: Sendable {
         let path = project.directory + "/" + seed.file
         let reader = try CSVReader(path: path)
         var record = CSVRecord()
-        guard reader.next(into: &record) else { throw PipelineError(file: seed.file, message: "the seed is empty") }
+        guard reader.next(into: &record) else {
+            throw PipelineError(file: seed.file, message: "the seed is empty", directory: project.directory)
+        }
         let header = (0..<record.count).map { record.string($0) }
         var rows: [[String?]] = []
         while reader.next(into: &record) {
             guard record.count == header.count else {
-                throw PipelineError(file: seed.file, line: record.line, message: "expected \(header.count) fields, got \(record.count)")
+                throw PipelineError(file: seed.file, line: record.line, message: "expected \(header.count) fields, got \(record.count)",
+                                    directory: project.directory)
             }
             rows.append((0..<record.count).map { record.string($0).isEmpty ? nil : record.string($0) })
         }
@@ -165,10 +166,4 @@ public struct PipelineRunner: Sendable {
             for row in rows { try writer.writeRow(row) }
         }
     }
-}
-
-/// Whole milliseconds from `start` until now.
-public func milliseconds(since start: ContinuousClock.Instant) -> Int {
-    let elapsed = (ContinuousClock.now - start).components
-    return Int(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
 }

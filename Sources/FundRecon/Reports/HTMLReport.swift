@@ -1,30 +1,11 @@
 import Foundation
 import Postgres
 
-/// Facts about a run that the report header shows.
-public struct ReportContext: Sendable {
-    public var title = "FundRecon audit report"
-    public var dataset = ""
-    public var expectationsSHA256 = ""
-    public var pipelineCommit: String?
-    public var month: String?
-    /// Each check's outcomes over the last runs of a persistent warehouse, oldest first.
-    public var trend: [String: [TrendPoint]] = [:]
-    /// Partitions of closed periods this run changed.
-    public var restatements: [PartitionChange] = []
-
-    public init(dataset: String = "", expectationsSHA256: String = "", pipelineCommit: String? = nil) {
-        self.dataset = dataset
-        self.expectationsSHA256 = expectationsSHA256
-        self.pipelineCommit = pipelineCommit
-    }
-}
-
 /// One self-contained HTML file (no network, no external CSS or script): header, summary per
 /// layer, every check with its sample and SQL, breaks by type with aging, and inline SVG charts.
 /// Every value that comes from data is escaped.
 public enum HTMLReport {
-    static func e(_ text: String) -> String { ResultWriters.escape(text) }
+    static func e(_ text: String) -> String { Markup.escape(text) }
 
     /// Chart geometry only: money stays text everywhere else.
     static func number(_ text: String?) -> Double { Double(text ?? "") ?? 0 }
@@ -51,7 +32,7 @@ public enum HTMLReport {
         for (name, value) in facts where !value.isEmpty { html += "<tr><th>\(e(name))</th><td>\(e(value))</td></tr>" }
         html += "</table>"
         if !result.stages.isEmpty {
-            let tasks = Dictionary(result.tasks.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+            let tasks = Dictionary(result.tasks.map { ($0.task.rawValue, $0) }, uniquingKeysWith: { $1 })
             html += "<table class=\"stages\"><tr><th>Task</th><th>Status</th><th>Attempts</th><th>Rows</th><th>Time</th></tr>"
             for stage in result.stages {
                 let task = tasks[stage.name]
@@ -119,7 +100,7 @@ public enum HTMLReport {
         var html = "<section><h2>Summary per layer</h2><table><tr><th>Layer</th><th>Checks</th><th>Pass</th><th>Warn</th><th>Fail</th><th>Error</th></tr>"
         for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
             let s = CheckSummary(checks)
-            html += "<tr><td>\(e(layer))</td><td class=\"n\">\(s.checks)</td><td class=\"n\">\(s.pass)</td><td class=\"n\">\(s.warn)</td>"
+            html += "<tr><td>\(e(layer.name))</td><td class=\"n\">\(s.checks)</td><td class=\"n\">\(s.pass)</td><td class=\"n\">\(s.warn)</td>"
                 + "<td class=\"n \(s.fail > 0 ? "fail" : "")\">\(s.fail)</td><td class=\"n \(s.error > 0 ? "error" : "")\">\(s.error)</td></tr>"
         }
         return html + "</table></section>"
@@ -166,14 +147,14 @@ public enum HTMLReport {
     static func checks(_ result: AuditResult, trend: [String: [TrendPoint]] = [:]) -> String {
         var html = "<section><h2>Checks</h2>"
         for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
-            html += "<h3>\(e(layer.uppercased()))</h3>"
+            html += "<h3>\(e(layer.name.uppercased()))</h3>"
             for check in checks {
                 let open = check.status == .pass ? "" : " open"
                 html += "<details class=\"check \(check.status.rawValue)\"\(open)><summary><span class=\"badge \(check.status.rawValue)\">"
                     + "\(check.status.rawValue)</span> <b>\(e(check.id))</b> <span class=\"muted\">\(e(check.type)) on \(e(check.table))</span>"
                     + " <span class=\"n\">\(check.failingRows) failing</span>\(trendStrip(trend[check.id] ?? []))</summary>"
                 if let description = check.description { html += "<p>\(e(description))</p>" }
-                let observed = check.status == .error ? (check.message ?? "could not be evaluated") : ResultWriters.message(check)
+                let observed = check.status == .error ? (check.message ?? "could not be evaluated") : check.outcome
                 html += "<p class=\"observed\">Observed: \(e(observed)). Expected: no failing rows"
                     + "\(check.severity == .warn ? " (warning only)" : "").</p>"
                 if let columns = check.sampleColumns, !check.sample.isEmpty {

@@ -2,8 +2,8 @@ import Foundation
 
 /// Writes the HTML and XLSX reports of a synthetic run with many breaks, for `make bench`. The
 /// breaks are generated one at a time into the workbook, as a run streams them from PostgreSQL.
-public enum ReportBench {
-    public static func write(breaks count: Int, to directory: String) throws {
+package enum ReportBench {
+    package static func write(breaks count: Int, to directory: String) throws {
         let types = ["missing_settlement", "settlement_amount_mismatch", "late_settlement", "fee_mismatch"]
         func row(_ index: Int) -> ReportData.BreakRow {
             let cents = index % 100_000
@@ -20,7 +20,9 @@ public enum ReportBench {
         data.breakTypes = types.map { ReportData.BreakType(breakType: $0, count: count / types.count, amount: "0.00", aging: [0, 0, 0, 0]) }
         let result = AuditResult(runID: "bench", startedAt: "", finishedAt: "", database: "none", summary: CheckSummary([]),
                                  checks: [], stages: [], expectations: nil)
-        try AuditRunner.write(result, data: data, context: ReportContext(), formats: [.html, .xlsx], to: directory, prefix: "bench") { sink in
+        var writer = ReportWriter(directory: directory, formats: [.html, .xlsx])
+        writer.prefix = "bench"
+        try writer.write(result, inputs: ReportInputs(figures: data, context: ReportContext())) { sink in
             for index in 0..<count { try sink(row(index)) }
         }
     }

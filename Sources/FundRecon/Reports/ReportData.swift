@@ -47,16 +47,15 @@ public struct ReportData: Sendable, Codable {
     public var balances: [String: [[String]]] = [:]
     public var statements: [StatementRow] = []
 
-    /// Reads the figures from a built run; `month` limits statements and breaks to one month.
-    public static func collect(schemas: RunSchemas, connection: Connection, zone: String, month: String? = nil,
-                               breakLimit: Int = 200) throws -> ReportData {
-        try collect(ads: schemas.name(.ads), dws: schemas.name(.dws), dwd: schemas.name(.dwd), connection: connection,
-                    zone: zone, month: month, breakLimit: breakLimit)
+    /// How many rows the figures hold (what `write_reports` counts).
+    public var rowCount: Int {
+        breakTypes.count + breaks.count + gatewayDays.count + heatMap.count + balances.values.reduce(0) { $0 + $1.count }
+            + statements.count
     }
 
-    static func collect(ads: String, dws: String, dwd: String, connection: Connection, zone: String, month: String?,
-                        breakLimit: Int) throws -> ReportData {
-        func table(_ schema: String, _ name: String) -> String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
+    /// Reads the figures from a built warehouse; `month` limits statements and breaks to one month.
+    public static func collect(tables: ReportTables.Located, connection: Connection, zone: String, month: String? = nil,
+                               breakLimit: Int = 200) throws -> ReportData {
         let monthFilter = month.map { "date_trunc('month', biz_date)::date = '\($0)-01'::date" } ?? "true"
         var data = ReportData()
         var sql = """
@@ -65,7 +64,7 @@ public struct ReportData: Sendable, Codable {
                    coalesce(sum(coalesce(nullif(abs(diff_amount), 0), abs(expected_amount), abs(actual_amount))), 0)::numeric(18,2),
                    count(*) FILTER (WHERE coalesce(age_days, 0) <= 1), count(*) FILTER (WHERE age_days BETWEEN 2 AND 7),
                    count(*) FILTER (WHERE age_days BETWEEN 8 AND 30), count(*) FILTER (WHERE age_days > 30)
-            FROM \(table(ads, "ads_recon_breaks")) WHERE \(month == nil ? "true" : "(biz_date IS NULL OR \(monthFilter))")
+            FROM \(tables.breaks) WHERE \(month == nil ? "true" : "(biz_date IS NULL OR \(monthFilter))")
             GROUP BY 1 ORDER BY 2 DESC, 1
             """
         for row in try connection.query(SQL(sql)).rows {
@@ -74,11 +73,11 @@ public struct ReportData: Sendable, Codable {
                 aging: [try row.decode(at: 3), try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 6)]))
         }
         data.breakCount = data.breakTypes.reduce(0) { $0 + $1.count }
-        try breaks(ads: ads, connection: connection, month: month, limit: breakLimit) { data.breaks.append($0) }
+        try breaks(table: tables.breaks, connection: connection, month: month, limit: breakLimit) { data.breaks.append($0) }
         sql = """
             SELECT gateway, currency, biz_date::text, captured_amount::text, refund_amount::text, settled_gross::text,
                    settled_fees::text, settled_net::text, payout_amount::text
-            FROM \(table(dws, "dws_gateway_daily")) WHERE \(monthFilter) ORDER BY biz_date, gateway, currency
+            FROM \(tables.gatewayDaily) WHERE \(monthFilter) ORDER BY biz_date, gateway, currency
             """
         for row in try connection.query(SQL(sql)).rows {
             let t = row.texts.map { $0 ?? "0" }
@@ -86,7 +85,7 @@ public struct ReportData: Sendable, Codable {
                                                settledGross: t[5], fees: t[6], settledNet: t[7], payouts: t[8]))
         }
         sql = """
-            SELECT biz_date::text, break_type, count(*) FROM \(table(ads, "ads_recon_breaks"))
+            SELECT biz_date::text, break_type, count(*) FROM \(tables.breaks)
             WHERE biz_date IS NOT NULL AND \(monthFilter) GROUP BY 1, 2
             """
         for row in try connection.query(SQL(sql)).rows {
@@ -94,13 +93,13 @@ public struct ReportData: Sendable, Codable {
         }
         // The heat map shows the currency with the most sales; amounts are never added across currencies.
         sql = """
-            SELECT currency FROM \(table(dws, "dws_merchant_hourly")) WHERE \(monthFilter)
+            SELECT currency FROM \(tables.merchantHourly) WHERE \(monthFilter)
             GROUP BY currency ORDER BY sum(gross_sales) DESC LIMIT 1
             """
         data.heatCurrency = try connection.query(SQL(sql)).first?.decode(String.self, at: 0) ?? ""
         sql = """
             SELECT biz_date::text, extract(hour FROM hour_start AT TIME ZONE \(literal(zone)))::int, sum(gross_sales)::text
-            FROM \(table(dws, "dws_merchant_hourly")) WHERE currency = \(literal(data.heatCurrency)) AND \(monthFilter)
+            FROM \(tables.merchantHourly) WHERE currency = \(literal(data.heatCurrency)) AND \(monthFilter)
             GROUP BY 1, 2
             """
         for row in try connection.query(SQL(sql)).rows {
@@ -111,10 +110,10 @@ public struct ReportData: Sendable, Codable {
             data.heatMap[day] = hours
         }
         sql = """
-            WITH top AS (SELECT merchant_id, currency FROM \(table(dws, "dws_merchant_daily")) WHERE \(monthFilter)
+            WITH top AS (SELECT merchant_id, currency FROM \(tables.merchantDaily) WHERE \(monthFilter)
                          GROUP BY 1, 2 ORDER BY sum(gross_sales) DESC LIMIT 6)
             SELECT 'M' || b.merchant_id || ' ' || b.currency, b.biz_date::text, b.closing_balance::text
-            FROM \(table(ads, "ads_merchant_balance_daily")) b JOIN top USING (merchant_id, currency)
+            FROM \(tables.merchantBalance) b JOIN top USING (merchant_id, currency)
             WHERE \(monthFilter) ORDER BY 1, 2
             """
         for row in try connection.query(SQL(sql)).rows {
@@ -124,7 +123,7 @@ public struct ReportData: Sendable, Codable {
             SELECT s.merchant_id, coalesce(m.merchant_name, ''), s.currency, to_char(s.month_start, 'YYYY-MM'),
                    s.opening_balance::text, s.gross_sales::text, s.merchant_discount::text, s.platform_discount::text,
                    s.refund_amount::text, s.commission_amount::text, s.net_payable::text, s.payouts::text, s.closing_balance::text
-            FROM \(table(ads, "ads_monthly_statement")) s LEFT JOIN \(table(dwd, "dwd_merchants")) m USING (merchant_id)
+            FROM \(tables.monthlyStatement) s LEFT JOIN \(tables.merchants) m USING (merchant_id)
             WHERE \(month.map { "s.month_start = '\($0)-01'::date" } ?? "true")
             ORDER BY s.month_start, s.merchant_id, s.currency
             """
@@ -142,17 +141,17 @@ public struct ReportData: Sendable, Codable {
 
     /// Every break of a run (of a month), one row at a time: what the workbook's Breaks sheet streams,
     /// so a million breaks never sit in memory.
-    public static func breakSource(schemas: RunSchemas, connection: Connection, month: String?) -> BreakSource {
-        { sink in try breaks(ads: schemas.name(.ads), connection: connection, month: month, limit: nil, sink) }
+    public static func breakSource(table: String, connection: Connection, month: String?) -> BreakSource {
+        { sink in try breaks(table: table, connection: connection, month: month, limit: nil, sink) }
     }
 
-    static func breaks(ads: String, connection: Connection, month: String?, limit: Int?,
+    static func breaks(table: String, connection: Connection, month: String?, limit: Int?,
                        _ sink: (BreakRow) throws -> Void) throws {
         let monthFilter = month.map { "(biz_date IS NULL OR date_trunc('month', biz_date)::date = '\($0)-01'::date)" } ?? "true"
         let sql = """
             SELECT break_type, entity_type, entity_key, merchant_id::text, gateway, currency, biz_date::text,
                    expected_amount::text, actual_amount::text, diff_amount::text, age_days, detail
-            FROM \(quoteIdentifier(ads)).\(quoteIdentifier("ads_recon_breaks")) WHERE \(monthFilter)
+            FROM \(table) WHERE \(monthFilter)
             ORDER BY break_type, biz_date NULLS LAST, entity_key\(limit.map { " LIMIT \($0)" } ?? "")
             """
         try connection.forEachRow(SQL(sql)) { row in

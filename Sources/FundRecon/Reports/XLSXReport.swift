@@ -93,8 +93,8 @@ public enum XLSXReport {
 
         var checks = try sheet("Checks", ["Check", "Layer", "Type", "Table", "Severity", "Status", "Failing rows", "Observed", "Description", "Duration (ms)"])
         for check in result.checks {
-            let observed = check.status == .error ? (check.message ?? "") : ResultWriters.message(check)
-            try checks.write([.text(check.id), .text(check.layer), .text(check.type), .text(check.table), .text(check.severity.rawValue),
+            let observed = check.status == .error ? (check.message ?? "") : check.outcome
+            try checks.write([.text(check.id), .text(check.layer.name), .text(check.type), .text(check.table), .text(check.severity.rawValue),
                               .text(check.status.rawValue), .integer(check.failingRows), .text(observed), .text(check.description ?? ""),
                               .integer(check.durationMS)])
         }

@@ -1,4 +1,4 @@
-{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['merchant_id', 'currency', 'biz_date'], 'unique': True}], distributed_by='merchant_id') }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['merchant_id', 'currency', 'biz_date'], 'unique': True}], distributed_by='merchant_id', role='merchant_balance') }}
 -- A row for every merchant account (merchant and currency) and every day of the data's range,
 -- active or not: closing = opening + net_payable - payouts; the first day opens at 0 (R8).
 with flows_by_day as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table', partition_by='month_start', indexes=[{'columns': ['merchant_id', 'currency', 'month_start'], 'unique': True}], distributed_by='merchant_id') }}
+{{ config(materialized='table', partition_by='month_start', indexes=[{'columns': ['merchant_id', 'currency', 'month_start'], 'unique': True}], distributed_by='merchant_id', role='monthly_statement') }}
 -- Per merchant account and month: opening balance, what moved, closing balance.
 with months as (
   select merchant_id, currency, date_trunc('month', biz_date)::date as month_start,

@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['merchant_id'], 'unique': True}], distributed_by='merchant_id') }}
+{{ config(materialized='table', indexes=[{'columns': ['merchant_id'], 'unique': True}], distributed_by='merchant_id', role='merchants') }}
 with ranked as (
   select m.*, row_number() over (partition by merchant_id order by _source_file, _source_line) as _rn
   from {{ source('ods', 'ods_merchants') }} m

@@ -1,4 +1,4 @@
-{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['merchant_id', 'biz_date']}], distributed_by='order_id') }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['merchant_id', 'biz_date']}], distributed_by='order_id', role='orders') }}
 -- Orders, de-duplicated on order_id (the first by file and line wins), with the voucher's funder
 -- split out and business date and hour in the business time zone.
 with ranked as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['gateway', 'currency', 'biz_date']}]) }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['gateway', 'currency', 'biz_date']}], role='gateway_daily') }}
 -- Per gateway, currency and day: what we captured and refunded (business date), what the gateway
 -- settled (settled_on) and paid out (paid_out_on).
 with events as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['merchant_id', 'currency', 'biz_date']}], distributed_by='merchant_id') }}
+{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['merchant_id', 'currency', 'biz_date']}], distributed_by='merchant_id', role='merchant_daily') }}
 -- Merchant measures per business day.
 select merchant_id, currency, (event_at at time zone '{{ var('business_timezone') }}')::date as biz_date,
        sum(order_count)::bigint as order_count,

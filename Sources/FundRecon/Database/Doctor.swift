@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import Postgres
+import XLSX
+import XMLReader
+
+/// Checks what a new user needs: server programs, linked libraries, the embedded cluster, and
+/// optionally a server given with `--db`.
+package enum Doctor {
+    /// Runs every check; a `server` target adds reachability and the CREATE privilege.
+    package static func examine(
+        server: ConnectionTarget?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger
+    ) -> [DoctorFinding] {
+        var findings: [DoctorFinding] = []
+        var binariesFound = false
+        do {
+            let binaries = try ServerBinaries.locate(environment: environment)
+            binariesFound = true
+            findings.append(.init(ok: true, subject: "PostgreSQL server programs", detail: "\(binaries.directory) (\(binaries.version))"))
+        } catch let error as RuntimeFailure {
+            findings.append(.init(ok: false, subject: "PostgreSQL server programs", detail: error.cause, fix: error.fix))
+        } catch {
+            findings.append(.init(ok: false, subject: "PostgreSQL server programs", detail: "\(error)", fix: nil))
+        }
+        let libpq = Connection.libraryVersion
+        findings.append(.init(ok: true, subject: "libpq", detail: "\(libpq / 10000).\(libpq % 10000)"))
+        findings.append(.init(ok: true, subject: "libxml2", detail: XMLStreamReader.libraryVersion))
+        findings.append(.init(ok: true, subject: "libxlsxwriter", detail: Workbook.libraryVersion))
+
+        if binariesFound {
+            findings.append(embeddedFinding(environment: environment, logger: logger))
+        }
+        if let server {
+            findings.append(contentsOf: serverFindings(server))
+        }
+        return findings
+    }
+
+    private static func embeddedFinding(environment: [String: String], logger: Logger) -> DoctorFinding {
+        let subject = "embedded PostgreSQL"
+        let started = ContinuousClock.now
+        do {
+            let cluster = try EmbeddedCluster.start(environment: environment, logger: logger)
+            defer { cluster.stop() }
+            let connection = try Connection(cluster.target)
+            let version: String = try connection.query("SHOW server_version").scalar()
+            return .init(
+                ok: true, subject: subject,
+                detail: "started and accepted a connection in \(milliseconds(since: started)) ms (server \(version))"
+                    + (cluster.serverUser.map { "; runs as the \($0) user" } ?? ""))
+        } catch let error as RuntimeFailure {
+            return .init(ok: false, subject: subject, detail: error.cause, fix: error.fix)
+        } catch {
+            return .init(ok: false, subject: subject, detail: "\(error)", fix: "read the server log (verbose output names it)")
+        }
+    }
+
+    private static func serverFindings(_ target: ConnectionTarget) -> [DoctorFinding] {
+        let subject = "database \(target.description)"
+        let connection: Connection
+        do {
+            connection = try ConnectionProblem.connect(target)
+        } catch let error as RuntimeFailure {
+            return [.init(ok: false, subject: subject, detail: error.cause, fix: error.fix)]
+        } catch {
+            return [.init(ok: false, subject: subject, detail: "\(error)", fix: nil)]
+        }
+        var findings: [DoctorFinding] = []
+        do {
+            let role = try DatabaseRole.read(connection)
+            findings.append(.init(ok: true, subject: subject, detail: "reachable as \(role.user) (server \(role.serverVersion))"))
+            findings.append(
+                role.mayCreateSchemas
+                    ? .init(ok: true, subject: "schema creation", detail: "\(role.user) may create schemas in \(role.database)")
+                    : .init(ok: false, subject: "schema creation", detail: "\(role.user) may not create schemas in \(role.database)",
+                            fix: role.grant))
+        } catch {
+            findings.append(.init(ok: false, subject: subject, detail: "\(error)", fix: nil))
+        }
+        return findings
+    }
+}

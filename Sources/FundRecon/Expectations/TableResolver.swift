@@ -1,0 +1,37 @@
+import Postgres
+
+/// How check tables are found: a model, seed or source table of the pipeline resolves to the
+/// run's schema of its layer (the lists come from the pipeline project: its models, seeds and
+/// `models/sources.yml`); a qualified `schema.table` is used as it is; without a run, unqualified
+/// names follow the search_path.
+public struct TableResolver: Sendable {
+    /// The run's schemas, when checking a run.
+    public var schemas: RunSchemas?
+    /// Model, seed and source table names and their layers.
+    public var layers: [String: Layer]
+
+    /// A resolver for a run built from a pipeline project.
+    public init(schemas: RunSchemas?, project: PipelineProject?) {
+        self.schemas = schemas
+        var layers: [String: Layer] = [:]
+        for (source, tables) in project?.sources ?? [:] {
+            guard let layer = Layer(rawValue: source) else { continue }
+            for table in tables { layers[table] = layer }
+        }
+        for seed in project?.seeds ?? [] { layers[seed.name] = .ods }
+        for model in project?.models ?? [] { layers[model.name] = model.layer }
+        self.layers = layers
+    }
+
+    /// The quoted relation and the layer a report shows, or nil when the name is unknown. A name
+    /// the pipeline does not list but that starts with a layer (`dwd_...`) is looked for in that
+    /// layer's schema: a model's name starts with its layer.
+    func resolve(_ name: String) -> (relation: String, layer: CheckLayer)? {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 2 { return (quoteIdentifier(parts[0]) + "." + quoteIdentifier(parts[1]), CheckLayer(name: parts[0])) }
+        guard parts.count == 1 else { return nil }
+        guard let schemas else { return (quoteIdentifier(name), .schema("public")) }
+        guard let layer = layers[name] ?? Layer.allCases.first(where: { name.hasPrefix($0.rawValue + "_") }) else { return nil }
+        return (quoteIdentifier(schemas.name(layer)) + "." + quoteIdentifier(name), .layer(layer))
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import Postgres
+
+/// What an incremental load (`recon run`) takes: OLTP rows whose event time lies in
+/// `[from, until)`, files of days before `filesDueBefore`, and nothing loaded before.
+public struct LoadWindow: Sendable {
+    /// The exclusive end of the period loaded (an instant).
+    public var until: Date
+    /// Daily files (Stripe, resellers, Adyen batches) of days before this business date are due.
+    public var filesDueBefore: CalendarDate
+    /// Per extract table, the end of the window the last run loaded (its watermark).
+    public var from: [String: Date] = [:]
+    /// Files loaded before, path -> SHA-256: the same path with the same content is not loaded again.
+    public var knownFiles: [String: String] = [:]
+    /// Content loaded before, SHA-256 -> first path: another path with it is a duplicate file.
+    public var knownContents: [String: String] = [:]
+    /// Lines already in `ods_rejects`, per file: not rejected (or counted) twice.
+    public var rejectedLines: [String: Set<Int>] = [:]
+
+    public init(until: Date, filesDueBefore: CalendarDate) {
+        self.until = until
+        self.filesDueBefore = filesDueBefore
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import Logging
+import Postgres
+
+final class Loader {
+    let directory: String
+    let schemas: RunSchemas
+    let connection: Connection
+    let logger: Logger
+    let window: LoadWindow?
+    var report = LoadReport()
+    var seen: [String: String] = [:]
+    var ods: String { schemas.name(.ods) }
+
+    /// Rejects are flushed (and a new COPY begun) every this many, so a bad file cannot fill memory.
+    static let rejectBatch = 10_000
+
+    init(directory: String, schemas: RunSchemas, connection: Connection, logger: Logger, window: LoadWindow?) {
+        self.directory = directory
+        self.schemas = schemas
+        self.connection = connection
+        self.logger = logger
+        self.window = window
+        seen = window?.knownContents ?? [:]
+    }
+
+    /// The OLTP extracts into `oltp`, then their `ods_` copies.
+    func runExtracts() throws -> LoadReport {
+        for (file, table) in Sources.extracts {
+            try timed { try load(csv: "oltp/" + file, table: table, schema: schemas.name(.oltp), event: Ingest.eventColumns[table.table]) }
+        }
+        try connection.transaction { connection in
+            for (_, table) in Sources.extracts {
+                try connection.execute("""
+                    CREATE TABLE \(schema: ods, table: "ods_" + table.table) AS
+                    SELECT * FROM \(schema: schemas.name(.oltp), table: table.table)
+                    """)
+            }
+        }
+        try finish(tables: Sources.extracts.map { "ods_" + $0.table.table })
+        return report
+    }
+
+    /// Stripe, Adyen and reseller files into their `ods_` tables.
+    func runFiles() throws -> LoadReport {
+        for relative in listFiles("gateway/stripe", prefix: "payout_reconciliation_", suffix: ".csv") where isDue(relative) {
+            try timed { try load(csv: relative, table: Sources.stripeTransactions, schema: ods, fileValues: [dateInName(relative)]) }
+        }
+        for relative in listFiles("gateway/stripe", prefix: "payouts_", suffix: ".csv") where isDue(relative) {
+            try timed { try load(csv: relative, table: Sources.stripePayouts, schema: ods, fileValues: [dateInName(relative)]) }
+        }
+        let batches = listFiles("gateway/adyen", prefix: "settlement_detail_report_batch_", suffix: ".csv")
+            .sorted { batchNumber($0) < batchNumber($1) }
+        for relative in batches where try isDueBatch(relative) {
+            try timed { try load(csv: relative, table: Sources.adyenDetails, schema: ods) }
+        }
+        for relative in resellerFiles() where isDue(relative) {
+            try timed { try loadReseller(relative) }
+        }
+        try finish(tables: Sources.fileTables.map(\.table))
+        return report
+    }
+
+    /// Records the part's file loads and refreshes the statistics of its tables: the models read
+    /// them next, and a planner guessing on millions of new rows picks poor joins.
+    func finish(tables: [String]) throws {
+        try recordFileLoads()
+        for table in tables {
+            try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier(table)))
+        }
+        for (source, entry) in report.totals.sorted(by: { $0.key < $1.key }) {
+            logger.info("loaded \(source): \(entry.files) files, \(entry.read) read = \(entry.loaded) loaded + \(entry.rejected) rejected")
+        }
+    }
+
+    /// A daily file (by the date in its name or folder) is due once its business day has ended.
+    func isDue(_ relative: String) -> Bool {
+        guard let window else { return true }
+        let folder = (relative as NSString).deletingLastPathComponent
+        guard let day = dateInName(relative).flatMap(CalendarDate.init) ?? CalendarDate((folder as NSString).lastPathComponent)
+        else { return true }
+        return day < window.filesDueBefore
+    }
+
+    /// An Adyen batch is due once the day of its latest record has ended.
+    func isDueBatch(_ relative: String) throws -> Bool {
+        guard let window else { return true }
+        let reader = try CSVReader(path: directory + "/" + relative)
+        var record = CSVRecord()
+        guard reader.next(into: &record) else { return true }
+        guard let column = (0..<record.count).first(where: { record.string($0).trimmingCharacters(in: .whitespaces) == "Creation Date" })
+        else { return true }
+        var latest = ""
+        while reader.next(into: &record) {
+            guard column < record.count else { continue }
+            let day = String(record.string(column).prefix(10))
+            if day > latest { latest = day }
+        }
+        guard let day = CalendarDate(latest) else { return true }
+        return day < window.filesDueBefore
+    }
+
+    /// Runs one file's load and stamps its duration on the entry it appended.
+    func timed(_ body: () throws -> Void) throws {
+        let started = ContinuousClock.now
+        try body()
+        if !report.files.isEmpty { report.files[report.files.count - 1].durationMS = milliseconds(since: started) }
+    }
+
+    // MARK: - Tables
+
+    func recordFileLoads() throws {
+        try connection.copyIn("""
+            COPY \(schema: ods, table: "ods_file_loads")
+              (source, file, sha256, rows_read, rows_loaded, rows_rejected, status, duplicate_of) FROM STDIN
+            """) { writer in
+            for file in report.files {
+                try writer.writeRow([file.source, file.file, file.sha256, String(file.rowsRead), String(file.rowsLoaded),
+                                     String(file.rowsRejected), file.status.rawValue, file.duplicateOf])
+            }
+        }
+    }
+
+    // MARK: - Files
+
+    func listFiles(_ folder: String, prefix: String, suffix: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/" + folder)) ?? []
+        return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(suffix) }.sorted().map { folder + "/" + $0 }
+    }
+
+    func resellerFiles() -> [String] {
+        let days = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/resellers")) ?? []).sorted()
+        return days.flatMap { day in
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/resellers/" + day)) ?? [])
+                .filter { $0.hasSuffix(".xml") || $0.hasSuffix(".csv") }.sorted().map { "resellers/\(day)/\($0)" }
+        }
+    }
+
+    func dateInName(_ relative: String) -> String? {
+        let name = (relative as NSString).lastPathComponent.replacingOccurrences(of: ".csv", with: "")
+        return CalendarDate(String(name.suffix(10)))?.description
+    }
+
+    func batchNumber(_ relative: String) -> Int {
+        Int((relative as NSString).lastPathComponent.dropFirst("settlement_detail_report_batch_".count).dropLast(4)) ?? 0
+    }
+
+    /// Checks the file's checksum against what was loaded before; records a duplicate and returns
+    /// nil, or returns the checksum to load under. A file of one line (a header, no data) is never
+    /// a duplicate: two days without activity give identical files, and each one's arrival counts.
+    func checksum(_ relative: String, source: String) throws -> String? {
+        let (sha, lineBreaks) = try SHA256.digest(ofFile: directory + "/" + relative)
+        if let known = window?.knownFiles[relative] {
+            // Loaded before: unchanged, nothing to do; changed, it replaces what it loaded then.
+            if known == sha { return nil }
+            report.reloaded.append(relative)
+            logger.notice("\(relative) changed since it was loaded: its rows are replaced")
+        }
+        if lineBreaks > 1, let first = seen[sha], first != relative {
+            report.files.append(FileLoad(
+                source: source, file: relative, sha256: sha, rowsRead: 0, rowsLoaded: 0, rowsRejected: 0,
+                status: .duplicate, duplicateOf: first))
+            logger.notice("\(relative): same content as \(first), not loaded again")
+            return nil
+        }
+        if lineBreaks > 1 { seen[sha] = relative }
+        return sha
+    }
+
+    // MARK: - CSV sources
+
+    struct Reject {
+        var line: Int
+        var raw: String
+        var reason: String
+    }
+
+    /// Loads one CSV file. With a window, an extract with an `event` column loads only the rows of
+    /// the window (the rest are counted as outside it), and lines rejected before are passed over.
+    func load(csv relative: String, table: SourceTable, schema: String, fileValues: [String?] = [], event: String? = nil) throws {
+        let path = directory + "/" + relative
+        guard FileManager.default.fileExists(atPath: path) else {
+            report.files.append(FileLoad(
+                source: table.source, file: relative, sha256: "", rowsRead: 0, rowsLoaded: 0, rowsRejected: 0,
+                status: .missing, duplicateOf: nil))
+            logger.warning("\(relative) is missing: its table stays empty and the completeness checks will say so")
+            return
+        }
+        guard let sha = try checksum(relative, source: table.source) else { return }
+        let reader = try CSVReader(path: path)
+        var record = CSVRecord()
+        guard reader.next(into: &record) else {
+            throw InputError(file: relative, line: 1, message: "the file is empty: a header row is required")
+        }
+        let header = (0..<record.count).map { record.string($0).trimmingCharacters(in: .whitespaces) }
+        var positions: [Int] = []
+        for column in table.columns {
+            guard let index = header.firstIndex(where: { $0 == column.header || Sources.snakeCase($0) == column.name })
+            else {
+                throw InputError(file: relative, line: 1, column: column.header, message: "required column is missing")
+            }
+            positions.append(index)
+        }
+        var read = 0
+        var loaded = 0
+        var rejected = 0
+        var outside = 0
+        var finished = false
+        let rejectedBefore = window?.rejectedLines[relative] ?? []
+        let eventSlot = window == nil ? nil : event.flatMap { name in table.columns.firstIndex { column in column.name == name } }
+        let from = event == nil ? nil : window?.from[table.table]
+        let until = window?.until ?? .distantFuture
+        let copy = SQL(table.copySQL(schema: schema))
+        let fileBytes = fileValues.map { $0.map { Array($0.utf8) } }
+        while !finished {
+            var rejects: [Reject] = []
+            loaded += try connection.copyIn(copy) { writer in
+                let lineage = [Array(relative.utf8)]
+                while rejects.count < Loader.rejectBatch {
+                    guard reader.next(into: &record) else {
+                        finished = true
+                        return
+                    }
+                    if !rejectedBefore.isEmpty && rejectedBefore.contains(record.line) { continue }
+                    if let eventSlot, record.count == header.count {
+                        let field = record.field(positions[eventSlot])
+                        if field.isEmpty {
+                            read += 1
+                            rejects.append(Reject(line: record.line, raw: record.rawText,
+                                                  reason: "no \(table.columns[eventSlot].name): the row cannot be placed in a period"))
+                            continue
+                        }
+                        if let instant = TimestampParser.parse(utf8: field), instant >= until || from.map({ instant < $0 }) == true {
+                            outside += 1
+                            continue
+                        }
+                    }
+                    read += 1
+                    if let reason = Loader.encodingProblem(record.rawBytes) {
+                        rejects.append(Reject(line: record.line, raw: Loader.printable(record.rawBytes), reason: reason))
+                        continue
+                    }
+                    guard record.count == header.count else {
+                        rejects.append(Reject(
+                            line: record.line, raw: record.rawText,
+                            reason: "wrong column count: expected \(header.count), got \(record.count)"))
+                        continue
+                    }
+                    // Fields go straight into COPY's buffer; a bad one takes the half-written row back out.
+                    let mark = writer.rowMark
+                    var failure: String?
+                    for (slot, column) in table.columns.enumerated() {
+                        let field = record.field(positions[slot])
+                        switch FieldCheck.check(field, as: column.type, column: column.name) {
+                        case .pass(let suffix):
+                            writer.writeField(field, first: slot == 0)
+                            if !suffix.isEmpty { writer.writeField(suffix, first: true) }
+                        case .null:
+                            writer.writeNull(first: slot == 0)
+                        case .reject(let reason):
+                            failure = reason
+                        }
+                        if failure != nil { break }
+                    }
+                    if let failure {
+                        writer.discardRow(from: mark)
+                        rejects.append(Reject(line: record.line, raw: record.rawText, reason: failure))
+                        continue
+                    }
+                    for value in fileBytes {
+                        if let value { writer.writeField(value, first: false) } else { writer.writeNull(first: false) }
+                    }
+                    writer.writeField(lineage[0], first: false)
+                    writer.writeField(integer: record.line, first: false)
+                    try writer.endRow()
+                }
+            }
+            rejected += rejects.count
+            try storeRejects(rejects, source: table.source, file: relative)
+        }
+        report.files.append(FileLoad(
+            source: table.source, file: relative, sha256: sha, rowsRead: read, rowsLoaded: loaded, rowsRejected: rejected,
+            status: .loaded, duplicateOf: nil))
+        logger.debug("\(relative): \(read) read, \(loaded) loaded, \(rejected) rejected, \(outside) outside the window")
+    }
+
+    func storeRejects(_ rejects: [Reject], source: String, file: String) throws {
+        guard !rejects.isEmpty else { return }
+        try connection.copyIn("COPY \(schema: ods, table: "ods_rejects") (source, file, line, raw_record, reason) FROM STDIN") {
+            writer in
+            for reject in rejects {
+                try writer.writeRow([source, file, String(reject.line), reject.raw, reject.reason])
+            }
+        }
+    }
+
+    /// Invalid UTF-8 or a NUL byte: PostgreSQL text cannot hold the record as it is.
+    static func encodingProblem(_ raw: [UInt8]) -> String? {
+        var high = false
+        for byte in raw {
+            if byte == 0 { return "bad encoding: NUL byte in the record" }
+            if byte >= 0x80 { high = true }
+        }
+        if high && String(validating: raw, as: UTF8.self) == nil { return "bad encoding: not valid UTF-8" }
+        return nil
+    }
+
+    /// The record as text a reject row can hold (invalid bytes and NULs become U+FFFD).
+    static func printable(_ raw: [UInt8]) -> String {
+        String(decoding: raw.map { $0 == 0 ? 0x3F : $0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import Postgres
+
+/// The ephemeral run: a database (the embedded default or a server), the run's own schemas
+/// `rc_<runid>_*`, sources from a directory or generated for the run, the whole pipeline built,
+/// every check unscoped; the schemas are dropped at the end unless kept. What `recon audit`,
+/// `build`, `load`, `report --data`, golden and coverage run.
+final class EphemeralRun: RunMode, @unchecked Sendable {
+    // Unchecked: the database and the session (not Sendable) are touched only by init and close(),
+    // on the thread that runs the orchestration; tasks use the immutable values below.
+    private let database: ProvidedDatabase
+    private let session: RunSession
+    private let interrupts: Interrupts?
+    private let cleanup: Int?
+
+    let connections: RunConnections
+    let warehouse: RunSchemas?
+    let databaseName: String
+    let setupStages: [StageTiming]
+    let supportedTasks = Set(TaskID.allCases)
+    private let source: DataSource
+    private let runner: PipelineRunner?
+    private let plan: RunPlan
+    /// Where a generated dataset is written (removed with the run unless its schemas are kept).
+    private let generatedDirectory: String
+
+    init(database choice: DatabaseChoice, source: DataSource, keepSchemas: Bool, plan: RunPlan, interrupts: Interrupts?,
+         logger: Logger, progress: @Sendable (String) -> Void) throws {
+        let clock = ContinuousClock.now
+        database = try ProvidedDatabase(choice, interrupts: interrupts, logger: logger)
+        setupStages = [StageTiming(name: "database", rows: 0, durationMS: milliseconds(since: clock))]
+        progress("database: 0 rows in \(setupStages[0].durationMS) ms")
+        if keepSchemas && database.cluster != nil {
+            logger.warning("keeping the schemas keeps nothing on the embedded cluster, which is deleted at exit: name a server")
+        }
+        session = try RunSession(on: database.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
+        connections = session.connections
+        warehouse = session.schemas
+        databaseName = database.displayName
+        self.source = source
+        self.plan = plan
+        let schemas = session.schemas
+        runner = try plan.project.map { try PipelineRunner(project: $0, schemas: schemas, overrides: plan.request.vars) }
+        let generated = NSTemporaryDirectory() + "recon-audit-data-\(schemas.base)"
+        generatedDirectory = generated
+        self.interrupts = interrupts
+        // A generated dataset is the run's own: an interrupted run removes it too.
+        if case .generate = source, !keepSchemas {
+            cleanup = interrupts?.register { try? FileManager.default.removeItem(atPath: generated) }
+        } else {
+            cleanup = nil
+        }
+        progress("run \(schemas.base.dropFirst(3)) on \(databaseName)")
+    }
+
+    func prepare(_ context: TaskContext) throws -> Dataset? {
+        var dataset: Dataset?
+        switch source {
+        case .directory(let directory):
+            dataset = Dataset(directory: directory)
+        case .generate(let spec):
+            let report = try DatasetGenerator.generate(spec, to: generatedDirectory, logger: context.logger)
+            if !report.anomalies.isEmpty {
+                context.progress("injected \(report.anomalies.count) anomalies (\(generatedDirectory)/manifest.json)")
+            }
+            dataset = Dataset(directory: generatedDirectory, generated: report)
+        case .none:
+            dataset = nil
+        }
+        try Ingest.prepare(schemas: session.schemas, connection: try context.connect())
+        return dataset
+    }
+
+    func load(_ part: IngestPart, from dataset: Dataset?, _ context: TaskContext) throws -> LoadReport {
+        guard let dataset else { throw BadValue("the imports need a dataset directory or a generated dataset") }
+        return try context.inTransaction { connection in
+            try Ingest.load(dataset: dataset.directory, part: part, schemas: session.schemas, connection: connection,
+                            logger: context.logger)
+        }
+    }
+
+    func build(_ task: TaskID, after outputs: RunOutputs, _ context: TaskContext) throws -> BuildOutcome {
+        guard let runner else { throw BadValue("a build needs the pipeline folder") }
+        let layers: Set<Layer> = task == .runDbtInitTasks ? [.oltp, .ods] : [.dwd, .dws, .ads]
+        let report = try context.inTransaction { connection in
+            try runner.build(on: connection, logger: context.logger, layers: layers, seeds: task == .runDbtInitTasks,
+                             recordStatements: plan.request.recordStatements)
+        }
+        return BuildOutcome(report: report)
+    }
+
+    /// Unscoped checks; freshness is judged at the end of the data (its latest order) unless asked.
+    func checkSettings(on connection: Connection) throws -> CheckSettings {
+        CheckSettings(scope: nil, asOf: try plan.request.asOf ?? latestActivity(connection) ?? Date())
+    }
+
+    /// The time of the latest order, when the pipeline builds the orders model.
+    func latestActivity(_ connection: Connection) throws -> Date? {
+        guard let orders = try plan.project?.model(for: .orders), let warehouse else { return nil }
+        let table = quoteIdentifier(warehouse.name(orders.layer)) + "." + quoteIdentifier(orders.name)
+        let exists: Bool = try connection.query("SELECT to_regclass(\(table)) IS NOT NULL").scalar()
+        guard exists else { return nil }
+        return try connection.query("SELECT max(created_at) FROM \(unsafeSQL: table)").scalar(Date?.self)
+    }
+
+    func describe(on connection: Connection) throws -> ReportContext {
+        switch source {
+        case .directory(let directory):
+            return ReportContext(dataset: directory)
+        case .generate(let spec):
+            return ReportContext(dataset: "generated: seed \(spec.seed), \(spec.days) days from \(spec.start), "
+                + "\(spec.ordersPerDay) orders a day, anomalies \(spec.anomalies)")
+        case .none:
+            return ReportContext()
+        }
+    }
+
+    /// A server outlives the run, so it keeps the run's history (DESIGN.md); the embedded one is deleted.
+    func finish(_ result: AuditResult, outputs: RunOutputs) throws {
+        guard database.cluster == nil, plan.selected.contains(.runChecks) else { return }
+        let connection = try connections.connect("history")
+        try RunHistory.ensure(on: connection)
+        try RunHistory.start(RunHistory.RunStart(
+            runID: result.runID, kind: "audit", prefix: session.schemas.base, grain: nil, period: plan.request.month,
+            periodStart: nil, periodEnd: nil, database: result.database, expectationsSHA256: plan.expectationsSHA256),
+            on: connection)
+        let code = result.exitCode(failOn: .error)
+        try RunHistory.finish(
+            runID: result.runID, status: code == 0 ? .succeeded : .failed, exitCode: code, error: nil, tasks: result.tasks,
+            checks: result.checks, rowsLoaded: outputs.load.files.reduce(0) { $0 + $1.rowsLoaded }, restated: 0, on: connection)
+    }
+
+    func fail(_ failure: TaskFailure) {}
+
+    func close() {
+        if let cleanup { interrupts?.remove(cleanup) }
+        if case .generate = source, !session.keepSchemas { try? FileManager.default.removeItem(atPath: generatedDirectory) }
+        try? session.close()
+        database.close()
+    }
+}

@@ -1,0 +1,52 @@
+import Postgres
+
+import Foundation
+
+/// What every kind of run is asked for: the files it reads, the tasks it does, the reports it writes.
+public struct RunRequest: Sendable {
+    /// The expectations file (read when `run_checks` is among the tasks).
+    public var expectationsPath: String
+    /// The pipeline folder; nil when the run builds nothing and names tables as they are (`recon check`).
+    public var pipelineDirectory: String?
+    /// Where the reports go.
+    public var reportsDirectory: String
+    /// Overrides of the project's vars (`business_timezone` ...).
+    public var vars: [String: String] = [:]
+    /// Only checks with one of these tags (all when empty).
+    public var tags: Set<String> = []
+    /// The statement timeout of each check.
+    public var checkTimeoutMilliseconds = 60_000
+    /// The report files to write.
+    public var formats: Set<ReportFormat> = Set(ReportFormat.allCases)
+    /// The tasks to run (the seed's DAG unless told otherwise).
+    public var tasks: [TaskID] = TaskID.seed
+    /// The month (YYYY-MM) of a monthly finance pack.
+    public var month: String?
+    /// The instant freshness is judged against (default: each kind of run's own).
+    public var asOf: Date?
+    /// Keep every model statement in the build report (`recon build --emit-sql`).
+    public var recordStatements = false
+
+    public init(expectationsPath: String, pipelineDirectory: String?, reportsDirectory: String) {
+        self.expectationsPath = expectationsPath
+        self.pipelineDirectory = pipelineDirectory
+        self.reportsDirectory = reportsDirectory
+    }
+}
+
+/// Which kind of run to open.
+public enum RunKind: Sendable {
+    /// A run's own schemas on the embedded default or a server, dropped at the end unless kept.
+    case ephemeral(database: DatabaseChoice, source: DataSource, keepSchemas: Bool)
+    /// Tables that exist already: a run kept with `--keep-schemas`, or qualified names when nil.
+    case existing(target: ConnectionTarget, keptRun: RunID?)
+    /// One period of a persistent warehouse (`recon run`).
+    case period(PeriodRunOptions)
+}
+
+/// What a run gave: its result, what every task produced, and the report files written.
+public struct RunResult: Sendable {
+    public var audit: AuditResult
+    public var outputs: RunOutputs
+    public var reportFiles: [String]
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Postgres
+
+/// A table's rows as normalised CSV: every column as PostgreSQL prints it in UTC, rows sorted by
+/// every column, so ordering and session settings never cause a difference.
+public struct TableSnapshot: Sendable, Equatable {
+    public var table: String
+    public var header: [String]
+    public var rows: [[String]]
+
+    /// The key columns of each ADS table: what identifies a row in a diff.
+    public static let keys: [String: [String]] = [
+        "ads_merchant_balance_daily": ["merchant_id", "currency", "biz_date"],
+        "ads_gateway_recon": ["entity_type", "entity_key", "gateway_ref"],
+        "ads_recon_breaks": ["break_type", "entity_type", "entity_key"],
+        "ads_monthly_statement": ["merchant_id", "currency", "month_start"],
+        "ads_recon_summary_daily": ["biz_date"],
+    ]
+
+    /// Reads a table of a run, timestamps in UTC (local to the read, not the session); `parse` sorts.
+    static func read(table: String, schema: String, connection: Connection) throws -> TableSnapshot {
+        var text = ""
+        let statement = "COPY \(quoteIdentifier(schema)).\(quoteIdentifier(table)) TO STDOUT WITH (FORMAT csv, HEADER)"
+        try connection.transaction(readOnly: true) { connection in
+            try connection.execute("SELECT set_config('timezone', 'UTC', true)")
+            try connection.copyOut(SQL(statement)) { chunk in text += String(decoding: chunk, as: UTF8.self) }
+        }
+        return try parse(csv: text, table: table)
+    }
+
+    /// Parses a snapshot written by `csv`.
+    static func parse(csv text: String, table: String) throws -> TableSnapshot {
+        let path = NSTemporaryDirectory() + "recon-snapshot-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let reader = try CSVReader(path: path)
+        var record = CSVRecord()
+        var header: [String] = []
+        var rows: [[String]] = []
+        if reader.next(into: &record) { header = (0..<record.count).map { record.string($0) } }
+        while reader.next(into: &record) { rows.append((0..<record.count).map { record.string($0) }) }
+        rows.sort { $0.lexicographicallyPrecedes($1) }
+        return TableSnapshot(table: table, header: header, rows: rows)
+    }
+
+    /// RFC 4180 text, sorted: what golden/<name>/expected/<table>.csv holds.
+    public var csv: String {
+        func quote(_ field: String) -> String {
+            field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }
+        return ([header] + rows).map { $0.map(quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,18 @@
+/// Facts about a run that the report header shows.
+public struct ReportContext: Sendable {
+    public var title = "FundRecon audit report"
+    public var dataset = ""
+    public var expectationsSHA256 = ""
+    public var pipelineCommit: String?
+    public var month: String?
+    /// Each check's outcomes over the last runs of a persistent warehouse, oldest first.
+    public var trend: [String: [TrendPoint]] = [:]
+    /// Partitions of closed periods this run changed.
+    public var restatements: [PartitionChange] = []
+
+    public init(dataset: String = "", expectationsSHA256: String = "", pipelineCommit: String? = nil) {
+        self.dataset = dataset
+        self.expectationsSHA256 = expectationsSHA256
+        self.pipelineCommit = pipelineCommit
+    }
+}

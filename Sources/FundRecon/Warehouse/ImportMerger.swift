@@ -1,0 +1,125 @@
+import Foundation
+import Postgres
+
+/// Moves what an import loaded into the run's staging schemas into the warehouse, with the
+/// watermarks and file checksums, inside the import's transaction.
+struct ImportMerger: Sendable {
+    let staging: RunSchemas
+    let persistent: RunSchemas
+    let prefix: String
+    let runID: String
+
+    /// The warehouse's schemas and source tables, when missing.
+    func createWarehouse(on connection: Connection) throws {
+        let present: Int = try connection.query(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(string_to_array(\(persistent.all.joined(separator: ",")), ','))"
+        ).scalar()
+        let tables = try tablesPresent(connection)
+        guard present < persistent.all.count || !tables else { return }
+        try connection.transaction { connection in
+            try connection.execute("SELECT pg_advisory_xact_lock(\(RunSession.lockSpace), hashtext(\(prefix)))")
+            for schema in persistent.all { try connection.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)") }
+            for statement in Ingest.tableDDL(schemas: persistent, withExtractCopies: true) {
+                let relation = quoteIdentifier(statement.table.0) + "." + quoteIdentifier(statement.table.1)
+                let exists: Bool = try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
+                if !exists { try connection.executeScript(statement.sql) }
+            }
+        }
+    }
+
+    func tablesPresent(_ connection: Connection) throws -> Bool {
+        let relation = quoteIdentifier(persistent.name(.ods)) + ".\"ods_file_loads\""
+        return try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
+    }
+
+    /// What this import may load: rows after each extract's watermark and before the period's
+    /// end, files due by the end of the period that were not loaded before.
+    func window(part: IngestPart, until: Date, filesDueBefore: CalendarDate, on connection: Connection) throws -> LoadWindow {
+        var window = LoadWindow(until: until, filesDueBefore: filesDueBefore)
+        for row in try connection.query("SELECT source, loaded_until FROM recon_meta.watermarks WHERE schema_prefix = \(prefix)").rows {
+            window.from[try row.decode(String.self, at: 0)] = try row.decode(Date.self, at: 1)
+        }
+        let factFiles = Set(Sources.extracts.filter { Ingest.eventColumns[$0.table.table] != nil }.map { "oltp/" + $0.file })
+        for row in try connection.query("""
+            SELECT file, sha256, status FROM recon_meta.loaded_files WHERE schema_prefix = \(prefix) ORDER BY loaded_at
+            """).rows {
+            let (file, sha, status) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
+            if !factFiles.contains(file) { window.knownFiles[file] = sha }
+            if status != "duplicate" && window.knownContents[sha] == nil { window.knownContents[sha] = file }
+        }
+        let rejects = quoteIdentifier(persistent.name(.ods)) + ".\"ods_rejects\""
+        let sourceFilter = part == .extracts ? "source = 'oltp'" : "source <> 'oltp'"
+        for row in try connection.query(SQL("SELECT file, line FROM \(rejects) WHERE \(sourceFilter)" as String)).rows {
+            window.rejectedLines[try row.decode(String.self, at: 0), default: []].insert(try row.decode(Int.self, at: 1))
+        }
+        return window
+    }
+
+    /// Appends the new rows, replaces reference data and changed files, and records watermarks and checksums.
+    func merge(part: IngestPart, report: LoadReport, until: Date, on connection: Connection) throws {
+        let (sOLTP, sODS, pOLTP, pODS) = (staging.name(.oltp), staging.name(.ods), persistent.name(.oltp), persistent.name(.ods))
+        func copy(_ fromSchema: String, _ toSchema: String, _ table: String, replace: Bool = false) throws {
+            if replace { try connection.execute("DELETE FROM \(schema: toSchema, table: table)") }
+            try connection.execute("INSERT INTO \(schema: toSchema, table: table) SELECT * FROM \(schema: fromSchema, table: table)")
+        }
+        var touched: [(String, String)] = [(pODS, "ods_rejects"), (pODS, "ods_file_loads")]
+        switch part {
+        case .extracts:
+            for (file, table) in Sources.extracts {
+                let name = table.table
+                if Ingest.eventColumns[name] != nil {
+                    try copy(sOLTP, pOLTP, name)
+                    try copy(sODS, pODS, "ods_" + name)
+                } else if report.files.contains(where: { $0.file == "oltp/" + file && $0.status == .loaded }) {
+                    // Reference data: the extract is the whole table, so a new version replaces it.
+                    try copy(sOLTP, pOLTP, name, replace: true)
+                    try copy(sODS, pODS, "ods_" + name, replace: true)
+                }
+                touched += [(pOLTP, name), (pODS, "ods_" + name)]
+            }
+            for source in Ingest.eventColumns.keys.sorted() {
+                try connection.execute("""
+                    INSERT INTO recon_meta.watermarks (schema_prefix, source, loaded_until, run_id)
+                    VALUES (\(prefix), \(source), \(until), \(runID))
+                    ON CONFLICT (schema_prefix, source) DO UPDATE
+                      SET loaded_until = greatest(recon_meta.watermarks.loaded_until, excluded.loaded_until), run_id = excluded.run_id
+                    """)
+            }
+        case .files:
+            for file in report.reloaded {
+                for table in Sources.fileTables {
+                    try connection.execute("DELETE FROM \(schema: pODS, table: table.table) WHERE _source_file = \(file)")
+                }
+                try connection.execute("DELETE FROM \(schema: pODS, table: "ods_rejects") WHERE file = \(file)")
+                try connection.execute("DELETE FROM \(schema: pODS, table: "ods_file_loads") WHERE file = \(file)")
+            }
+            for table in Sources.fileTables {
+                try copy(sODS, pODS, table.table)
+                touched.append((pODS, table.table))
+            }
+        }
+        let ours = part == .extracts ? "source = 'oltp'" : "source <> 'oltp'"
+        let (sRejects, pRejects) = (quoteIdentifier(sODS) + ".ods_rejects", quoteIdentifier(pODS) + ".ods_rejects")
+        let (sLoads, pLoads) = (quoteIdentifier(sODS) + ".ods_file_loads", quoteIdentifier(pODS) + ".ods_file_loads")
+        try connection.execute(SQL("INSERT INTO \(pRejects) SELECT * FROM \(sRejects) WHERE \(ours)" as String))
+        // A missing extract is recorded once, not at every run that finds it still missing; an
+        // extract with no rows in this run's window is a quiet hour, not an empty extract.
+        try connection.execute(SQL(String("""
+            INSERT INTO \(pLoads) SELECT * FROM \(sLoads) s WHERE \(ours)
+              AND NOT (s.status = 'missing' AND EXISTS (SELECT 1 FROM \(pLoads) p WHERE p.file = s.file AND p.status = 'missing'))
+              AND NOT (s.source = 'oltp' AND s.status = 'loaded' AND s.rows_read = 0)
+            """)))
+        for file in report.files where file.status != .missing {
+            try connection.execute("""
+                INSERT INTO recon_meta.loaded_files (schema_prefix, file, sha256, status, rows_loaded, run_id)
+                VALUES (\(prefix), \(file.file), \(file.sha256), \(file.status.rawValue), \(file.rowsLoaded), \(runID))
+                ON CONFLICT (schema_prefix, file) DO UPDATE
+                  SET sha256 = excluded.sha256, status = excluded.status, rows_loaded = excluded.rows_loaded,
+                      run_id = excluded.run_id, loaded_at = now()
+                """)
+        }
+        for (schema, table) in touched {
+            try connection.execute("ANALYZE \(schema: schema, table: table)")
+        }
+    }
+}

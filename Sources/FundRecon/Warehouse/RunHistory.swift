@@ -1,0 +1,159 @@
+import Foundation
+import Postgres
+
+/// The persistent schema `recon_meta`: runs, their tasks and check results, and a persistent
+/// warehouse's state (watermarks, loaded files, partition digests, restatements).
+public enum RunHistory {
+    public static let schema = "recon_meta"
+
+    /// Creates `recon_meta` and its tables when missing. Concurrent first runs are serialised by a
+    /// transaction-level advisory lock, so neither trips over the other's CREATE.
+    public static func ensure(on connection: Connection) throws {
+        try connection.transaction { connection in
+            try connection.execute("SELECT pg_advisory_xact_lock(\(RunSession.lockSpace), 0)")
+            try connection.executeScript("""
+                CREATE SCHEMA IF NOT EXISTS recon_meta;
+                CREATE TABLE IF NOT EXISTS recon_meta.runs (
+                  run_id text PRIMARY KEY, kind text NOT NULL, schema_prefix text NOT NULL, grain text, period text,
+                  period_start timestamptz, period_end timestamptz, status text NOT NULL, exit_code integer,
+                  started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz, database text,
+                  rows_loaded bigint, restated_partitions integer, checks integer, checks_failed integer,
+                  expectations_sha256 text, pid integer, error text);
+                CREATE TABLE IF NOT EXISTS recon_meta.task_runs (
+                  run_id text NOT NULL, task text NOT NULL, status text NOT NULL, attempts integer NOT NULL,
+                  rows bigint NOT NULL, started_at timestamptz, finished_at timestamptz, duration_ms bigint NOT NULL,
+                  error text, PRIMARY KEY (run_id, task));
+                CREATE TABLE IF NOT EXISTS recon_meta.check_results (
+                  run_id text NOT NULL, check_id text NOT NULL, type text NOT NULL, layer text NOT NULL,
+                  severity text NOT NULL, status text NOT NULL, failing_rows bigint NOT NULL, duration_ms bigint NOT NULL,
+                  message text, PRIMARY KEY (run_id, check_id));
+                CREATE TABLE IF NOT EXISTS recon_meta.watermarks (
+                  schema_prefix text NOT NULL, source text NOT NULL, loaded_until timestamptz NOT NULL, run_id text NOT NULL,
+                  PRIMARY KEY (schema_prefix, source));
+                CREATE TABLE IF NOT EXISTS recon_meta.loaded_files (
+                  schema_prefix text NOT NULL, file text NOT NULL, sha256 text NOT NULL, status text NOT NULL,
+                  rows_loaded bigint NOT NULL, run_id text NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (schema_prefix, file));
+                CREATE TABLE IF NOT EXISTS recon_meta.partitions (
+                  schema_prefix text NOT NULL, table_name text NOT NULL, partition_key text NOT NULL,
+                  row_count bigint NOT NULL, digest text NOT NULL, run_id text NOT NULL,
+                  built_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, table_name, partition_key));
+                CREATE TABLE IF NOT EXISTS recon_meta.build_inputs (
+                  schema_prefix text NOT NULL, task text NOT NULL, fingerprint text NOT NULL, run_id text NOT NULL,
+                  built_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, task));
+                CREATE TABLE IF NOT EXISTS recon_meta.restatements (
+                  run_id text NOT NULL, schema_prefix text NOT NULL, table_name text NOT NULL, partition_key text NOT NULL,
+                  rows_before bigint NOT NULL, rows_after bigint NOT NULL, restated_at timestamptz NOT NULL DEFAULT now());
+                ALTER TABLE recon_meta.restatements ADD COLUMN IF NOT EXISTS amounts text;
+                """)
+        }
+    }
+
+    /// What a run row starts with.
+    public struct RunStart: Sendable {
+        public var runID: String
+        public var kind: String
+        public var prefix: String
+        public var grain: String?
+        public var period: String?
+        public var periodStart: Date?
+        public var periodEnd: Date?
+        public var database: String
+        public var expectationsSHA256: String
+    }
+
+    /// Records a run as running.
+    public static func start(_ run: RunStart, on connection: Connection) throws {
+        try connection.execute("""
+            INSERT INTO recon_meta.runs (run_id, kind, schema_prefix, grain, period, period_start, period_end, status,
+                                         database, expectations_sha256, pid)
+            VALUES (\(run.runID), \(run.kind), \(run.prefix), \(run.grain), \(run.period), \(run.periodStart), \(run.periodEnd),
+                    \(RunStatus.running.rawValue), \(run.database), \(run.expectationsSHA256), \(Int(getpid())))
+            """)
+    }
+
+    /// Records how a run ended, with its tasks and check results, in one transaction.
+    public static func finish(
+        runID: String, status: RunStatus, exitCode: Int32, error: String?, tasks: [TaskRecord], checks: [CheckResult],
+        rowsLoaded: Int, restated: Int, on connection: Connection
+    ) throws {
+        try connection.transaction { connection in
+            let failed = checks.filter { $0.status == .fail || $0.status == .error }.count
+            try connection.execute("""
+                UPDATE recon_meta.runs SET status = \(status.rawValue), exit_code = \(Int(exitCode)), finished_at = now(), error = \(error),
+                       rows_loaded = \(rowsLoaded), restated_partitions = \(restated), checks = \(checks.count), checks_failed = \(failed)
+                WHERE run_id = \(runID)
+                """)
+            try connection.execute("DELETE FROM recon_meta.task_runs WHERE run_id = \(runID)")
+            for task in tasks {
+                try connection.execute("""
+                    INSERT INTO recon_meta.task_runs (run_id, task, status, attempts, rows, started_at, finished_at, duration_ms, error)
+                    VALUES (\(runID), \(task.task.rawValue), \(task.status.rawValue), \(task.attempts), \(task.rows),
+                            \(task.startedAt)::timestamptz, \(task.finishedAt)::timestamptz, \(task.durationMS), \(task.error))
+                    """)
+            }
+            try connection.copyIn("""
+                COPY recon_meta.check_results (run_id, check_id, type, layer, severity, status, failing_rows, duration_ms, message)
+                FROM STDIN
+                """) { writer in
+                for check in checks {
+                    try writer.writeRow([runID, check.id, check.type, check.layer.name, check.severity.rawValue, check.status.rawValue,
+                                         String(check.failingRows), String(check.durationMS), check.message])
+                }
+            }
+        }
+    }
+
+    /// Records the partitions of closed periods a run changed.
+    public static func recordRestatements(_ changes: [PartitionChange], runID: String, prefix: String, on connection: Connection) throws {
+        guard !changes.isEmpty else { return }
+        try connection.copyIn("""
+            COPY recon_meta.restatements (run_id, schema_prefix, table_name, partition_key, rows_before, rows_after, amounts) FROM STDIN
+            """) { writer in
+            for change in changes {
+                try writer.writeRow([runID, prefix, change.table, change.partition, String(change.rowsBefore), String(change.rowsAfter),
+                                     (change.amounts ?? []).map(\.text).joined(separator: "; ")])
+            }
+        }
+    }
+
+    /// Records a run stopped by SIGINT/SIGTERM (from the interrupt handler, on a connection of its own).
+    public static func markInterrupted(runID: String, on connection: Connection) throws {
+        try connection.execute("""
+            UPDATE recon_meta.runs SET status = \(RunStatus.interrupted.rawValue), finished_at = now(), error = 'stopped by a signal'
+            WHERE run_id = \(runID) AND status = \(RunStatus.running.rawValue)
+            """)
+    }
+
+    /// Runs of a prefix left `running` by a process that died (the caller holds the prefix's lock,
+    /// so none of them is alive) are marked `crashed`; returns their ids.
+    public static func markCrashed(prefix: String, except runID: String, on connection: Connection) throws -> [String] {
+        try connection.query("""
+            UPDATE recon_meta.runs SET status = \(RunStatus.crashed.rawValue), finished_at = now(),
+                   error = 'the process ended before the run finished'
+            WHERE schema_prefix = \(prefix) AND status = \(RunStatus.running.rawValue) AND run_id <> \(runID)
+            RETURNING run_id
+            """).rows.map { try $0.decode(String.self, at: 0) }
+    }
+
+    /// Each check's statuses over the last `limit` finished runs of a prefix, oldest first (the
+    /// HTML report's trend column).
+    public static func trend(prefix: String, limit: Int = 12, on connection: Connection) throws -> [String: [TrendPoint]] {
+        let result = try connection.query("""
+            WITH recent AS (
+              SELECT run_id, period, started_at FROM recon_meta.runs
+              WHERE schema_prefix = \(prefix) AND status IN (\(RunStatus.succeeded.rawValue), \(RunStatus.failed.rawValue))
+              ORDER BY started_at DESC LIMIT \(limit))
+            SELECT c.check_id, c.status, c.failing_rows, r.run_id, coalesce(r.period, '')
+            FROM recent r JOIN recon_meta.check_results c USING (run_id)
+            ORDER BY r.started_at
+            """)
+        var trend: [String: [TrendPoint]] = [:]
+        for row in result.rows {
+            trend[try row.decode(String.self, at: 0), default: []].append(TrendPoint(
+                status: try row.decode(String.self, at: 1), failingRows: try row.decode(Int.self, at: 2),
+                runID: try row.decode(String.self, at: 3), period: try row.decode(String.self, at: 4)))
+        }
+        return trend
+    }
+}
