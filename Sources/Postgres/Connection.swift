@@ -121,13 +121,13 @@ public final class Connection {
         if PQtransactionStatus(handle) == PQTRANS_INTRANS {
             savepoints += 1
             let name = "recon_\(savepoints)"
-            try execute(SQL("SAVEPOINT " + name))
+            try execute("SAVEPOINT \(identifier: name)")
             do {
                 let value = try body(self)
-                try execute(SQL("RELEASE SAVEPOINT " + name))
+                try execute("RELEASE SAVEPOINT \(identifier: name)")
                 return value
             } catch {
-                _ = try? execute(SQL("ROLLBACK TO SAVEPOINT " + name))
+                _ = try? execute("ROLLBACK TO SAVEPOINT \(identifier: name)")
                 throw error
             }
         }

@@ -10,7 +10,7 @@ struct TaskRunnerTests {
     /// A table of the shared cluster for one test.
     static func table() throws -> String {
         let name = "task_probe_" + UUID().uuidString.prefix(8).lowercased()
-        try SharedCluster.connect().execute(SQL("CREATE TABLE public.\(name) (task text, started timestamptz, ended timestamptz)" as String))
+        try SharedCluster.connect().execute(SQL(unsafeSQL: "CREATE TABLE public.\(name) (task text, started timestamptz, ended timestamptz)"))
         return name
     }
 
@@ -35,9 +35,9 @@ struct TaskRunnerTests {
                 let connection = try context.connect()
                 let name: String = try connection.query("SELECT current_setting('application_name')").scalar()
                 names.update { $0[id] = name }
-                try connection.execute(SQL("INSERT INTO public.\(table) VALUES ('\(id.rawValue)', clock_timestamp(), NULL)" as String))
+                try connection.execute(SQL(unsafeSQL: "INSERT INTO public.\(table) VALUES ('\(id.rawValue)', clock_timestamp(), NULL)"))
                 try connection.execute("SELECT pg_sleep(0.8)")
-                try connection.execute(SQL("UPDATE public.\(table) SET ended = clock_timestamp() WHERE task = '\(id.rawValue)'" as String))
+                try connection.execute(SQL(unsafeSQL: "UPDATE public.\(table) SET ended = clock_timestamp() WHERE task = '\(id.rawValue)'"))
                 return Self.rows(1)
             }
         }
@@ -48,14 +48,16 @@ struct TaskRunnerTests {
         #expect(outcome.records.map(\.rows) == [1, 1, 1])
         let connection = try SharedCluster.connect()
         // The two imports overlapped; the build began after both ended.
-        let overlapped: Bool = try connection.query(SQL("""
+        let overlapped: Bool = try connection.query(SQL(unsafeSQL: """
             SELECT a.started < b.ended AND b.started < a.ended FROM public.\(table) a, public.\(table) b
             WHERE a.task = 'import_main_data' AND b.task = 'import_reseller_data'
-            """ as String)).scalar()
-        let ordered: Bool = try connection.query(SQL("""
+            """))
+            .scalar()
+        let ordered: Bool = try connection.query(SQL(unsafeSQL: """
             SELECT c.started >= max(o.ended) FROM public.\(table) c, public.\(table) o
             WHERE c.task = 'run_dbt_init_tasks' AND o.task <> 'run_dbt_init_tasks' GROUP BY c.started
-            """ as String)).scalar()
+            """))
+            .scalar()
         #expect(overlapped)
         #expect(ordered)
         // Every session carries the run's name and its task's: an interrupt finds them all.
@@ -93,7 +95,7 @@ struct TaskRunnerTests {
         let events = Locked<[String]>([])
         let task = RunTask(.importMainData, after: []) { context, _ in
             try context.inTransaction { connection in
-                try connection.execute(SQL("INSERT INTO public.\(table) VALUES ('load', now(), now())" as String))
+                try connection.execute(SQL(unsafeSQL: "INSERT INTO public.\(table) VALUES ('load', now(), now())"))
                 return Self.rows(1)
             }
         }
@@ -102,7 +104,8 @@ struct TaskRunnerTests {
         #expect(outcome.records[0].attempts == 3)
         #expect(events.value.filter { $0.contains("retrying in") }.count == 2)
         #expect(events.value.contains { $0.contains("retrying in 10 ms") } && events.value.contains { $0.contains("retrying in 20 ms") })
-        let rows: Int = try SharedCluster.connect().query(SQL("SELECT count(*) FROM public.\(table)" as String)).scalar()
+        let rows: Int = try SharedCluster.connect().query(SQL(unsafeSQL: "SELECT count(*) FROM public.\(table)"))
+            .scalar()
         #expect(rows == 1)
     }
 
@@ -299,14 +302,14 @@ struct PeriodTests {
                                       ('2026-10-04', '2026-11-01', '2026-10-03 11:00:00+02')
             """)
         let scope = CheckScope(period: try Period(parsing: "2026-10-03T10", grain: .hour), zone: "Europe/Berlin")
-        func kept(_ predicate: String) throws -> Int {
-            try connection.query(SQL("SELECT count(*) FROM scoped WHERE " + predicate)).scalar()
+        func kept(_ predicate: SQL) throws -> Int {
+            try connection.query("SELECT count(*) FROM scoped WHERE \(predicate)").scalar()
         }
         #expect(try kept(scope.predicate(on: "d", type: "date", grain: nil)) == 1)
         #expect(try kept(scope.predicate(on: "m", type: "date", grain: "month")) == 1)
         #expect(try kept(scope.predicate(on: "t", type: "timestamp with time zone", grain: nil)) == 1)
         // Moved back a day: the rows whose one-day window closed in the period.
-        #expect(try connection.query(SQL("SELECT d::text FROM scoped WHERE " + scope.predicate(on: "d", type: "date", grain: nil, lagDays: 1)))
+        #expect(try connection.query("SELECT d::text FROM scoped WHERE \(scope.predicate(on: "d", type: "date", grain: nil, lagDays: 1))")
             .scalar(String.self) == "2026-10-02")
     }
 

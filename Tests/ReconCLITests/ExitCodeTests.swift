@@ -274,8 +274,8 @@ struct RegressionGateTests {
     @Test func aChangedModelShowsRowLevelDifferences() throws {
         let pipeline = try pipelineCopy()
         defer { try? FileManager.default.removeItem(atPath: pipeline) }
-        // A wrong commission sign in the balance: every affected merchant day changes.
-        let model = pipeline + "/models/dws/dws_merchant_daily.sql"
+        // A wrong commission sign in the measures' macro: every affected merchant day changes.
+        let model = pipeline + "/macros/fund_recon.sql"
         let original = try String(contentsOfFile: model, encoding: .utf8)
         let text = original.replacingOccurrences(of: "- sum(commission_amount) - sum(refund_amount))", with: "+ sum(commission_amount) - sum(refund_amount))")
         #expect(text != original)

@@ -70,7 +70,7 @@ struct PersistentRunTests {
                 let relation = quoteIdentifier(schema) + "." + quoteIdentifier(name)
                 let statement = "SELECT count(*)::text || ' ' || coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') FROM (SELECT "
                     + columns + " FROM " + relation + ") r"
-                tables[layer + "." + name] = try connection.query(SQL(statement)).scalar(String.self)
+                tables[layer + "." + name] = try connection.query(SQL(unsafeSQL: statement)).scalar(String.self)
             }
         }
         return tables
@@ -84,7 +84,7 @@ struct PersistentRunTests {
     }
 
     static func scalar<T: PostgresDecodable>(_ sql: String, _ type: T.Type = T.self) throws -> T {
-        try Connection(ServerUnderTest.target()).query(SQL(sql)).scalar(T.self)
+        try Connection(ServerUnderTest.target()).query(SQL(unsafeSQL: sql)).scalar(T.self)
     }
 
     @Test func threeHourlyRunsEqualOneDailyBuildAndReplayingChangesNothing() throws {
@@ -174,9 +174,9 @@ struct PersistentRunTests {
             SELECT amounts FROM recon_meta.restatements WHERE schema_prefix = '\(prefix)' AND partition_key = '2026-10-02'
               AND table_name = '\(prefix)_dws.dws_gateway_daily'
             """, String.self)
-        let totals = try Connection(ServerUnderTest.target()).query(SQL("""
+        let totals = try Connection(ServerUnderTest.target()).query(SQL(unsafeSQL: """
             SELECT currency, sum(settled_gross)::text FROM \(prefix)_dws.dws_gateway_daily WHERE biz_date = '2026-10-02' GROUP BY 1
-            """ as String)).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+            """)) .rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
         #expect(!totals.isEmpty)
         for (currency, total) in totals {
             #expect(amounts.contains("settled_gross \(currency) ") && amounts.contains(" -> \(total)"), "\(currency) \(total): \(amounts)")

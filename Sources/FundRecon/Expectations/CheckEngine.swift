@@ -3,8 +3,9 @@ import Logging
 import Postgres
 
 /// Evaluates an expectations file against a database: every table and column is checked against
-/// the catalog before anything runs; row-level checks on one table share one scan; each check runs
-/// READ ONLY under a statement timeout; samples are fetched only for checks that failed.
+/// the catalog before anything runs; row-level checks on one table share one scan; a failing-rows
+/// query is counted with its own plan and sampled from the same materialized result; each check
+/// runs READ ONLY under a statement timeout. The engine knows check types only by their plans.
 public struct CheckEngine: Sendable {
     public var resolver: TableResolver
     /// Statement timeout per check.
@@ -31,30 +32,36 @@ public struct CheckEngine: Sendable {
         func fail(_ spec: CheckSpec, _ message: String) -> ExpectationsError {
             ExpectationsError(file: file.path, line: spec.line, checkID: spec.id, message: message)
         }
-        var relations: Set<String> = []
+        func tables(of spec: CheckSpec) -> [String] { (spec.table.isEmpty ? [] : [spec.table]) + spec.definition.otherTables }
+        var resolved: [String: (relation: SQL, layer: CheckLayer)] = [:]
         for spec in selected {
-            for table in tables(of: spec) {
-                guard let resolved = resolver.resolve(table) else { throw fail(spec, "unknown table '\(table)'") }
-                relations.insert(resolved.relation)
+            for table in tables(of: spec) where resolved[table] == nil {
+                guard let found = resolver.resolve(table) else { throw fail(spec, "unknown table '\(table)'") }
+                resolved[table] = found
             }
         }
-        let catalog = try TableCatalog.load(relations: relations, connection: connection)
-        var compiled: [CompiledCheck] = []
-        for spec in selected {
-            for (table, names) in columnsUsed(by: spec) {
-                guard let relation = resolver.resolve(table)?.relation, let columns = catalog.columns[relation] else {
+        let catalog = try TableCatalog.load(relations: Set(resolved.values.map(\.relation.text)), connection: connection)
+        return try selected.map { spec in
+            for (table, names) in spec.definition.columns(table: spec.table) {
+                guard let relation = resolved[table]?.relation, let columns = catalog.columns[relation.text] else {
                     throw fail(spec, "table '\(table)' does not exist")
                 }
                 for name in names where columns[name] == nil {
                     throw fail(spec, "table '\(table)' has no column '\(name)'")
                 }
             }
-            compiled.append(try CheckCompiler.compile(spec, resolve: { name in
-                guard let resolved = resolver.resolve(name) else { throw fail(spec, "unknown table '\(name)'") }
-                return resolved
-            }, catalog: catalog, zone: businessTimeZone, scope: scope))
+            let own = resolved[spec.table]
+            let layer = spec.definition.layer(resolving: resolver) ?? own?.layer ?? .schema("public")
+            var filter: SQL = spec.where.map(PlanContext.fragment) ?? "true"
+            if case .byColumn = Swift.type(of: spec.definition).scoping, let scope, let period = spec.period {
+                let type = catalog.columns[own?.relation.text ?? ""]?[period.column] ?? "date"
+                filter += " AND " + scope.predicate(on: PlanContext.column(period.column), type: type, grain: period.grain)
+            }
+            let context = PlanContext(spec: spec, relation: own?.relation ?? "", relations: resolved.mapValues(\.relation),
+                                      catalog: catalog, zone: businessTimeZone, scope: scope, filter: filter)
+            return CompiledCheck(spec: spec, relation: context.relation, layer: layer, plan: try spec.definition.plan(context),
+                                 table: spec.table.isEmpty ? layer.name : spec.table)
         }
-        return compiled
     }
 
     /// Evaluates the file; a check that errors or times out is `error`, and the others still run.
@@ -62,39 +69,16 @@ public struct CheckEngine: Sendable {
         let compiled = try compileAll(file, connection: connection)
         var results: [String: CheckResult] = [:]
         // Row-level checks, fused per table: one scan counts every check's failing rows.
-        let rowLevel = Dictionary(grouping: compiled.compactMap { check in check.failCondition.map { (check, $0) } }) { $0.0.relation }
-        for (relation, group) in rowLevel.sorted(by: { $0.key < $1.key }) {
-            let started = ContinuousClock.now
-            let counts = group.enumerated().map { "count(*) FILTER (WHERE \($1.1)) AS c\($0)" }
-            let fused = "SELECT \(counts.joined(separator: ", ")) FROM \(relation)"
-            do {
-                let row = try readOnly(connection) { try $0.query(SQL(fused)).first }
-                let elapsed = milliseconds(since: started) / max(1, group.count)
-                for (index, (check, condition)) in group.enumerated() {
-                    let failing: Int = try row?.decode(at: index) ?? 0
-                    results[check.spec.id] = try finish(
-                        check, failing: failing, observed: [:], duration: elapsed,
-                        sampleQuery: rowSample(check, condition), on: connection)
-                }
-            } catch {
-                // One bad expression must not take its neighbours down: evaluate the group one by one.
-                for (check, condition) in group {
-                    let single = "SELECT count(*) FILTER (WHERE \(condition)) FROM \(relation)"
-                    let startedSingle = ContinuousClock.now
-                    do {
-                        let failing: Int = try readOnly(connection) { try $0.query(SQL(single)).scalar() }
-                        results[check.spec.id] = try finish(
-                            check, failing: failing, observed: [:], duration: milliseconds(since: startedSingle),
-                            sampleQuery: rowSample(check, condition), on: connection)
-                    } catch {
-                        results[check.spec.id] = errored(check, error, duration: milliseconds(since: startedSingle))
-                    }
-                }
-            }
+        var rowLevel: [String: [(check: CompiledCheck, predicate: SQL, extras: SQL?)]] = [:]
+        for check in compiled {
+            if case .rows(let predicate, let extras) = check.plan { rowLevel[check.relation.text, default: []].append((check, predicate, extras)) }
         }
-        // Set-level checks: one query each, its count and its first failing rows together. With a
-        // second connection they are shared out, heaviest first, between two workers.
-        let setLevel = compiled.filter { $0.failingQuery != nil }
+        for (_, group) in rowLevel.sorted(by: { $0.key < $1.key }) {
+            for result in evaluateRows(group, on: connection) { results[result.id] = result }
+        }
+        // Set-level checks, one statement each. With a second connection they are shared out,
+        // heaviest first, between two workers.
+        let setLevel = compiled.filter { if case .rows = $0.plan { return false } else { return true } }
         let (mine, theirs) = secondConnection == nil ? (setLevel, []) : Self.balance(setLevel)
         let others = ResultBox()
         let group = DispatchGroup()
@@ -116,6 +100,35 @@ public struct CheckEngine: Sendable {
             logger.debug("\(result.id): \(result.status.rawValue), \(result.failingRows) failing rows")
         }
         return compiled.compactMap { results[$0.spec.id] }
+    }
+
+    /// The row-level checks of one table in one scan; samples only for those that failed. A scan
+    /// that fails (one bad expression) is done again check by check, so the bad one alone errors.
+    func evaluateRows(_ group: [(check: CompiledCheck, predicate: SQL, extras: SQL?)], on connection: Connection) -> [CheckResult] {
+        let relation = group[0].check.relation
+        let started = ContinuousClock.now
+        let counts = group.enumerated().map { "count(*) FILTER (WHERE \($1.predicate)) AS \(identifier: "c\($0)")" as SQL }
+        do {
+            let row = try readOnly(connection) { try $0.query("SELECT \(counts.joined(separator: ", ")) FROM \(relation)").first }
+            let elapsed = milliseconds(since: started) / max(1, group.count)
+            return try group.enumerated().map { index, member in
+                try finish(member.check, failing: try row?.decode(at: index) ?? 0, observed: [:], duration: elapsed,
+                           sample: rowSample(member.check, member.predicate, member.extras), on: connection)
+            }
+        } catch {
+            return group.map { member in
+                let single = ContinuousClock.now
+                do {
+                    let failing: Int = try readOnly(connection) {
+                        try $0.query("SELECT count(*) FILTER (WHERE \(member.predicate)) FROM \(relation)").scalar()
+                    }
+                    return try finish(member.check, failing: failing, observed: [:], duration: milliseconds(since: single),
+                                      sample: rowSample(member.check, member.predicate, member.extras), on: connection)
+                } catch {
+                    return errored(member.check, error, duration: milliseconds(since: single))
+                }
+            }
+        }
     }
 
     /// The run's schemas, newest layer first, for the authors' SQL fragments.
@@ -140,59 +153,65 @@ public struct CheckEngine: Sendable {
         }
     }
 
+    /// The statement that counts a failing-rows query and samples it: the query is a MATERIALIZED
+    /// CTE, planned as the query alone (no LIMIT reaches into it) and run once; the sample reads
+    /// the first rows of its result.
+    static func countAndSample(_ query: SQL, count: SQL, sampleSize: Int) -> SQL {
+        """
+        WITH failing AS MATERIALIZED (
+        \(query)
+        )
+        SELECT (SELECT coalesce(\(count), 0) FROM failing) AS _failing_rows, sample.*
+        FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT * FROM failing LIMIT \(integer: sampleSize)) AS sample ON true
+        """
+    }
+
     /// One set-level check on one connection; whatever goes wrong is the check's `error`.
     func evaluateSetLevel(_ check: CompiledCheck, on connection: Connection) -> CheckResult {
         let started = ContinuousClock.now
         do {
-            if let query = check.reconcileQuery {
-                let rows = try readOnly(connection) { try $0.query(SQL(query)) }
-                return try reconciled(check, rows: rows, duration: milliseconds(since: started))
+            switch check.plan {
+            case .rows:
+                return errored(check, nil, duration: 0)
+            case .classified(let statement, _, let columns, let scopedPairs):
+                let rows = try readOnly(connection) { try $0.query(statement) }
+                return try classified(check, rows: rows, columns: columns, scopedPairs: scopedPairs, duration: milliseconds(since: started))
+            case .failingRows(let query, let count, let observedQuery):
+                var observed: [String: JSONValue] = [:]
+                if let observedQuery { observed = try readOnly(connection) { Self.observed(try $0.query(observedQuery)) } }
+                let size = max(0, check.spec.sampleSize)
+                let result = try readOnly(connection) { try $0.query(Self.countAndSample(query, count: count, sampleSize: size)) }
+                let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
+                var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
+                                          sample: nil, on: nil)
+                if failing > 0 && size > 0 {
+                    (finished.sample, finished.sampleColumns) = Self.sample(result, limit: size, dropping: "_failing_rows")
+                }
+                return finished
             }
-            guard let failingQuery = check.failingQuery else { return errored(check, nil, duration: 0) }
-            var observed: [String: JSONValue] = [:]
-            if let query = check.observedQuery {
-                observed = try readOnly(connection) { Self.observed(try $0.query(SQL(query))) }
-            }
-            let limit = max(1, check.spec.sampleSize)
-            let query = "SELECT f.*, \(check.failingCount) OVER () AS _failing_rows FROM (\(failingQuery)) f LIMIT \(limit)"
-            let result = try readOnly(connection) { try $0.query(SQL(query)) }
-            let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
-            var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
-                                      sampleQuery: nil, on: nil)
-            if failing > 0 {
-                (finished.sample, finished.sampleColumns) = try Self.sample(result, limit: check.spec.sampleSize, dropping: "_failing_rows")
-            }
-            return finished
         } catch {
             return errored(check, error, duration: milliseconds(since: started))
         }
     }
 
-    /// Shares checks between two workers: heaviest kinds first, each to the less loaded worker.
+    /// Shares checks between two workers: heaviest first, each to the less loaded worker.
     static func balance(_ checks: [CompiledCheck]) -> ([CompiledCheck], [CompiledCheck]) {
-        func weight(_ check: CompiledCheck) -> Int {
-            switch check.spec.kind {
-            case .reconcile, .crossPeriod: return 4
-            case .sql, .relationships, .continuity, .unique: return 2
-            default: return 1
-            }
-        }
         var first: [CompiledCheck] = [], second: [CompiledCheck] = []
         var load = (0, 0)
-        for check in checks.enumerated().sorted(by: { (weight($0.element), -$0.offset) > (weight($1.element), -$1.offset) }).map(\.element) {
+        for check in checks.enumerated().sorted(by: { ($0.element.weight, -$0.offset) > ($1.element.weight, -$1.offset) }).map(\.element) {
             if load.0 <= load.1 {
                 first.append(check)
-                load.0 += weight(check)
+                load.0 += check.weight
             } else {
                 second.append(check)
-                load.1 += weight(check)
+                load.1 += check.weight
             }
         }
         return (first, second)
     }
 
-    /// A reconcile's outcome from its one statement: per-class figures, then the first failing keys.
-    func reconciled(_ check: CompiledCheck, rows: QueryResult, duration: Int) throws -> CheckResult {
+    /// A classified check's outcome from its one statement: per-class figures, then the first failing keys.
+    func classified(_ check: CompiledCheck, rows: QueryResult, columns: [String], scopedPairs: Bool, duration: Int) throws -> CheckResult {
         var classes: [String: JSONValue] = [:]
         var observed: [String: JSONValue] = ["left_keys": .number(0), "right_keys": .number(0)]
         var failing = 0
@@ -207,59 +226,58 @@ public struct CheckEngine: Sendable {
                 if name != "matched" { failing += count }
             } else if sample.count < check.spec.sampleSize {
                 var object: [String: JSONValue] = [:]
-                for (index, name) in check.reconcileColumns.enumerated() { object[name] = Self.value(row.text(at: 6 + index)) }
+                for (index, name) in columns.enumerated() { object[name] = Self.value(row.text(at: 6 + index)) }
                 sample.append(object)
             }
         }
-        for name in ["matched", "missing_right", "missing_left", "amount_mismatch", "late"] where classes[name] == nil {
+        for name in ReconcileCheck.classes where classes[name] == nil {
             classes[name] = .object(["count": .number(0), "amount": .number(0)])
         }
         observed["classes"] = .object(classes)
-        if !check.scopedPairs && (observed["left_keys"] == .number(0) || observed["right_keys"] == .number(0)) {
+        if !scopedPairs && (observed["left_keys"] == .number(0) || observed["right_keys"] == .number(0)) {
             var result = errored(check, nil, duration: duration)
             result.observed = observed
             result.message = "a side of the reconciliation is empty: a missing source is never read as zero"
             return result
         }
-        var result = try finish(check, failing: failing, observed: observed, duration: duration, sampleQuery: nil, on: nil)
+        var result = try finish(check, failing: failing, observed: observed, duration: duration, sample: nil, on: nil)
         if failing > 0 {
             result.sample = sample
-            result.sampleColumns = check.reconcileColumns
+            result.sampleColumns = columns
         }
         return result
     }
 
     /// The sample of a failed row-level check: its failing rows, with the columns that explain them.
-    func rowSample(_ check: CompiledCheck, _ condition: String) -> String {
-        "SELECT *\(check.sampleExtras) FROM \(check.relation) WHERE \(condition) LIMIT \(check.spec.sampleSize)"
+    func rowSample(_ check: CompiledCheck, _ predicate: SQL, _ extras: SQL?) -> SQL {
+        "SELECT *\(CompiledCheck.extraColumns(extras)) FROM \(check.relation) WHERE \(predicate) LIMIT \(integer: check.spec.sampleSize)"
     }
 
     func finish(
-        _ check: CompiledCheck, failing: Int, observed: [String: JSONValue], duration: Int,
-        sampleQuery: String?, on connection: Connection?
+        _ check: CompiledCheck, failing: Int, observed: [String: JSONValue], duration: Int, sample: SQL?, on connection: Connection?
     ) throws -> CheckResult {
         let failed = failing > check.spec.maxFailing
         var result = CheckResult(
-            id: check.spec.id, type: check.spec.kind.typeName, table: check.spec.table, layer: check.layer,
+            id: check.spec.id, type: check.spec.typeName, table: check.table, layer: check.layer,
             severity: check.spec.severity, status: failed ? (check.spec.severity == .error ? .fail : .warn) : .pass,
-            failingRows: failing, observed: observed, sample: [], sql: check.displaySQL, durationMS: duration,
+            failingRows: failing, observed: observed, sample: [], sql: check.displaySQL.text, durationMS: duration,
             description: check.spec.description, message: nil)
-        if failing > 0, let sampleQuery, let connection, check.spec.sampleSize > 0 {
-            let rows = try readOnly(connection) { try $0.query(SQL(sampleQuery)) }
-            (result.sample, result.sampleColumns) = try Self.sample(rows, limit: check.spec.sampleSize, dropping: nil)
+        if failing > 0, let sample, let connection, check.spec.sampleSize > 0 {
+            let rows = try readOnly(connection) { try $0.query(sample) }
+            (result.sample, result.sampleColumns) = Self.sample(rows, limit: check.spec.sampleSize, dropping: nil)
         }
         return result
     }
 
-    func errored(_ check: CompiledCheck, _ error: Error?, duration: Int) -> CheckResult {
+    func errored(_ check: CompiledCheck, _ error: (any Error)?, duration: Int) -> CheckResult {
         var message = error.map { "\($0)" } ?? ""
         if let error = error as? PostgresError {
             message = error.isCancellation ? "timed out after \(timeoutMilliseconds) ms (statement timeout)"
-                : "[\(error.sqlState ?? "?")] \(error.message)"
+                : "[\(error.sqlState?.rawValue ?? "?")] \(error.message)"
         }
         return CheckResult(
-            id: check.spec.id, type: check.spec.kind.typeName, table: check.spec.table, layer: check.layer,
-            severity: check.spec.severity, status: .error, failingRows: 0, observed: [:], sample: [], sql: check.displaySQL,
+            id: check.spec.id, type: check.spec.typeName, table: check.table, layer: check.layer,
+            severity: check.spec.severity, status: .error, failingRows: 0, observed: [:], sample: [], sql: check.displaySQL.text,
             durationMS: duration, description: check.spec.description, message: message)
     }
 
@@ -272,7 +290,7 @@ public struct CheckEngine: Sendable {
         return .string(text)
     }
 
-    static func sample(_ result: QueryResult, limit: Int, dropping: String?) throws -> ([[String: JSONValue]], [String]) {
+    static func sample(_ result: QueryResult, limit: Int, dropping: String?) -> ([[String: JSONValue]], [String]) {
         let columns = result.columns.filter { $0 != dropping }
         var rows: [[String: JSONValue]] = []
         for row in result.rows.prefix(limit) {
@@ -289,40 +307,6 @@ public struct CheckEngine: Sendable {
         var observed: [String: JSONValue] = [:]
         for (index, name) in result.columns.enumerated() { observed[name] = value(row.text(at: index)) }
         return observed
-    }
-
-    /// Every table a check reads.
-    func tables(of spec: CheckSpec) -> [String] {
-        switch spec.kind {
-        case .relationships(_, let to): return [spec.table, to.table]
-        case .rowCount(_, _, let equals): return [spec.table] + (equals.map { [$0.table] } ?? [])
-        case .reconcile(let left, let right, _, _): return [left.table, right.table]
-        case .crossPeriod(let fine, let coarse, _, _, _): return [fine.table, coarse.table]
-        case .sql: return []
-        default: return [spec.table]
-        }
-    }
-
-    /// Columns named by a check's keys, per table (expressions are the author's SQL and not parsed).
-    func columnsUsed(by spec: CheckSpec) -> [(String, [String])] {
-        func identifiers(_ texts: [String?]) -> [String] {
-            texts.compactMap { $0 }.filter { $0.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) != nil }
-        }
-        switch spec.kind {
-        case .notNull(let columns), .unique(let columns): return [(spec.table, columns)]
-        case .acceptedValues(let column, _, _), .range(let column, _, _), .freshness(let column, _): return [(spec.table, [column])]
-        case .relationships(let columns, let to): return [(spec.table, columns), (to.table, to.keys)]
-        case .balance(let lhs, let rhs, let grain): return [(spec.table, grain + identifiers([lhs, rhs]))]
-        case .reconcile(let left, let right, _, let also):
-            return [(left.table, left.keys + also + identifiers([left.amount, left.date])),
-                    (right.table, right.keys + also + identifiers([right.amount, right.date]))]
-        case .crossPeriod(let fine, let coarse, _, let keys, let measures):
-            return [(fine.table, keys + measures + identifiers([fine.period])), (coarse.table, keys + measures + identifiers([coarse.period]))]
-        case .continuity(let keys, let period, _, let opening, let closing): return [(spec.table, keys + [period, opening, closing])]
-        case .rowCount(_, _, let equals): return [(spec.table, [])] + (equals.map { [($0.table, [])] } ?? [])
-        case .expression: return [(spec.table, [])]
-        case .sql: return []
-        }
     }
 }
 

@@ -36,7 +36,8 @@ extension CheckResult {
     /// Observed against expected, in one line.
     public var outcome: String {
         var text = "\(failingRows) failing row\(failingRows == 1 ? "" : "s"), expected 0"
-        if type == "reconcile", case .object(let classes)? = observed["classes"] {
+        // Checks that classify their keys (reconcile) say how many of each class failed.
+        if case .object(let classes)? = observed["classes"] {
             let parts = classes.sorted { $0.key < $1.key }.compactMap { name, value -> String? in
                 guard case .object(let figures) = value, figures["count"] != .number(0) else { return nil }
                 return "\(name) \(figures["count"]?.text ?? "0") (\(figures["amount"]?.text ?? "0"))"

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// The slice of time a scoped check sees (`recon run`): rows whose `period` column lies in the run's period.
 public struct CheckScope: Sendable {
@@ -16,18 +17,17 @@ public struct CheckScope: Sendable {
     ///
     /// `lagDays` moves the slice that many days back: a reconcile with a date window checks the
     /// rows whose window closed during the period, not rows whose counterpart cannot have come yet.
-    func predicate(on name: String, type: String, grain: String?, lagDays: Int = 0) -> String {
-        func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+    func predicate(on value: SQL, type: String, grain: String?, lagDays: Int = 0) -> SQL {
         if type.hasPrefix("timestamp") {
             let zoned = type.contains("with time zone")
-            func instant(_ local: String) -> String {
-                let shifted = "(TIMESTAMP \(literal(local)) - interval '\(lagDays) days')"
-                return zoned ? "(\(shifted) AT TIME ZONE \(literal(zone)))" : shifted
+            func instant(_ local: String) -> SQL {
+                let shifted: SQL = "(TIMESTAMP \(literal: local) - interval '\(integer: lagDays) days')"
+                return zoned ? "(\(shifted) AT TIME ZONE \(literal: zone))" : shifted
             }
-            return "(\(name) >= \(instant(period.localStart)) AND \(name) < \(instant(period.localEnd)))"
+            return "(\(value) >= \(instant(period.localStart)) AND \(value) < \(instant(period.localEnd)))"
         }
         let first = (grain == "month" ? period.day.firstOfMonth : period.day).adding(days: -lagDays)
         let last = (period.grain == .hour ? period.day.adding(days: 1) : period.next.day).adding(days: -lagDays)
-        return "(\(name) >= DATE \(literal(first.description)) AND \(name) < DATE \(literal(last.description)))"
+        return "(\(value) >= DATE \(literal: first.description) AND \(value) < DATE \(literal: last.description))"
     }
 }

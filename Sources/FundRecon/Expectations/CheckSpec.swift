@@ -1,3 +1,5 @@
+import Foundation
+
 /// One side of a two-table check.
 public struct TableSide: Sendable, Equatable {
     public var table: String
@@ -16,21 +18,26 @@ public struct PeriodColumn: Sendable, Equatable {
     public var grain: String?
 }
 
-/// One parsed check.
+/// One parsed check: the keys every check has, and its type with the type's own keys.
 public struct CheckSpec: Sendable {
     public var id: String
-    public var kind: CheckKind
-    /// The main table (for two-table types, the left or fine side).
+    /// The type and its own keys.
+    let definition: any CheckType
+    /// The main table (for two-table types, the left or fine side; empty for a `sql` check without one).
     public var table: String
     public var description: String?
     public var severity: Severity
     public var `where`: String?
     public var sampleSize: Int
     public var tags: [String]
-    public var tolerance: String
+    /// The absolute tolerance of numeric comparisons.
+    public var tolerance: Decimal
     public var maxFailing: Int
     /// The `period` key: what scopes the check in a scoped run (nil: it sees every row).
     public var period: PeriodColumn?
     /// The line the check starts on.
     public var line: Int
+
+    /// The `type:` name.
+    public var typeName: String { Swift.type(of: definition).name }
 }

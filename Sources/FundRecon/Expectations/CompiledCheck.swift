@@ -1,25 +1,31 @@
-/// SQL for one check: a query returning its failing rows (dbt style), or, for row-level checks,
-/// the condition a row fails by, to be fused with its table's other row-level checks.
+import Postgres
+
+/// One check made ready to run: its table resolved, its layer known, its plan built.
 struct CompiledCheck: Sendable {
     let spec: CheckSpec
-    let relation: String
+    /// The check's own table, quoted (empty for a `sql` check without one).
+    let relation: SQL
     let layer: CheckLayer
-    /// Row-level: the predicate of a failing row (the `where` already folded in).
-    var failCondition: String?
-    /// Columns a failing row's sample adds to `*` (balance: both sides and the difference).
-    var sampleExtras: String = ""
-    /// Set-level: the query returning failing rows.
-    var failingQuery: String?
-    /// How failing rows are counted over `failingQuery`'s rows.
-    var failingCount = "count(*)"
-    /// A query of observed figures (row_count's counts), run whatever the outcome.
-    var observedQuery: String?
-    /// Reconcile: one statement returning the per-class figures and the first failing keys, so the
-    /// classification is computed once. Its sample columns are `reconcileColumns`.
-    var reconcileQuery: String?
-    var reconcileColumns: [String] = []
-    /// The SQL shown in reports.
-    var displaySQL: String
-    /// Reconcile scoped to a run's period: an empty side there is a quiet period, not a missing source.
-    var scopedPairs = false
+    let plan: CheckPlan
+    /// The table results name: the declared one, or, for a `sql` check without one, its layer.
+    let table: String
+
+    /// The SQL shown in reports: the statement that lists every failing row.
+    var displaySQL: SQL {
+        switch plan {
+        case .rows(let predicate, let extras):
+            return "SELECT *\(CompiledCheck.extraColumns(extras)) FROM \(relation)\nWHERE \(predicate)"
+        case .failingRows(let query, _, _): return query
+        case .classified(_, let display, _, _): return display
+        }
+    }
+
+    /// `, extras` after a select list's `*`, or nothing.
+    static func extraColumns(_ extras: SQL?) -> SQL {
+        guard let extras else { return "" }
+        return ", \(extras)"
+    }
+
+    /// How heavy the check's statement is (`CheckType.weight`).
+    var weight: Int { Swift.type(of: spec.definition).weight }
 }

@@ -4,19 +4,9 @@ import Yams
 /// Reads an expectations file (EXPECTATIONS.md), keeping line numbers: anything it does not
 /// define is an `ExpectationsError` naming the file, line and check.
 public enum ExpectationsParser {
+    /// The keys every check may have; each type adds its own (`CheckType.keys`).
     static let commonKeys: Set<String> = ["id", "type", "table", "description", "severity", "where", "sample_size", "tags",
                                           "max_failing", "tolerance", "period"]
-    static let typeKeys: [String: Set<String>] = [
-        "not_null": ["columns"], "unique": ["columns"], "accepted_values": ["column", "values", "allow_null"],
-        "range": ["column", "min", "max"], "expression": ["expression"], "relationships": ["columns", "to"],
-        "row_count": ["min", "max", "equals"], "balance": ["lhs", "rhs", "grain"],
-        "reconcile": ["left", "right", "date_window", "match_also"],
-        "cross_period": ["fine", "coarse", "rollup", "keys", "measures"],
-        "continuity": ["keys", "period", "step", "opening", "closing"],
-        "freshness": ["column", "max_age"], "sql": ["query"],
-    ]
-    /// Types whose table is given by their sides, not by `table`.
-    static let sidedTypes: Set<String> = ["reconcile", "cross_period"]
 
     /// Parses a file from disk.
     public static func parse(file path: String) throws -> ExpectationsFile {
@@ -42,7 +32,7 @@ public enum ExpectationsParser {
         }
         guard let top = root.mapping else { throw fail(root, nil, "expected a mapping with version, defaults and checks") }
         var defaultSeverity = Severity.error
-        var defaultTolerance = "0"
+        var defaultTolerance = Decimal(0)
         var defaultSample = 20
         var checksNode: Node?
         for (key, value) in top {
@@ -59,7 +49,7 @@ public enum ExpectationsParser {
                         }
                         defaultSeverity = severity
                     case "tolerance":
-                        guard let tolerance = number(dvalue) else { throw fail(dvalue, nil, "tolerance must be a number") }
+                        guard let tolerance = number(dvalue).flatMap(decimal) else { throw fail(dvalue, nil, "tolerance must be a number") }
                         defaultTolerance = tolerance
                     case "sample_size":
                         guard let size = dvalue.int, size >= 0 else { throw fail(dvalue, nil, "sample_size must be a whole number") }
@@ -91,56 +81,34 @@ public enum ExpectationsParser {
             if let first = seen[id] { throw fail(fields["id"], id, "duplicate id (first defined on line \(first))") }
             let line = node.mark.map { $0.line } ?? 0
             seen[id] = line
-            guard let type = fields["type"]?.string else { throw fail(node, id, "missing key 'type'") }
-            guard let allowed = typeKeys[type] else {
-                throw fail(fields["type"], id, "unknown type '\(type)' (\(typeKeys.keys.sorted().joined(separator: ", ")))")
+            guard let typeName = fields["type"]?.string else { throw fail(node, id, "missing key 'type'") }
+            guard let type = CheckTypes.named(typeName) else {
+                throw fail(fields["type"], id, "unknown type '\(typeName)' (\(CheckTypes.all.map { $0.name }.sorted().joined(separator: ", ")))")
             }
-            for (name, key) in keyNodes where !commonKeys.contains(name) && !allowed.contains(name) {
-                throw fail(key, id, "unknown key '\(name)' for type \(type)")
+            for (name, key) in keyNodes where !commonKeys.contains(name) && !type.keys.contains(name) {
+                throw fail(key, id, "unknown key '\(name)' for type \(typeName)")
             }
-            var reader = FieldReader(fields: fields, id: id, check: node, fail: fail)
-            let table: String
-            if sidedTypes.contains(type) {
-                guard fields["table"] == nil else { throw fail(keyNodes["table"], id, "\(type) takes its tables from its sides, not 'table'") }
-                table = ""
-            } else {
-                table = try reader.string("table")
+            let reader = FieldReader(fields: fields, id: id, check: node, fail: fail)
+            var table = ""
+            switch type.table {
+            case .required: table = try reader.string("table")
+            case .optional: table = try reader.optionalString("table") ?? ""
+            case .sides:
+                guard fields["table"] == nil else { throw fail(keyNodes["table"], id, "\(typeName) takes its tables from its sides, not 'table'") }
             }
-            let kind = try kind(of: type, reader: &reader)
+            let definition = try type.init(reader)
+            if case .sides = type.table { table = definition.mainTable ?? "" }
             var spec = CheckSpec(
-                id: id, kind: kind, table: table, description: try reader.optionalString("description"),
+                id: id, definition: definition, table: table, description: try reader.optionalString("description"),
                 severity: defaultSeverity, where: try reader.optionalString("where"), sampleSize: defaultSample,
                 tags: try reader.optionalStrings("tags") ?? [], tolerance: defaultTolerance, maxFailing: 0, line: line)
-            if let node = fields["period"] {
-                switch kind {
-                case .continuity(_, let column, _, _, _):
-                    spec.period = PeriodColumn(column: column, grain: nil)
-                case .sql, .reconcile, .crossPeriod:
-                    throw fail(node, id, type == "sql"
-                        ? "a sql check cannot be scoped by period (its query is run as written)"
-                        : "\(type) is scoped by the 'period' of its sides, not by a 'period' of its own")
-                default:
-                    if let column = node.scalar?.string {
-                        spec.period = PeriodColumn(column: column, grain: nil)
-                    } else if let mapping = node.mapping {
-                        var period = PeriodColumn(column: "", grain: nil)
-                        for (subkey, value) in mapping {
-                            switch subkey.string ?? "" {
-                            case "column": period.column = value.scalar?.string ?? ""
-                            case "grain":
-                                guard let grain = value.scalar?.string, ["hour", "day", "month"].contains(grain) else {
-                                    throw fail(value, id, "period grain must be hour, day or month")
-                                }
-                                period.grain = grain
-                            default: throw fail(subkey, id, "unknown key '\(subkey.string ?? "?")' in period (column, grain)")
-                            }
-                        }
-                        guard !period.column.isEmpty else { throw fail(node, id, "period needs 'column'") }
-                        spec.period = period
-                    } else {
-                        throw fail(node, id, "period must be a column name or {column: ..., grain: ...}")
-                    }
-                }
+            switch type.scoping {
+            case .own:
+                spec.period = definition.ownPeriod
+            case .refused(let reason):
+                if let node = fields["period"] { throw fail(node, id, reason) }
+            case .byColumn:
+                if let node = fields["period"] { spec.period = try periodColumn(node, id: id, fail: fail) }
             }
             if let severity = try reader.optionalString("severity") {
                 guard let parsed = Severity(rawValue: severity) else { throw fail(fields["severity"], id, "severity must be error or warn") }
@@ -154,63 +122,34 @@ public enum ExpectationsParser {
                 guard let value = maximum.int, value >= 0 else { throw fail(maximum, id, "max_failing must be a whole number") }
                 spec.maxFailing = value
             }
-            if let tolerance = fields["tolerance"] {
-                guard let value = number(tolerance) else { throw fail(tolerance, id, "tolerance must be a number") }
-                spec.tolerance = value
-            }
-            switch kind {
-            case .reconcile(let left, _, _, _): spec.table = left.table
-            case .crossPeriod(let fine, _, _, _, _): spec.table = fine.table
-            default: break
-            }
+            if fields["tolerance"] != nil { spec.tolerance = try reader.decimal("tolerance") }
             checks.append(spec)
         }
         return ExpectationsFile(path: file, checks: checks)
     }
 
-    static func kind(of type: String, reader: inout FieldReader) throws -> CheckKind {
-        switch type {
-        case "not_null": return .notNull(columns: try reader.strings("columns"))
-        case "unique": return .unique(columns: try reader.strings("columns"))
-        case "accepted_values":
-            return .acceptedValues(column: try reader.string("column"), values: try reader.scalars("values"),
-                                   allowNull: try reader.optionalBool("allow_null") ?? true)
-        case "range":
-            let minimum = try reader.optionalNumber("min")
-            let maximum = try reader.optionalNumber("max")
-            guard minimum != nil || maximum != nil else { throw reader.failure("range needs min, max or both") }
-            return .range(column: try reader.string("column"), min: minimum, max: maximum)
-        case "expression": return .expression(try reader.string("expression"))
-        case "relationships":
-            return .relationships(columns: try reader.strings("columns"), to: try reader.side("to", needs: ["table", "columns"]))
-        case "row_count":
-            let equals = try reader.optionalSide("equals", needs: ["table"])
-            let minimum = try reader.optionalInt("min")
-            let maximum = try reader.optionalInt("max")
-            guard minimum != nil || maximum != nil || equals != nil else { throw reader.failure("row_count needs min, max or equals") }
-            return .rowCount(min: minimum, max: maximum, equals: equals)
-        case "balance":
-            return .balance(lhs: try reader.string("lhs"), rhs: try reader.string("rhs"), grain: try reader.optionalStrings("grain") ?? [])
-        case "reconcile":
-            let window = try reader.optionalString("date_window").map { try reader.days($0, key: "date_window") }
-            return .reconcile(left: try reader.side("left", needs: ["table", "keys", "amount"]),
-                              right: try reader.side("right", needs: ["table", "keys", "amount"]),
-                              dateWindowDays: window, matchAlso: try reader.optionalStrings("match_also") ?? [])
-        case "cross_period":
-            let rollup = try reader.string("rollup")
-            guard rollup == "day" || rollup == "month" else { throw reader.failure("rollup must be day (hour -> day) or month (day -> month)") }
-            return .crossPeriod(fine: try reader.side("fine", needs: ["table", "period"]), coarse: try reader.side("coarse", needs: ["table", "period"]),
-                                rollup: rollup, keys: try reader.strings("keys"), measures: try reader.strings("measures"))
-        case "continuity":
-            let step = try reader.optionalString("step").map { try reader.days($0, key: "step") } ?? 1
-            return .continuity(keys: try reader.strings("keys"), period: try reader.string("period"), stepDays: step,
-                               opening: try reader.string("opening"), closing: try reader.string("closing"))
-        case "freshness":
-            return .freshness(column: try reader.string("column"), maxAgeSeconds: try reader.duration(try reader.string("max_age")))
-        default:
-            return .sql(try reader.string("query"))
+    /// `period: column` or `period: {column: ..., grain: hour|day|month}`.
+    static func periodColumn(_ node: Node, id: String, fail: (Node?, String?, String) -> ExpectationsError) throws -> PeriodColumn {
+        if let column = node.scalar?.string { return PeriodColumn(column: column, grain: nil) }
+        guard let mapping = node.mapping else { throw fail(node, id, "period must be a column name or {column: ..., grain: ...}") }
+        var period = PeriodColumn(column: "", grain: nil)
+        for (subkey, value) in mapping {
+            switch subkey.string ?? "" {
+            case "column": period.column = value.scalar?.string ?? ""
+            case "grain":
+                guard let grain = value.scalar?.string, ["hour", "day", "month"].contains(grain) else {
+                    throw fail(value, id, "period grain must be hour, day or month")
+                }
+                period.grain = grain
+            default: throw fail(subkey, id, "unknown key '\(subkey.string ?? "?")' in period (column, grain)")
+            }
         }
+        guard !period.column.isEmpty else { throw fail(node, id, "period needs 'column'") }
+        return period
     }
+
+    /// The exact value of a number's text.
+    static func decimal(_ text: String) -> Decimal? { Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) }
 
     static func number(_ node: Node) -> String? {
         guard let text = node.scalar?.string, Decimal(string: text) != nil,

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Typed access to one check's fields, with errors that name the line.
@@ -58,6 +59,19 @@ struct FieldReader {
         return value
     }
 
+    /// An exact number.
+    func decimal(_ key: String) throws -> Decimal {
+        guard let node = fields[key] else { throw fail(check, id, "missing key '\(key)'") }
+        guard let value = ExpectationsParser.number(node).flatMap(ExpectationsParser.decimal) else {
+            throw fail(node, id, "'\(key)' must be a number")
+        }
+        return value
+    }
+
+    func optionalDecimal(_ key: String) throws -> Decimal? {
+        fields[key] == nil ? nil : try decimal(key)
+    }
+
     func side(_ key: String, needs: [String]) throws -> TableSide {
         guard let side = try optionalSide(key, needs: needs) else { throw fail(check, id, "missing key '\(key)'") }
         return side
@@ -100,13 +114,14 @@ struct FieldReader {
         return value
     }
 
-    /// `36 hours`, `2 days`, `90 minutes` -> seconds.
-    func duration(_ text: String) throws -> Int {
-        let parts = text.split(separator: " ")
+    /// `36 hours`, `2 days`, `90 minutes` -> seconds (at most 100 years).
+    func duration(_ key: String) throws -> Int {
+        let parts = try string(key).split(separator: " ")
         let units = ["second": 1, "seconds": 1, "minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400]
-        guard parts.count == 2, let value = Int(parts[0]), let unit = units[String(parts[1])] else {
-            throw fail(fields["max_age"], id, "max_age must be a duration such as '36 hours' or '2 days'")
+        guard parts.count == 2, let value = Int(parts[0]), value >= 0, let unit = units[String(parts[1])],
+              case let (seconds, overflow) = value.multipliedReportingOverflow(by: unit), !overflow, seconds <= 100 * 366 * 86400 else {
+            throw fail(fields[key], id, "\(key) must be a duration of at most 100 years, such as '36 hours' or '2 days'")
         }
-        return value * unit
+        return seconds
     }
 }

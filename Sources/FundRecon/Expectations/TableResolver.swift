@@ -26,12 +26,12 @@ public struct TableResolver: Sendable {
     /// The quoted relation and the layer a report shows, or nil when the name is unknown. A name
     /// the pipeline does not list but that starts with a layer (`dwd_...`) is looked for in that
     /// layer's schema: a model's name starts with its layer.
-    func resolve(_ name: String) -> (relation: String, layer: CheckLayer)? {
+    func resolve(_ name: String) -> (relation: SQL, layer: CheckLayer)? {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 2 { return (quoteIdentifier(parts[0]) + "." + quoteIdentifier(parts[1]), CheckLayer(name: parts[0])) }
+        if parts.count == 2 { return ("\(schema: parts[0], table: parts[1])", CheckLayer(name: parts[0])) }
         guard parts.count == 1 else { return nil }
-        guard let schemas else { return (quoteIdentifier(name), .schema("public")) }
+        guard let schemas else { return ("\(identifier: name)", .schema("public")) }
         guard let layer = layers[name] ?? Layer.allCases.first(where: { name.hasPrefix($0.rawValue + "_") }) else { return nil }
-        return (quoteIdentifier(schemas.name(layer)) + "." + quoteIdentifier(name), .layer(layer))
+        return ("\(schema: schemas.name(layer), table: name)", .layer(layer))
     }
 }

@@ -32,30 +32,29 @@ public enum Ingest {
     /// Creates the source tables, `ods_rejects` and `ods_file_loads` (before either part loads).
     public static func prepare(schemas: RunSchemas, connection: Connection) throws {
         try connection.transaction { connection in
-            for statement in tableDDL(schemas: schemas) { try connection.executeScript(statement.sql) }
+            for statement in tableDDL(schemas: schemas) { try connection.execute(statement.sql) }
         }
     }
 
     /// The DDL of every table ingest fills, with the table it creates (`schema.table`, unquoted).
     /// The `ods_` copies of the extracts are made by the load itself (CREATE TABLE AS, the fastest
     /// copy), except in a persistent warehouse, whose copies exist before its first load.
-    static func tableDDL(schemas: RunSchemas, withExtractCopies: Bool = false) -> [(table: (String, String), sql: String)] {
+    static func tableDDL(schemas: RunSchemas, withExtractCopies: Bool = false) -> [(table: (String, String), sql: SQL)] {
         let ods = schemas.name(.ods)
         let oltp = schemas.name(.oltp)
         var statements = Sources.extracts.map { ((oltp, $0.table.table), $0.table.createSQL(schema: oltp)) }
         if withExtractCopies { statements += Sources.extracts.map {
             ((ods, "ods_" + $0.table.table),
-             "CREATE TABLE \(quoteIdentifier(ods)).\(quoteIdentifier("ods_" + $0.table.table)) "
-                + "(LIKE \(quoteIdentifier(oltp)).\(quoteIdentifier($0.table.table)) INCLUDING DEFAULTS)")
+             "CREATE TABLE \(schema: ods, table: "ods_" + $0.table.table) (LIKE \(schema: oltp, table: $0.table.table) INCLUDING DEFAULTS)")
         } }
         statements += Sources.fileTables.map { ((ods, $0.table), $0.createSQL(schema: ods)) }
         statements.append(((ods, "ods_rejects"), """
-            CREATE TABLE \(quoteIdentifier(ods)).ods_rejects (
+            CREATE TABLE \(schema: ods, table: "ods_rejects") (
               source text NOT NULL, file text NOT NULL, line integer NOT NULL, raw_record text NOT NULL,
               reason text NOT NULL, _loaded_at timestamptz NOT NULL DEFAULT now())
             """))
         statements.append(((ods, "ods_file_loads"), """
-            CREATE TABLE \(quoteIdentifier(ods)).ods_file_loads (
+            CREATE TABLE \(schema: ods, table: "ods_file_loads") (
               source text NOT NULL, file text NOT NULL, sha256 text NOT NULL, rows_read integer NOT NULL,
               rows_loaded integer NOT NULL, rows_rejected integer NOT NULL, status text NOT NULL,
               duplicate_of text, _loaded_at timestamptz NOT NULL DEFAULT now())

@@ -70,7 +70,7 @@ extension Loader {
                 rows.append(values + [relative, String(sale.line)])
             }
         }
-        let loadedSales = rows.isEmpty ? 0 : try connection.copyIn(SQL(Sources.resellerSales.copySQL(schema: ods))) { writer in
+        let loadedSales = rows.isEmpty ? 0 : try connection.copyIn(Sources.resellerSales.copySQL(schema: ods)) { writer in
             for row in rows { try writer.writeRow(row) }
         }
         // Records read = sale records + control records (root or H, trailer or T) + records that were

@@ -66,7 +66,7 @@ final class Loader {
     func finish(tables: [String]) throws {
         try recordFileLoads()
         for table in tables {
-            try connection.execute(SQL("ANALYZE " + quoteIdentifier(ods) + "." + quoteIdentifier(table)))
+            try connection.execute("ANALYZE \(schema: ods, table: table)")
         }
         for (source, entry) in report.totals.sorted(by: { $0.key < $1.key }) {
             logger.info("loaded \(source): \(entry.files) files, \(entry.read) read = \(entry.loaded) loaded + \(entry.rejected) rejected")
@@ -210,7 +210,7 @@ final class Loader {
         let eventSlot = window == nil ? nil : event.flatMap { name in table.columns.firstIndex { column in column.name == name } }
         let from = event == nil ? nil : window?.from[table.table]
         let until = window?.until ?? .distantFuture
-        let copy = SQL(table.copySQL(schema: schema))
+        let copy = table.copySQL(schema: schema)
         let fileBytes = fileValues.map { $0.map { Array($0.utf8) } }
         while !finished {
             var rejects: [Reject] = []

@@ -17,12 +17,12 @@ enum ColumnType {
     case date
     case boolean
 
-    var sql: String {
+    var sql: SQL {
         switch self {
         case .bigint: return "bigint"
         case .text: return "text"
         case .money: return "numeric(18,2)"
-        case .decimal(let precision, let scale): return "numeric(\(precision),\(scale))"
+        case .decimal(let precision, let scale): return "numeric(\(integer: precision),\(integer: scale))"
         case .timestampWithOffset, .timestampUTC: return "timestamptz"
         case .timestampLocal: return "timestamp"
         case .date: return "date"
@@ -52,23 +52,21 @@ struct SourceTable {
     let table: String
     let columns: [SourceColumn]
     /// Extra columns the loader fills from the file itself (name, SQL type).
-    var fileColumns: [(name: String, sql: String)] = []
+    var fileColumns: [(name: String, sql: SQL)] = []
 
     /// DDL for the table, with the lineage columns every ODS row carries.
-    func createSQL(schema: String) -> String {
-        var parts = columns.map { "\(quoteIdentifier($0.name)) \($0.type.sql)" }
-        parts += fileColumns.map { "\(quoteIdentifier($0.name)) \($0.sql)" }
-        parts += ["_source_file text NOT NULL", "_source_line integer NOT NULL",
-                  "_loaded_at timestamptz NOT NULL DEFAULT now()"]
-        return "CREATE TABLE \(quoteIdentifier(schema)).\(quoteIdentifier(table)) (\n  "
-            + parts.joined(separator: ",\n  ") + "\n)"
+    func createSQL(schema: String) -> SQL {
+        var parts = columns.map { "\(identifier: $0.name) \($0.type.sql)" as SQL }
+        parts += fileColumns.map { "\(identifier: $0.name) \($0.sql)" as SQL }
+        parts += ["_source_file text NOT NULL", "_source_line integer NOT NULL", "_loaded_at timestamptz NOT NULL DEFAULT now()"]
+        return "CREATE TABLE \(schema: schema, table: table) (\n  \(parts.joined(separator: ",\n  "))\n)"
     }
 
     /// The COPY statement feeding the table (every column but `_loaded_at`).
-    func copySQL(schema: String) -> String {
-        let names = columns.map { quoteIdentifier($0.name) } + fileColumns.map { quoteIdentifier($0.name) }
+    func copySQL(schema: String) -> SQL {
+        let names = columns.map { "\(identifier: $0.name)" as SQL } + fileColumns.map { "\(identifier: $0.name)" as SQL }
             + ["_source_file", "_source_line"]
-        return "COPY \(quoteIdentifier(schema)).\(quoteIdentifier(table)) (\(names.joined(separator: ", "))) FROM STDIN"
+        return "COPY \(schema: schema, table: table) (\(names.joined(separator: ", "))) FROM STDIN"
     }
 }
 

@@ -98,10 +98,10 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
     /// The time of the latest order, when the pipeline builds the orders model.
     func latestActivity(_ connection: Connection) throws -> Date? {
         guard let orders = try plan.project?.model(for: .orders), let warehouse else { return nil }
-        let table = quoteIdentifier(warehouse.name(orders.layer)) + "." + quoteIdentifier(orders.name)
-        let exists: Bool = try connection.query("SELECT to_regclass(\(table)) IS NOT NULL").scalar()
+        let table: SQL = "\(schema: warehouse.name(orders.layer), table: orders.name)"
+        let exists: Bool = try connection.query("SELECT to_regclass(\(table.text)) IS NOT NULL").scalar()
         guard exists else { return nil }
-        return try connection.query("SELECT max(created_at) FROM \(unsafeSQL: table)").scalar(Date?.self)
+        return try connection.query("SELECT max(created_at) FROM \(table)").scalar(Date?.self)
     }
 
     func describe(on connection: Connection) throws -> ReportContext {

@@ -1,31 +1,7 @@
-/// What a model's `{{ config(...) }}` asks for.
-public struct ModelConfig: Sendable, Equatable {
-    /// `table` or `view`.
-    public var materialized = "table"
-    /// Indexes to create after a table is built.
-    public var indexes: [IndexSpec] = []
-    /// The column a distributed warehouse (Citus) would distribute the table on.
-    public var distributedBy: String?
-    /// The column whose values are the table's partitions (a business date or month) in a
-    /// persistent warehouse: `recon run` replaces only the partitions whose rows changed, and
-    /// reports a changed partition of a closed period as a restatement.
-    public var partitionBy: String?
-    /// False for tables whose closed partitions change in the normal course (match statuses
-    /// moving from pending to matched): their changes are published but not called restatements.
-    public var restatements = true
-    /// What FundRecon itself reads the model as (the reports' breaks, statements ...).
-    public var role: ModelRole?
-
-    /// One index of `indexes=[{'columns': [...], 'unique': True}]`.
-    public struct IndexSpec: Sendable, Equatable {
-        public var columns: [String]
-        public var unique: Bool
-    }
-}
-
 /// A model's SQL split into literal text and the dbt expressions FundRecon understands:
-/// `{{ ref('m') }}`, `{{ source('oltp', 't') }}`, `{{ var('name') }}`, and a leading
-/// `{{ config(...) }}`. `{# comments #}` are dropped. Anything else is an error naming the line.
+/// `{{ ref('m') }}`, `{{ source('oltp', 't') }}`, `{{ var('name') }}`, a leading `{{ config(...) }}`
+/// and calls of the project's macros, expanded in place (on the calling line). `{# comments #}`
+/// are dropped. Anything else is an error naming the line.
 struct ModelTemplate {
     enum Piece: Equatable {
         case text(String)
@@ -40,91 +16,118 @@ struct ModelTemplate {
     /// Names of the models and seeds this one refers to.
     var refs: [String] { pieces.compactMap { if case .ref(let name) = $0 { return name } else { return nil } } }
 
-    /// Parses the text of `file`.
-    init(parsing text: String, file: String) throws {
-        var rest = Substring(text)
-        var line = 1
+    /// Parses the text of `file`; `macros` are the project's, by name.
+    init(parsing text: String, file: String, macros: [String: Macro] = [:]) throws {
         var sawSQL = false
-        while let open = rest.range(of: "{") {
-            guard let next = rest[open.lowerBound...].dropFirst().first, next == "{" || next == "%" || next == "#" else {
-                let upTo = rest[..<rest.index(after: open.lowerBound)]
-                append(String(upTo), &sawSQL)
-                line += upTo.filter { $0 == "\n" }.count
-                rest = rest[rest.index(after: open.lowerBound)...]
-                continue
+        for token in try TemplateScanner.tokens(text, file: file) {
+            func fail(_ message: String) -> PipelineError { PipelineError(file: file, line: token.line, message: message) }
+            switch token.kind {
+            case .text:
+                if token.body.contains(where: { !$0.isWhitespace }) { sawSQL = true }
+                pieces.append(.text(token.body))
+            case .comment:
+                // Its line breaks stay, so positions still map to the file's lines.
+                pieces.append(.text(String(repeating: "\n", count: token.lineBreaks)))
+            case .statement:
+                throw fail("'{% \(token.body.trimmingCharacters(in: .whitespaces)) %}': statements are not supported; "
+                    + "a model may use only ref(), source(), var(), macros and a leading config()")
+            case .expression:
+                var parser = TemplateExpressionParser(text: token.body)
+                guard case .call(let call)? = try? parser.parseExpression() else {
+                    throw fail("'{{ \(token.body.trimmingCharacters(in: .whitespaces)) }}' is not ref(), source(), var(), a macro or config()")
+                }
+                if call.name == "config" {
+                    guard !sawSQL else { throw fail("config() must come before the model's SQL") }
+                    config = try ModelTemplate.config(from: call, fail: fail)
+                } else {
+                    pieces += try ModelTemplate.expand(.call(call), macros: macros, parameters: [:], depth: 0, fail: fail)
+                }
+                if token.lineBreaks > 0 { pieces.append(.text(String(repeating: "\n", count: token.lineBreaks))) }
             }
-            let before = rest[..<open.lowerBound]
-            append(String(before), &sawSQL)
-            line += before.filter { $0 == "\n" }.count
-            let closing = next == "{" ? "}}" : (next == "%" ? "%}" : "#}")
-            let bodyStart = rest.index(open.lowerBound, offsetBy: 2)
-            guard let close = rest[bodyStart...].range(of: closing) else {
-                throw PipelineError(file: file, line: line, message: "'{\(next)' is never closed with '\(closing)'")
+        }
+    }
+
+    /// What an expression stands for, as pieces: a parameter's argument, a string, a ref, source
+    /// or var, or a macro's body with its parameters bound.
+    static func expand(_ value: TemplateValue, macros: [String: Macro], parameters: [String: [Piece]], depth: Int,
+                       fail: (String) -> PipelineError) throws -> [Piece] {
+        func text(_ value: TemplateValue) throws -> String {
+            var result = ""
+            for piece in try expand(value, macros: macros, parameters: parameters, depth: depth, fail: fail) {
+                guard case .text(let part) = piece else { throw fail("a name or string is expected where a relation was given") }
+                result += part
             }
-            let body = rest[bodyStart..<close.lowerBound]
-            let bodyLines = body.filter { $0 == "\n" }.count
-            switch next {
-            case "#":
-                // A comment: keep its line breaks so positions still map to the file's lines.
-                pieces.append(.text(String(repeating: "\n", count: bodyLines)))
-            case "%":
-                throw PipelineError(
-                    file: file, line: line,
-                    message: "'{% \(body.trimmingCharacters(in: .whitespaces)) %}': statements are not supported; "
-                        + "a model may use only ref(), source(), var() and a leading config()")
+            return result
+        }
+        switch value {
+        case .string(let string): return [.text(string)]
+        case .number(let number): return [.text(number)]
+        case .name(let name):
+            guard let bound = parameters[name] else { throw fail("unknown name '\(name)'") }
+            return bound
+        case .call(let call):
+            switch call.name {
+            case "ref":
+                guard call.positional.count == 1, call.keywords.isEmpty else { throw fail("ref() takes one model name: ref('dwd_orders')") }
+                return [.ref(try text(call.positional[0]))]
+            case "source":
+                guard call.positional.count == 2, call.keywords.isEmpty else {
+                    throw fail("source() takes a source and a table: source('oltp', 'orders')")
+                }
+                return [.source(try text(call.positional[0]), try text(call.positional[1]))]
+            case "var":
+                guard (1...2).contains(call.positional.count), call.keywords.isEmpty else {
+                    throw fail("var() takes a name and an optional default: var('business_timezone', 'UTC')")
+                }
+                return [.variable(try text(call.positional[0]), defaultValue: call.positional.count == 2 ? try text(call.positional[1]) : nil)]
             default:
-                try expression(String(body), file: file, line: line, sawSQL: sawSQL)
-                if bodyLines > 0 { pieces.append(.text(String(repeating: "\n", count: bodyLines))) }
+                guard let macro = macros[call.name] else {
+                    throw fail("unknown function \(call.name)(): a model may use only ref(), source(), var(), macros and a leading config()")
+                }
+                guard let body = macro.body else {
+                    throw fail("macro \(call.name) (\(macro.file):\(macro.line)) is dbt's alone: \(macro.unsupported ?? "it uses more of Jinja")")
+                }
+                guard depth < 20 else { throw fail("macros call each other too deeply (\(call.name))") }
+                guard call.positional.count <= macro.parameters.count else {
+                    throw fail("macro \(call.name) takes \(macro.parameters.count) arguments, not \(call.positional.count)")
+                }
+                var bound: [String: [Piece]] = [:]
+                for (parameter, argument) in zip(macro.parameters, call.positional) {
+                    bound[parameter.name] = try expand(argument, macros: macros, parameters: parameters, depth: depth + 1, fail: fail)
+                }
+                for keyword in call.keywords {
+                    guard macro.parameters.contains(where: { $0.name == keyword.name }) else {
+                        throw fail("macro \(call.name) has no parameter '\(keyword.name)'")
+                    }
+                    bound[keyword.name] = try expand(keyword.value, macros: macros, parameters: parameters, depth: depth + 1, fail: fail)
+                }
+                for parameter in macro.parameters where bound[parameter.name] == nil {
+                    guard let fallback = parameter.defaultValue else {
+                        throw fail("macro \(call.name) needs its argument '\(parameter.name)'")
+                    }
+                    bound[parameter.name] = try expand(fallback, macros: macros, parameters: [:], depth: depth + 1, fail: fail)
+                }
+                var pieces: [Piece] = []
+                for piece in body {
+                    switch piece {
+                    case .text(let part): pieces.append(.text(Macro.flattened(part)))
+                    case .expression(let inner):
+                        pieces += try expand(inner, macros: macros, parameters: bound, depth: depth + 1, fail: fail)
+                    }
+                }
+                return pieces
             }
-            line += bodyLines
-            rest = rest[close.upperBound...]
-            if rest.isEmpty { break }
-        }
-        append(String(rest), &sawSQL)
-    }
-
-    private mutating func append(_ text: String, _ sawSQL: inout Bool) {
-        guard !text.isEmpty else { return }
-        if text.contains(where: { !$0.isWhitespace }) { sawSQL = true }
-        pieces.append(.text(text))
-    }
-
-    private mutating func expression(_ body: String, file: String, line: Int, sawSQL: Bool) throws {
-        func fail(_ message: String) -> PipelineError { PipelineError(file: file, line: line, message: message) }
-        var parser = CallParser(text: body)
-        guard let call = try? parser.parseCall() else {
-            throw fail("'{{ \(body.trimmingCharacters(in: .whitespaces)) }}' is not ref(), source(), var() or config()")
-        }
-        let strings = call.positional.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
-        switch call.name {
-        case "ref":
-            guard strings.count == 1, call.positional.count == 1, call.keywords.isEmpty else {
-                throw fail("ref() takes one model name: ref('dwd_orders')")
-            }
-            pieces.append(.ref(strings[0]))
-        case "source":
-            guard strings.count == 2, call.positional.count == 2, call.keywords.isEmpty else {
-                throw fail("source() takes a source and a table: source('oltp', 'orders')")
-            }
-            pieces.append(.source(strings[0], strings[1]))
-        case "var":
-            guard (1...2).contains(strings.count), strings.count == call.positional.count, call.keywords.isEmpty else {
-                throw fail("var() takes a name and an optional default: var('business_timezone', 'UTC')")
-            }
-            pieces.append(.variable(strings[0], defaultValue: strings.count == 2 ? strings[1] : nil))
-        case "config":
-            guard !sawSQL else { throw fail("config() must come before the model's SQL") }
-            config = try ModelTemplate.config(from: call, fail: fail)
         default:
-            throw fail("unknown function \(call.name)(): a model may use only ref(), source(), var() and a leading config()")
+            throw fail("a list, a dictionary or a truth value cannot stand in SQL")
         }
     }
 
-    private static func config(from call: CallParser.Call, fail: (String) -> PipelineError) throws -> ModelConfig {
+    static func config(from call: TemplateCall, fail: (String) -> PipelineError) throws -> ModelConfig {
         guard call.positional.isEmpty else { throw fail("config() takes keyword arguments only") }
         var config = ModelConfig()
-        for (key, value) in call.keywords {
-            switch (key, value) {
+        for keyword in call.keywords {
+            let key = keyword.name
+            switch (key, keyword.value) {
             case ("materialized", .string(let kind)):
                 guard kind == "table" || kind == "view" else { throw fail("materialized must be 'table' or 'view', not '\(kind)'") }
                 config.materialized = kind
@@ -161,133 +164,5 @@ struct ModelTemplate {
             }
         }
         return config
-    }
-}
-
-/// Parses one call in the Python-like syntax dbt's Jinja uses: `name('a', k=[{'x': True}])`.
-struct CallParser {
-    indirect enum Value: Equatable {
-        case string(String), number(String), bool(Bool), none, list([Value]), dictionary([String: Value])
-    }
-
-    struct Call {
-        var name: String
-        var positional: [Value] = []
-        var keywords: [(String, Value)] = []
-    }
-
-    struct Failure: Error {}
-
-    private let characters: [Character]
-    private var index = 0
-
-    init(text: String) {
-        characters = Array(text)
-    }
-
-    mutating func parseCall() throws -> Call {
-        skipSpace()
-        let name = identifier()
-        guard !name.isEmpty else { throw Failure() }
-        var call = Call(name: name)
-        try expect("(")
-        skipSpace()
-        if peek() != ")" {
-            while true {
-                skipSpace()
-                let start = index
-                let word = identifier()
-                skipSpace()
-                if !word.isEmpty, peek() == "=" {
-                    index += 1
-                    call.keywords.append((word, try value()))
-                } else {
-                    index = start
-                    call.positional.append(try value())
-                }
-                skipSpace()
-                if peek() == "," {
-                    index += 1
-                    continue
-                }
-                break
-            }
-        }
-        try expect(")")
-        skipSpace()
-        guard index == characters.count else { throw Failure() }
-        return call
-    }
-
-    private mutating func value() throws -> Value {
-        skipSpace()
-        guard let first = peek() else { throw Failure() }
-        switch first {
-        case "'", "\"":
-            index += 1
-            var text = ""
-            while let character = peek(), character != first {
-                text.append(character)
-                index += 1
-            }
-            try expect(first)
-            return .string(text)
-        case "[":
-            index += 1
-            var items: [Value] = []
-            skipSpace()
-            while peek() != "]" {
-                items.append(try value())
-                skipSpace()
-                if peek() == "," { index += 1; skipSpace() } else { break }
-            }
-            try expect("]")
-            return .list(items)
-        case "{":
-            index += 1
-            var entries: [String: Value] = [:]
-            skipSpace()
-            while peek() != "}" {
-                guard case .string(let key) = try value() else { throw Failure() }
-                skipSpace()
-                try expect(":")
-                entries[key] = try value()
-                skipSpace()
-                if peek() == "," { index += 1; skipSpace() } else { break }
-            }
-            try expect("}")
-            return .dictionary(entries)
-        default:
-            let word = identifier()
-            switch word {
-            case "True", "true": return .bool(true)
-            case "False", "false": return .bool(false)
-            case "None", "none": return .none
-            default:
-                guard !word.isEmpty, word.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) else { throw Failure() }
-                return .number(word)
-            }
-        }
-    }
-
-    private func peek() -> Character? { index < characters.count ? characters[index] : nil }
-
-    private mutating func skipSpace() {
-        while let character = peek(), character.isWhitespace { index += 1 }
-    }
-
-    private mutating func identifier() -> String {
-        var word = ""
-        while let character = peek(), character.isLetter || character.isNumber || character == "_" || character == "." || character == "-" {
-            word.append(character)
-            index += 1
-        }
-        return word
-    }
-
-    private mutating func expect(_ character: Character) throws {
-        skipSpace()
-        guard peek() == character else { throw Failure() }
-        index += 1
     }
 }

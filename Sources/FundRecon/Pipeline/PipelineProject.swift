@@ -61,6 +61,7 @@ public struct PipelineProject: Sendable {
                 throw PipelineError(file: "project.yml", line: line, message: "unknown key '\(key.string ?? "?")' (name, vars, layers, description, version)")
             }
         }
+        let macros = try readMacros(directory: directory)
         var models: [Model] = []
         for layer in Layer.allCases where layer != .oltp {
             let folder = "models/\(layer.rawValue)"
@@ -73,7 +74,7 @@ public struct PipelineProject: Sendable {
                     throw PipelineError(file: file, message: "a model in models/\(layer.rawValue) must be named \(layer.rawValue)_*")
                 }
                 let sql = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
-                models.append(Model(name: modelName, layer: layer, file: file, template: try ModelTemplate(parsing: sql, file: file)))
+                models.append(Model(name: modelName, layer: layer, file: file, template: try ModelTemplate(parsing: sql, file: file, macros: macros)))
             }
         }
         let seedFiles = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/seeds")) ?? [])
@@ -95,6 +96,26 @@ public struct PipelineProject: Sendable {
         }
         return PipelineProject(directory: directory, name: name, vars: vars, models: models, seeds: seeds,
                                sources: try readSources(directory: directory))
+    }
+
+    /// The macros of `macros/*.sql`, by name; two macros of one name are an error.
+    static func readMacros(directory: String) throws -> [String: Macro] {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/macros")) ?? [])
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        var macros: [String: Macro] = [:]
+        for name in files {
+            let file = "macros/" + name
+            guard let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) else {
+                throw PipelineError(file: file, message: "cannot read the file")
+            }
+            for macro in try Macro.parse(file: text, named: file) {
+                if let first = macros[macro.name] {
+                    throw PipelineError(file: file, line: macro.line, message: "macro \(macro.name) is defined twice (first in \(first.file))")
+                }
+                macros[macro.name] = macro
+            }
+        }
+        return macros
     }
 
     /// `models/sources.yml`: each source's tables (none when the file is absent).

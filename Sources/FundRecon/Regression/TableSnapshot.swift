@@ -20,10 +20,10 @@ public struct TableSnapshot: Sendable, Equatable {
     /// Reads a table of a run, timestamps in UTC (local to the read, not the session); `parse` sorts.
     static func read(table: String, schema: String, connection: Connection) throws -> TableSnapshot {
         var text = ""
-        let statement = "COPY \(quoteIdentifier(schema)).\(quoteIdentifier(table)) TO STDOUT WITH (FORMAT csv, HEADER)"
+        let statement: SQL = "COPY \(schema: schema, table: table) TO STDOUT WITH (FORMAT csv, HEADER)"
         try connection.transaction(readOnly: true) { connection in
             try connection.execute("SELECT set_config('timezone', 'UTC', true)")
-            try connection.copyOut(SQL(statement)) { chunk in text += String(decoding: chunk, as: UTF8.self) }
+            try connection.copyOut(statement) { chunk in text += String(decoding: chunk, as: UTF8.self) }
         }
         return try parse(csv: text, table: table)
     }

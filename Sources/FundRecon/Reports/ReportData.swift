@@ -56,18 +56,19 @@ public struct ReportData: Sendable, Codable {
     /// Reads the figures from a built warehouse; `month` limits statements and breaks to one month.
     public static func collect(tables: ReportTables.Located, connection: Connection, zone: String, month: String? = nil,
                                breakLimit: Int = 200) throws -> ReportData {
-        let monthFilter = month.map { "date_trunc('month', biz_date)::date = '\($0)-01'::date" } ?? "true"
+        let monthFilter: SQL = month.map { "date_trunc('month', biz_date)::date = \($0 + "-01")::date" } ?? "true"
+        let breaksInMonth: SQL = month == nil ? "true" : "(biz_date IS NULL OR \(monthFilter))"
         var data = ReportData()
-        var sql = """
+        var sql: SQL = """
             SELECT break_type, count(*),
                    -- the money at stake: the difference, or the whole amount when it is late, unsettled or misfiled
                    coalesce(sum(coalesce(nullif(abs(diff_amount), 0), abs(expected_amount), abs(actual_amount))), 0)::numeric(18,2),
                    count(*) FILTER (WHERE coalesce(age_days, 0) <= 1), count(*) FILTER (WHERE age_days BETWEEN 2 AND 7),
                    count(*) FILTER (WHERE age_days BETWEEN 8 AND 30), count(*) FILTER (WHERE age_days > 30)
-            FROM \(tables.breaks) WHERE \(month == nil ? "true" : "(biz_date IS NULL OR \(monthFilter))")
+            FROM \(tables.breaks) WHERE \(breaksInMonth)
             GROUP BY 1 ORDER BY 2 DESC, 1
             """
-        for row in try connection.query(SQL(sql)).rows {
+        for row in try connection.query(sql).rows {
             data.breakTypes.append(BreakType(
                 breakType: try row.decode(at: 0), count: try row.decode(at: 1), amount: try row.decode(at: 2),
                 aging: [try row.decode(at: 3), try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 6)]))
@@ -79,7 +80,7 @@ public struct ReportData: Sendable, Codable {
                    settled_fees::text, settled_net::text, payout_amount::text
             FROM \(tables.gatewayDaily) WHERE \(monthFilter) ORDER BY biz_date, gateway, currency
             """
-        for row in try connection.query(SQL(sql)).rows {
+        for row in try connection.query(sql).rows {
             let t = row.texts.map { $0 ?? "0" }
             data.gatewayDays.append(GatewayDay(gateway: t[0], currency: t[1], bizDate: t[2], captured: t[3], refunded: t[4],
                                                settledGross: t[5], fees: t[6], settledNet: t[7], payouts: t[8]))
@@ -88,7 +89,7 @@ public struct ReportData: Sendable, Codable {
             SELECT biz_date::text, break_type, count(*) FROM \(tables.breaks)
             WHERE biz_date IS NOT NULL AND \(monthFilter) GROUP BY 1, 2
             """
-        for row in try connection.query(SQL(sql)).rows {
+        for row in try connection.query(sql).rows {
             data.breaksPerDay[try row.decode(at: 0), default: [:]][try row.decode(at: 1)] = try row.decode(at: 2)
         }
         // The heat map shows the currency with the most sales; amounts are never added across currencies.
@@ -96,13 +97,13 @@ public struct ReportData: Sendable, Codable {
             SELECT currency FROM \(tables.merchantHourly) WHERE \(monthFilter)
             GROUP BY currency ORDER BY sum(gross_sales) DESC LIMIT 1
             """
-        data.heatCurrency = try connection.query(SQL(sql)).first?.decode(String.self, at: 0) ?? ""
+        data.heatCurrency = try connection.query(sql).first?.decode(String.self, at: 0) ?? ""
         sql = """
-            SELECT biz_date::text, extract(hour FROM hour_start AT TIME ZONE \(literal(zone)))::int, sum(gross_sales)::text
-            FROM \(tables.merchantHourly) WHERE currency = \(literal(data.heatCurrency)) AND \(monthFilter)
+            SELECT biz_date::text, extract(hour FROM hour_start AT TIME ZONE \(zone))::int, sum(gross_sales)::text
+            FROM \(tables.merchantHourly) WHERE currency = \(data.heatCurrency) AND \(monthFilter)
             GROUP BY 1, 2
             """
-        for row in try connection.query(SQL(sql)).rows {
+        for row in try connection.query(sql).rows {
             let day: String = try row.decode(at: 0)
             var hours = data.heatMap[day] ?? Array(repeating: "0", count: 24)
             let hour: Int = try row.decode(at: 1)
@@ -116,7 +117,7 @@ public struct ReportData: Sendable, Codable {
             FROM \(tables.merchantBalance) b JOIN top USING (merchant_id, currency)
             WHERE \(monthFilter) ORDER BY 1, 2
             """
-        for row in try connection.query(SQL(sql)).rows {
+        for row in try connection.query(sql).rows {
             data.balances[try row.decode(at: 0), default: []].append([try row.decode(at: 1), try row.decode(at: 2)])
         }
         sql = """
@@ -124,10 +125,10 @@ public struct ReportData: Sendable, Codable {
                    s.opening_balance::text, s.gross_sales::text, s.merchant_discount::text, s.platform_discount::text,
                    s.refund_amount::text, s.commission_amount::text, s.net_payable::text, s.payouts::text, s.closing_balance::text
             FROM \(tables.monthlyStatement) s LEFT JOIN \(tables.merchants) m USING (merchant_id)
-            WHERE \(month.map { "s.month_start = '\($0)-01'::date" } ?? "true")
+            WHERE \(month.map { "s.month_start = \($0 + "-01")::date" as SQL } ?? "true")
             ORDER BY s.month_start, s.merchant_id, s.currency
             """
-        for row in try connection.query(SQL(sql)).rows {
+        for row in try connection.query(sql).rows {
             let t = row.texts.map { $0 ?? "" }
             data.statements.append(StatementRow(
                 merchantID: try row.decode(at: 0), merchantName: t[1], currency: t[2], month: t[3], opening: t[4], gross: t[5],
@@ -137,24 +138,23 @@ public struct ReportData: Sendable, Codable {
         return data
     }
 
-    static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
-
     /// Every break of a run (of a month), one row at a time: what the workbook's Breaks sheet streams,
     /// so a million breaks never sit in memory.
-    public static func breakSource(table: String, connection: Connection, month: String?) -> BreakSource {
+    public static func breakSource(table: SQL, connection: Connection, month: String?) -> BreakSource {
         { sink in try breaks(table: table, connection: connection, month: month, limit: nil, sink) }
     }
 
-    static func breaks(table: String, connection: Connection, month: String?, limit: Int?,
+    static func breaks(table: SQL, connection: Connection, month: String?, limit: Int?,
                        _ sink: (BreakRow) throws -> Void) throws {
-        let monthFilter = month.map { "(biz_date IS NULL OR date_trunc('month', biz_date)::date = '\($0)-01'::date)" } ?? "true"
-        let sql = """
+        let monthFilter: SQL = month.map { "(biz_date IS NULL OR date_trunc('month', biz_date)::date = \($0 + "-01")::date)" } ?? "true"
+        let limited: SQL = limit.map { " LIMIT \(integer: $0)" } ?? ""
+        let sql: SQL = """
             SELECT break_type, entity_type, entity_key, merchant_id::text, gateway, currency, biz_date::text,
                    expected_amount::text, actual_amount::text, diff_amount::text, age_days, detail
             FROM \(table) WHERE \(monthFilter)
-            ORDER BY break_type, biz_date NULLS LAST, entity_key\(limit.map { " LIMIT \($0)" } ?? "")
+            ORDER BY break_type, biz_date NULLS LAST, entity_key\(limited)
             """
-        try connection.forEachRow(SQL(sql)) { row in
+        try connection.forEachRow(sql) { row in
             try sink(BreakRow(
                 breakType: try row.decode(at: 0), entityType: try row.decode(at: 1), entityKey: try row.decode(at: 2),
                 merchantID: row.text(at: 3), gateway: row.text(at: 4), currency: row.text(at: 5), bizDate: row.text(at: 6),

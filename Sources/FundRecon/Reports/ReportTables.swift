@@ -19,9 +19,9 @@ public struct ReportTables: Sendable {
 
     /// The tables as quoted relations in a run's (or a warehouse's) schemas.
     public func located(in schemas: RunSchemas) -> Located {
-        func relation(_ role: ModelRole) -> String {
+        func relation(_ role: ModelRole) -> SQL {
             guard let model = models[role] else { return "" }
-            return quoteIdentifier(schemas.name(model.layer)) + "." + quoteIdentifier(model.name)
+            return "\(schema: schemas.name(model.layer), table: model.name)"
         }
         return Located(breaks: relation(.breaks), gatewayDaily: relation(.gatewayDaily), merchantHourly: relation(.merchantHourly),
                        merchantDaily: relation(.merchantDaily), merchantBalance: relation(.merchantBalance),
@@ -30,6 +30,6 @@ public struct ReportTables: Sendable {
 
     /// The report tables of one warehouse, as quoted `schema.table` relations.
     public struct Located: Sendable {
-        public var breaks, gatewayDaily, merchantHourly, merchantDaily, merchantBalance, monthlyStatement, merchants: String
+        public var breaks, gatewayDaily, merchantHourly, merchantDaily, merchantBalance, monthlyStatement, merchants: SQL
     }
 }

@@ -26,9 +26,9 @@ struct BuildInputs: Sendable {
     static func fingerprint(persistent: RunSchemas, pipeline: String, vars: [String: String], on connection: Connection) throws -> String {
         let tables = Ingest.tableDDL(schemas: persistent, withExtractCopies: true).map { $0.table }
         let parts = tables.map { schema, table in
-            "SELECT count(*)::text || '@' || coalesce(max(_loaded_at)::text, '') FROM " + quoteIdentifier(schema) + "." + quoteIdentifier(table)
+            "SELECT count(*)::text || '@' || coalesce(max(_loaded_at)::text, '') FROM \(schema: schema, table: table)" as SQL
         }
-        let counts = try connection.query(SQL(parts.joined(separator: " UNION ALL "))).rows.map { try $0.decode(String.self, at: 0) }
+        let counts = try connection.query(parts.joined(separator: " UNION ALL ")).rows.map { try $0.decode(String.self, at: 0) }
         var hash = SHA256()
         hash.update(Array((pipeline + "|" + vars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             + "|" + counts.joined(separator: ",")).utf8))

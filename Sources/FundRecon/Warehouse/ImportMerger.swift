@@ -22,7 +22,7 @@ struct ImportMerger: Sendable {
             for statement in Ingest.tableDDL(schemas: persistent, withExtractCopies: true) {
                 let relation = quoteIdentifier(statement.table.0) + "." + quoteIdentifier(statement.table.1)
                 let exists: Bool = try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
-                if !exists { try connection.executeScript(statement.sql) }
+                if !exists { try connection.execute(statement.sql) }
             }
         }
     }
@@ -45,14 +45,19 @@ struct ImportMerger: Sendable {
             """).rows {
             let (file, sha, status) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
             if !factFiles.contains(file) { window.knownFiles[file] = sha }
-            if status != "duplicate" && window.knownContents[sha] == nil { window.knownContents[sha] = file }
+            if status != FileLoadStatus.duplicate.rawValue && window.knownContents[sha] == nil { window.knownContents[sha] = file }
         }
-        let rejects = quoteIdentifier(persistent.name(.ods)) + ".\"ods_rejects\""
-        let sourceFilter = part == .extracts ? "source = 'oltp'" : "source <> 'oltp'"
-        for row in try connection.query(SQL("SELECT file, line FROM \(rejects) WHERE \(sourceFilter)" as String)).rows {
+        for row in try connection.query("""
+            SELECT file, line FROM \(schema: persistent.name(.ods), table: "ods_rejects") WHERE \(ImportMerger.sources(of: part))
+            """).rows {
             window.rejectedLines[try row.decode(String.self, at: 0), default: []].insert(try row.decode(Int.self, at: 1))
         }
         return window
+    }
+
+    /// The rows of `ods_rejects` and `ods_file_loads` that one import part writes.
+    static func sources(of part: IngestPart) -> SQL {
+        part == .extracts ? "source = 'oltp'" : "source <> 'oltp'"
     }
 
     /// Appends the new rows, replaces reference data and changed files, and records watermarks and checksums.
@@ -98,17 +103,17 @@ struct ImportMerger: Sendable {
                 touched.append((pODS, table.table))
             }
         }
-        let ours = part == .extracts ? "source = 'oltp'" : "source <> 'oltp'"
-        let (sRejects, pRejects) = (quoteIdentifier(sODS) + ".ods_rejects", quoteIdentifier(pODS) + ".ods_rejects")
-        let (sLoads, pLoads) = (quoteIdentifier(sODS) + ".ods_file_loads", quoteIdentifier(pODS) + ".ods_file_loads")
-        try connection.execute(SQL("INSERT INTO \(pRejects) SELECT * FROM \(sRejects) WHERE \(ours)" as String))
+        let ours = ImportMerger.sources(of: part)
+        let (sRejects, pRejects): (SQL, SQL) = ("\(schema: sODS, table: "ods_rejects")", "\(schema: pODS, table: "ods_rejects")")
+        let (sLoads, pLoads): (SQL, SQL) = ("\(schema: sODS, table: "ods_file_loads")", "\(schema: pODS, table: "ods_file_loads")")
+        try connection.execute("INSERT INTO \(pRejects) SELECT * FROM \(sRejects) WHERE \(ours)")
         // A missing extract is recorded once, not at every run that finds it still missing; an
         // extract with no rows in this run's window is a quiet hour, not an empty extract.
-        try connection.execute(SQL(String("""
+        try connection.execute("""
             INSERT INTO \(pLoads) SELECT * FROM \(sLoads) s WHERE \(ours)
               AND NOT (s.status = 'missing' AND EXISTS (SELECT 1 FROM \(pLoads) p WHERE p.file = s.file AND p.status = 'missing'))
               AND NOT (s.source = 'oltp' AND s.status = 'loaded' AND s.rows_read = 0)
-            """)))
+            """)
         for file in report.files where file.status != .missing {
             try connection.execute("""
                 INSERT INTO recon_meta.loaded_files (schema_prefix, file, sha256, status, rows_loaded, run_id)

@@ -33,16 +33,16 @@ struct Publisher {
     }
 
     func publish(_ table: Table, closedBefore: CalendarDate, on connection: Connection) throws -> [PartitionChange] {
-        let source = quoteIdentifier(staging.name(table.layer)) + "." + quoteIdentifier(table.name)
-        let destination = quoteIdentifier(target.name(table.layer)) + "." + quoteIdentifier(table.name)
-        let key = table.partitionBy.map { "coalesce(\(quoteIdentifier($0))::text, '')" } ?? "'*'"
+        let source: SQL = "\(schema: staging.name(table.layer), table: table.name)"
+        let destination: SQL = "\(schema: target.name(table.layer), table: table.name)"
+        let key: SQL = table.partitionBy.map { "coalesce(\(identifier: $0)::text, '')" } ?? "'*'"
         let qualified = target.name(table.layer) + "." + table.name
 
         var stored: [String: (rows: Int, digest: String)] = [:]
         if try signature(source, connection) != signature(destination, connection) {
             // New, or its columns changed with the pipeline: replaced whole (every partition rewritten).
-            try connection.execute(SQL("DROP TABLE IF EXISTS \(destination)" as String))
-            try connection.execute(SQL("CREATE TABLE \(destination) (LIKE \(source) INCLUDING ALL)" as String))
+            try connection.execute("DROP TABLE IF EXISTS \(destination)")
+            try connection.execute("CREATE TABLE \(destination) (LIKE \(source) INCLUDING ALL)")
             logger.info("publish: \(qualified) created from the build")
             for row in try storedDigests(qualified, connection).rows { stored[try row.decode(String.self, at: 0)] = (0, "") }
         } else {
@@ -51,10 +51,10 @@ struct Publisher {
             }
         }
         var fresh: [String: (rows: Int, digest: String)] = [:]
-        let digests = try connection.query(SQL(String("""
+        let digests = try connection.query("""
             SELECT \(key) AS part, count(*), sum(hashtextextended(t::text, 0)::numeric)::text
             FROM \(source) t GROUP BY 1
-            """)))
+            """)
         for row in digests.rows {
             fresh[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), try row.decode(String.self, at: 2))
         }
@@ -81,18 +81,18 @@ struct Publisher {
         }
 
         let list = (changed + removed).joined(separator: "\u{1F}")
+        let changedList = changed.joined(separator: "\u{1F}")
         if table.partitionBy == nil {
-            try connection.execute(SQL("DELETE FROM \(destination)" as String))
+            try connection.execute("DELETE FROM \(destination)")
         } else {
-            try connection.execute(SQL("DELETE FROM \(destination) WHERE \(key) = ANY(string_to_array($1, E'\\x1F'))", parameters: [list]))
+            try connection.execute("DELETE FROM \(destination) WHERE \(key) = ANY(string_to_array(\(list), E'\\x1F'))")
         }
         if !changed.isEmpty {
-            let insert = table.partitionBy == nil
+            try connection.execute(table.partitionBy == nil
                 ? "INSERT INTO \(destination) SELECT * FROM \(source)"
-                : "INSERT INTO \(destination) SELECT * FROM \(source) WHERE \(key) = ANY(string_to_array($1, E'\\x1F'))"
-            try connection.execute(SQL(insert, parameters: table.partitionBy == nil ? [] : [changed.joined(separator: "\u{1F}")]))
+                : "INSERT INTO \(destination) SELECT * FROM \(source) WHERE \(key) = ANY(string_to_array(\(changedList), E'\\x1F'))")
         }
-        try connection.execute(SQL("ANALYZE \(destination)" as String))
+        try connection.execute("ANALYZE \(destination)")
         try connection.execute("""
             DELETE FROM recon_meta.partitions
             WHERE schema_prefix = \(prefix) AND table_name = \(qualified) AND partition_key = ANY(string_to_array(\(list), E'\\x1F'))
@@ -108,23 +108,25 @@ struct Publisher {
 
     /// Per partition, the money columns (`numeric(p,2)`) whose totals differ between the
     /// published rows and the new ones, per currency when the table has one, as exact text.
-    func amountChanges(of parts: [String], key: String, before: String, after: String,
+    func amountChanges(of parts: [String], key: SQL, before: SQL, after: SQL,
                        on connection: Connection) throws -> [String: [AmountChange]] {
         let columns = try connection.query("""
             SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-            WHERE a.attrelid = to_regclass(\(after)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+            WHERE a.attrelid = to_regclass(\(after.text)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
         // Money is numeric with two decimals (or a bare numeric a model left unconstrained); rates have four.
         let money = columns.filter { $0.1 == "numeric" || ($0.1.hasPrefix("numeric(") && $0.1.hasSuffix(",2)")) }.map(\.0)
         guard !money.isEmpty else { return [:] }
         // Amounts of different currencies are never added together.
-        let currency = columns.contains { $0.0 == "currency" } ? "coalesce(currency, '')" : "''"
-        let sums = money.map { "coalesce(sum(\(quoteIdentifier($0))), 0)::text" }.joined(separator: ", ")
-        func totals(_ relation: String) throws -> [String: [String]] {
-            let statement = "SELECT \(key) || '|' || \(currency), \(sums) FROM \(relation) "
-                + "WHERE \(key) = ANY(string_to_array($1, E'\\x1F')) GROUP BY 1"
+        let currency: SQL = columns.contains { $0.0 == "currency" } ? "coalesce(currency, '')" : "''"
+        let sums = money.map { "coalesce(sum(\(identifier: $0)), 0)::text" as SQL }.joined(separator: ", ")
+        let list = parts.joined(separator: "\u{1F}")
+        func totals(_ relation: SQL) throws -> [String: [String]] {
             var result: [String: [String]] = [:]
-            for row in try connection.query(SQL(statement, parameters: [parts.joined(separator: "\u{1F}")])).rows {
+            for row in try connection.query("""
+                SELECT \(key) || '|' || \(currency), \(sums) FROM \(relation)
+                WHERE \(key) = ANY(string_to_array(\(list), E'\\x1F')) GROUP BY 1
+                """).rows {
                 result[try row.decode(String.self, at: 0)] = try (1...money.count).map { try row.decode(String.self, at: $0) }
             }
             return result
@@ -143,10 +145,10 @@ struct Publisher {
     }
 
     /// Column names and types in order: tables with equal signatures take each other's rows.
-    func signature(_ relation: String, _ connection: Connection) throws -> [String] {
+    func signature(_ relation: SQL, _ connection: Connection) throws -> [String] {
         try connection.query("""
             SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-            WHERE a.attrelid = to_regclass(\(relation)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+            WHERE a.attrelid = to_regclass(\(relation.text)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """).rows.map { try $0.decode(String.self, at: 0) }
     }
 

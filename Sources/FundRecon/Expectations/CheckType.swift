@@ -1,0 +1,132 @@
+import Foundation
+import Postgres
+
+/// One type of check of the expectations language (EXPECTATIONS.md "Check types"): its name and
+/// keys, how it reads its spec (errors name the line), what it reads, and the plan it is evaluated
+/// by. One file per type under `Checks/`; adding a type is that file and one line in
+/// `CheckTypes.all`: the parser, the engine and the reports know types only through this protocol.
+protocol CheckType: Sendable {
+    /// The `type:` name.
+    static var name: String { get }
+    /// The keys the type takes beside the common ones (`id`, `type`, `table`, `where` ...).
+    static var keys: Set<String> { get }
+    /// Where the check's table comes from.
+    static var table: TableSource { get }
+    /// What a `period:` key means for the type.
+    static var scoping: PeriodScoping { get }
+    /// How heavy its set-level statement is, to share the checks fairly between two connections.
+    static var weight: Int { get }
+
+    /// Reads the type's own keys.
+    init(_ fields: FieldReader) throws
+
+    /// For types whose table comes from their sides: the main side's table.
+    var mainTable: String? { get }
+    /// The tables the check reads besides its own.
+    var otherTables: [String] { get }
+    /// The columns the check names, by table, checked against the catalog before anything runs
+    /// (the SQL fragments authors write are not parsed).
+    func columns(table: String) -> [(table: String, columns: [String])]
+    /// For scoping `.own`: the column that places the check's rows in time.
+    var ownPeriod: PeriodColumn? { get }
+    /// The layer the check's results are reported under when it has no table of its own.
+    func layer(resolving resolver: TableResolver) -> CheckLayer?
+    /// How the check is evaluated.
+    func plan(_ context: PlanContext) throws -> CheckPlan
+}
+
+extension CheckType {
+    static var table: TableSource { .required }
+    static var scoping: PeriodScoping { .byColumn }
+    static var weight: Int { 2 }
+    var mainTable: String? { nil }
+    var otherTables: [String] { [] }
+    var ownPeriod: PeriodColumn? { nil }
+    func layer(resolving resolver: TableResolver) -> CheckLayer? { nil }
+}
+
+/// Where a check type's table comes from.
+enum TableSource: Sendable {
+    /// The `table` key, which it needs.
+    case required
+    /// The `table` key when given; the check reads what its own SQL names.
+    case optional
+    /// Its sides (`left`/`right`, `fine`/`coarse`): a `table` key is refused.
+    case sides
+}
+
+/// What a `period:` key means for a check type in a scoped run (`recon run`).
+enum PeriodScoping: Sendable {
+    /// `period: column` (or `{column, grain}`) keeps the rows of the run's period.
+    case byColumn
+    /// The type places its rows in time with a key of its own (continuity's `period`) and scopes itself.
+    case own
+    /// A `period:` key is an error, with this reason.
+    case refused(String)
+}
+
+/// How one check is evaluated.
+enum CheckPlan: Sendable {
+    /// A row fails when `predicate` holds (the check's filter folded in). Evaluated in one scan
+    /// with the other row-level checks of its table; `extras` are columns its sample adds to the row's own.
+    case rows(predicate: SQL, extras: SQL?)
+    /// A query returning the failing rows (dbt's way), counted by `count` over them; `observed`
+    /// is a one-row query of figures reported whatever the outcome.
+    case failingRows(query: SQL, count: SQL, observed: SQL?)
+    /// One statement returning the figures of each class, then the first failing rows
+    /// (`sampleColumns`); `display` is the SQL that lists every failing row. An empty side is an
+    /// error unless `scopedPairs` (a quiet period of a scoped run).
+    case classified(statement: SQL, display: SQL, sampleColumns: [String], scopedPairs: Bool)
+}
+
+/// What a check type's plan is made from: the resolved tables and their columns, the check's filter.
+struct PlanContext: Sendable {
+    /// The check.
+    let spec: CheckSpec
+    /// The check's own table, quoted (empty for a `sql` check without one).
+    let relation: SQL
+    /// Every table the check reads, by the name it was given.
+    let relations: [String: SQL]
+    /// The column types of every table, by quoted relation.
+    let catalog: TableCatalog
+    /// The business time zone (hour -> day roll-ups).
+    let zone: String
+    /// A scoped run's period.
+    let scope: CheckScope?
+    /// The rows the check looks at: its `where`, and in a scoped run the rows of the period.
+    let filter: SQL
+
+    /// A table the check reads, quoted.
+    func relation(_ table: String) -> SQL { relations[table] ?? "\(identifier: table)" }
+
+    /// The SQL type of a column of a table (`date` when the catalog does not know it).
+    func type(of column: String, in table: String) -> String {
+        catalog.columns[relation(table).text]?[column] ?? "date"
+    }
+
+    /// A row-level plan: a row fails when it passes the filter and `condition` holds.
+    func rows(failingWhen condition: SQL, extras: SQL? = nil) -> CheckPlan {
+        .rows(predicate: "(\(filter) AND (\(condition)))", extras: extras)
+    }
+
+    /// The check's tolerance, as a number.
+    var tolerance: SQL { "\(decimal: spec.tolerance)" }
+
+    /// A quoted column, of the table `alias` names when given.
+    static func column(_ name: String, of alias: SQL? = nil) -> SQL {
+        alias.map { "\($0).\(identifier: name)" } ?? "\(identifier: name)"
+    }
+
+    /// Quoted columns separated by commas.
+    static func columns(_ names: [String], of alias: SQL? = nil) -> SQL {
+        names.map { column($0, of: alias) }.joined(separator: ", ")
+    }
+
+    /// An author's SQL fragment (`where`, `expression`, `lhs` ...): SQL by contract, in parentheses.
+    static func fragment(_ text: String) -> SQL { "(\(unsafeSQL: text))" }
+
+    /// The fragments among `texts` that are plain column names (the others are expressions, not parsed).
+    static func columnNames(_ texts: [String?]) -> [String] {
+        texts.compactMap { $0 }.filter { $0.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) != nil }
+    }
+}

@@ -1,0 +1,24 @@
+/// What a model's `{{ config(...) }}` asks for.
+public struct ModelConfig: Sendable, Equatable {
+    /// `table` or `view`.
+    public var materialized = "table"
+    /// Indexes to create after a table is built.
+    public var indexes: [IndexSpec] = []
+    /// The column a distributed warehouse (Citus) would distribute the table on.
+    public var distributedBy: String?
+    /// The column whose values are the table's partitions (a business date or month) in a
+    /// persistent warehouse: `recon run` replaces only the partitions whose rows changed, and
+    /// reports a changed partition of a closed period as a restatement.
+    public var partitionBy: String?
+    /// False for tables whose closed partitions change in the normal course (match statuses
+    /// moving from pending to matched): their changes are published but not called restatements.
+    public var restatements = true
+    /// What FundRecon itself reads the model as (the reports' breaks, statements ...).
+    public var role: ModelRole?
+
+    /// One index of `indexes=[{'columns': [...], 'unique': True}]`.
+    public struct IndexSpec: Sendable, Equatable {
+        public var columns: [String]
+        public var unique: Bool
+    }
+}
