@@ -7,7 +7,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECON = os.path.join(ROOT, ".build/debug/recon")
 DBT = os.path.join(ROOT, ".venv/bin/dbt")
 PG_BIN = sorted(d for d in os.popen("ls -d /usr/lib/postgresql/*/bin").read().split())[-1]
-ADS = ["ads_merchant_balance_daily", "ads_gateway_recon", "ads_recon_breaks", "ads_monthly_statement", "ads_recon_summary_daily"]
+# Every ADS table of the pipeline (its views are compared through the tables that read them).
+ADS = sorted(f[:-4] for f in os.listdir(os.path.join(ROOT, "pipeline/models/ads")) if f.endswith(".sql")
+             and "materialized='view'" not in open(os.path.join(ROOT, "pipeline/models/ads", f)).read().split("}}")[0])
 VARS = {"business_timezone": "Europe/Berlin"}
 
 

@@ -1,11 +1,7 @@
 {{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['merchant_id', 'biz_date']}], distributed_by='order_id', role='orders') }}
 -- Orders, de-duplicated on order_id (the first by file and line wins), with the voucher's funder
 -- split out and business date and hour in the business time zone.
-with ranked as (
-  select o.*, row_number() over (partition by order_id order by _source_file, _source_line) as _rn
-  from {{ source('ods', 'ods_orders') }} o
-  where order_id is not null
-),
+with ranked as ({{ first_by_source_line(source('ods', 'ods_orders'), 'order_id') }}),
 vouchers as (
   select voucher_code, funded_by,
          row_number() over (partition by voucher_code order by _source_file, _source_line) as _rn
@@ -19,9 +15,7 @@ select o.order_id, o.merchant_id, o.customer_id, o.channel, o.reseller_id, upper
        case when v.funded_by = 'merchant' then 0 else o.voucher_discount end as platform_discount,
        o.gross_amount - o.voucher_discount as customer_paid,
        o.status, o.created_at,
-       (o.created_at at time zone '{{ var('business_timezone') }}')::date as biz_date,
-       extract(hour from o.created_at at time zone '{{ var('business_timezone') }}')::int as biz_hour,
-       date_trunc('hour', o.created_at, '{{ var('business_timezone') }}') as hour_start,
+       {{ business_time('o.created_at') }},
        o._source_file, o._source_line
 from ranked o
 left join vouchers v on v.voucher_code = o.voucher_code and v._rn = 1

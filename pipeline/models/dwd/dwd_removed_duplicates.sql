@@ -2,41 +2,23 @@
 -- Every source row removed as an exact duplicate of an earlier one (same source key): what the
 -- de-duplication in DWD dropped, with its file and line, so nothing disappears unreported.
 with keyed as (
-  select 'ods_orders' as source_table, order_id::text as source_key, _source_file, _source_line,
-         row_number() over (partition by order_id order by _source_file, _source_line) as _rn
-  from {{ source('ods', 'ods_orders') }}
+  {{ removed_duplicates('ods_orders', source('ods', 'ods_orders'), 'order_id') }}
   union all
-  select 'ods_payments', payment_id::text, _source_file, _source_line,
-         row_number() over (partition by payment_id order by _source_file, _source_line)
-  from {{ source('ods', 'ods_payments') }}
+  {{ removed_duplicates('ods_payments', source('ods', 'ods_payments'), 'payment_id') }}
   union all
-  select 'ods_refunds', refund_id::text, _source_file, _source_line,
-         row_number() over (partition by refund_id order by _source_file, _source_line)
-  from {{ source('ods', 'ods_refunds') }}
+  {{ removed_duplicates('ods_refunds', source('ods', 'ods_refunds'), 'refund_id') }}
   union all
-  select 'ods_commissions', commission_id::text, _source_file, _source_line,
-         row_number() over (partition by commission_id order by _source_file, _source_line)
-  from {{ source('ods', 'ods_commissions') }}
+  {{ removed_duplicates('ods_commissions', source('ods', 'ods_commissions'), 'commission_id') }}
   union all
-  select 'ods_voucher_redemptions', redemption_id::text, _source_file, _source_line,
-         row_number() over (partition by redemption_id order by _source_file, _source_line)
-  from {{ source('ods', 'ods_voucher_redemptions') }}
+  {{ removed_duplicates('ods_voucher_redemptions', source('ods', 'ods_voucher_redemptions'), 'redemption_id') }}
   union all
-  select 'ods_merchant_payouts', payout_id::text, _source_file, _source_line,
-         row_number() over (partition by payout_id order by _source_file, _source_line)
-  from {{ source('ods', 'ods_merchant_payouts') }}
+  {{ removed_duplicates('ods_merchant_payouts', source('ods', 'ods_merchant_payouts'), 'payout_id') }}
   union all
-  select 'ods_merchants', merchant_id::text, _source_file, _source_line,
-         row_number() over (partition by merchant_id order by _source_file, _source_line)
-  from {{ source('ods', 'ods_merchants') }}
+  {{ removed_duplicates('ods_merchants', source('ods', 'ods_merchants'), 'merchant_id') }}
   union all
-  select 'ods_reseller_sales', txn_id, _source_file, _source_line,
-         row_number() over (partition by txn_id order by _source_file, _source_line)
-  from {{ source('ods', 'ods_reseller_sales') }}
+  {{ removed_duplicates('ods_reseller_sales', source('ods', 'ods_reseller_sales'), 'txn_id') }}
   union all
-  select 'ods_stripe_balance_transactions', balance_transaction_id, _source_file, _source_line,
-         row_number() over (partition by balance_transaction_id order by _source_file, _source_line)
-  from {{ source('ods', 'ods_stripe_balance_transactions') }}
+  {{ removed_duplicates('ods_stripe_balance_transactions', source('ods', 'ods_stripe_balance_transactions'), 'balance_transaction_id') }}
 )
 select source_table, source_key, _source_file as source_file, _source_line as source_line
 from keyed
