@@ -195,6 +195,7 @@ def bench_build(work, data, db):
     by_hand = time.monotonic() - started
     run_id = re.search(r'"rc_(r[0-9]+_[0-9a-f]+)_ods"', statements).group(1)
     checks = bench_checks(work, db, run_id)
+    checks["anchor_suite"] = bench_suite(work, db, run_id)
     for name, layer in sorted(layers.items()):
         layer["seconds"] = round(layer["seconds"], 3)
         print(f"  build {name:5} {layer['models']:3} models {layer['rows']:>9} rows {layer['seconds']:7.2f} s")
@@ -235,6 +236,27 @@ def bench_checks(work, db, run_id):
     return {"checks": len(checks), "evaluation_seconds": evaluation_ms / 1000, "fused_row_level_scans": len(row_level_tables),
             "set_level_queries": len(set_level), "same_checks_one_by_one_by_psql_seconds": round(by_hand, 3),
             "command_seconds": seconds, "peak_rss_mb": round(rss, 1), "summary": result["summary"]}
+
+
+def bench_suite(work, db, run_id, rounds=3):
+    """A reconciliation suite of the anchor shape (scripts/bench/anchor_suite.yml) as `recon check` with every report,
+    against the same suite as the fastest SQL written by hand (anchor_suite.sql) on one psql connection, alternately."""
+    suite = os.path.join(ROOT, "scripts/bench/anchor_suite")
+    script = os.path.join(work, "anchor_suite.sql")
+    search_path = ", ".join(f'"rc_{run_id}_{layer}"' for layer in ("ads", "dws", "dwd", "ods"))
+    open(script, "w").write(f"SET search_path = {search_path};\n" + open(suite + ".sql").read())
+    recon, by_hand = [], []
+    for _ in range(rounds):
+        seconds, _, _ = timed([RECON, "check", "--db", db, "--run", run_id, "--pipeline", os.path.join(ROOT, "pipeline"),
+                               "--expectations", suite + ".yml", "--reports", os.path.join(work, "anchor-reports")])
+        recon.append(seconds)
+        started = time.monotonic()
+        subprocess.run(["psql", db, "-Atq", "-f", script], check=True, capture_output=True)
+        by_hand.append(round(time.monotonic() - started, 2))
+    checks = len(json.load(open(os.path.join(work, "anchor-reports", "results.json")))["checks"])
+    ratio = round(sorted(recon)[rounds // 2] / sorted(by_hand)[rounds // 2], 2)
+    print(f"  anchor suite: {checks} checks, recon check (all reports) {recon} s, by hand on one psql connection {by_hand} s: {ratio}x")
+    return {"checks": checks, "recon_check_seconds": recon, "by_hand_seconds": by_hand, "ratio_median": ratio}
 
 
 def copy_limits(data, db, files):

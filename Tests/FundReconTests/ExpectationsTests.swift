@@ -194,6 +194,34 @@ struct ExpectationsTests {
         #expect(results["bad_sql"]?.status == .error)
     }
 
+    @Test func everyTypeIsAnErrorWhenItsSQLCannotRunAndTheOthersStillRun() throws {
+        let bad = "no_such_column > 0"
+        let results = try bench.evaluate("""
+              - {id: not_null, type: not_null, table: dwd_items, columns: [id], where: "\(bad)"}
+              - {id: unique, type: unique, table: dwd_items, columns: [id], where: "\(bad)"}
+              - {id: accepted_values, type: accepted_values, table: dwd_items, column: status, values: [paid], where: "\(bad)"}
+              - {id: range, type: range, table: dwd_items, column: amount, min: 0, where: "\(bad)"}
+              - {id: expression, type: expression, table: dwd_items, expression: "\(bad)"}
+              - {id: relationships, type: relationships, table: dwd_items, columns: [id], to: {table: dwd_parents, columns: [id], where: "\(bad)"}}
+              - {id: row_count, type: row_count, table: dwd_items, min: 1, where: "\(bad)"}
+              - {id: balance, type: balance, table: dwd_items, lhs: amount, rhs: "\(bad)"}
+              - {id: balance_grain, type: balance, table: dwd_ledger, lhs: debit, rhs: credit, grain: [k], where: "\(bad)"}
+              - {id: reconcile, type: reconcile, left: {table: dwd_left, keys: [ref], amount: amt, where: "\(bad)"}, right: {table: dwd_right, keys: [ref], amount: amt}}
+              - {id: cross_period, type: cross_period, fine: {table: dws_h, period: hour_start, where: "\(bad)"}, coarse: {table: dws_d, period: biz_date}, rollup: day, keys: [m], measures: [v]}
+              - {id: continuity, type: continuity, table: ads_bal, keys: [m], period: biz_date, opening: opening, closing: closing, where: "\(bad)"}
+              - {id: freshness, type: freshness, table: dwd_events, column: at, max_age: 2 days, where: "\(bad)"}
+              - {id: sql, type: sql, query: "select \(bad) from dwd_items"}
+              - {id: still_runs, type: not_null, table: dwd_items, columns: [name]}
+            """)
+        for type in CheckTypes.all.map({ $0.name }) + ["balance_grain"] {
+            #expect(results[type]?.status == .error, "\(type)")
+            #expect(results[type]?.message?.contains("42703") == true, "\(type): \(results[type]?.message ?? "")")
+        }
+        #expect(results["still_runs"]?.failingRows == 1)
+        #expect(results["sql"]?.layer == .layer(.dwd))
+        #expect(results["sql"]?.table == "dwd")
+    }
+
     @Test func checksCannotWriteOrRunTwoStatements() throws {
         let results = try bench.evaluate("""
               - {id: inject, type: expression, table: dwd_items, expression: "1=1; drop table dwd_items"}
@@ -276,6 +304,47 @@ struct ExpectationsTests {
         #expect(CheckEngine.balance([]).0.isEmpty)
     }
 
+    @Test func checksSharingAGroupingPassGiveWhatEachGivesAlone() throws {
+        let checks = [
+            "  - {id: left_keys, type: unique, table: dwd_right, columns: [ref], sample_size: 5}",
+            """
+              - id: rec
+                type: reconcile
+                left: {table: dwd_left, keys: [ref], amount: amt, date: d}
+                right: {table: dwd_right, keys: [ref], amount: amt, date: d}
+                date_window: 3 days
+            """,
+            """
+              - id: rec_where
+                type: reconcile
+                left: {table: dwd_left, keys: [ref], amount: amt, where: "amt > 6"}
+                right: {table: dwd_right, keys: [ref], amount: amt, where: "ref <> 'D'"}
+            """,
+            "  - {id: ledger_keys, type: unique, table: dwd_ledger, columns: [k]}",
+            "  - {id: grain, type: balance, table: dwd_ledger, lhs: debit, rhs: credit, grain: [k]}",
+        ]
+        let together = try bench.evaluate(checks.joined(separator: "\n"))
+        // dwd_right and dwd_left are each grouped by ref once, dwd_ledger by k once, in two statements.
+        let shared = bench.statements.filter { $0.contains("AS MATERIALIZED (SELECT") }
+        #expect(shared.count == 2, "\(bench.statements)")
+        #expect(shared.allSatisfy { !$0.contains("$1") })
+        for check in checks {
+            let alone = try bench.evaluate(check)
+            let (id, result) = try #require(alone.first)
+            #expect(together[id]?.status == result.status, "\(id)")
+            #expect(together[id]?.failingRows == result.failingRows, "\(id)")
+            #expect(together[id]?.observed == result.observed, "\(id)")
+            func rows(_ sample: [[String: JSONValue]]) -> Set<String> {
+                Set(sample.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text)" }.joined(separator: " ") })
+            }
+            #expect(rows(together[id]?.sample ?? []) == rows(result.sample), "\(id)")
+            #expect(together[id]?.sampleColumns == result.sampleColumns, "\(id)")
+        }
+        #expect(together["rec"]?.failingRows == 3)
+        #expect(together["ledger_keys"]?.failingRows == 2)
+        #expect(together["grain"]?.failingRows == 1)
+    }
+
     @Test func tagsSelectChecks() throws {
         let file = try ExpectationsParser.parse(text: """
             version: 1
@@ -287,5 +356,56 @@ struct ExpectationsTests {
         engine.tags = ["fast"]
         let results = try engine.evaluate(file, connection: bench.run.connection, logger: quietLogger)
         #expect(results.map(\.id) == ["a"])
+    }
+
+    /// The refunds-versus-captures query of a user's `sql` check: with a LIMIT above it (the old
+    /// wrapper), PostgreSQL read both sides through their indexes in order and merged them; as the
+    /// engine sends it now, its plan is the one the query has alone (two hash aggregates, a hash join).
+    @Test func aSQLChecksQueryKeepsThePlanItHasAlone() throws {
+        let dwd = bench.run.schemas.name(.dwd)
+        try bench.run.connection.executeScript("""
+            SET search_path = "\(dwd)";
+            CREATE TABLE dwd_pay AS SELECT g AS payment_id, (g % 200000) + 1 AS order_id, 'captured'::text AS status,
+                   (g % 97)::numeric(18,2) AS amount FROM generate_series(1, 220000) g;
+            CREATE TABLE dwd_ref AS SELECT g AS refund_id, (g * 7 % 200000) + 1 AS order_id, (g % 13)::numeric(18,2) AS amount
+                   FROM generate_series(1, 30000) g;
+            CREATE INDEX ON dwd_pay (order_id); CREATE INDEX ON dwd_ref (order_id);
+            ANALYZE dwd_pay; ANALYZE dwd_ref;
+            RESET search_path;
+            """)
+        let query = """
+            select r.order_id, r.refunded, coalesce(p.captured, 0) as captured
+            from (select order_id, sum(amount) as refunded from dwd_ref group by order_id) r
+            left join (select order_id, sum(amount) as captured from dwd_pay where status = 'captured' group by order_id) p using (order_id)
+            where r.refunded > coalesce(p.captured, 0)
+            """
+        let results = try bench.evaluate("  - {id: refunds_within_captures, type: sql, query: \"\(query.replacingOccurrences(of: "\n", with: " "))\"}\n")
+        let check = try #require(results["refunds_within_captures"])
+        let connection = bench.run.connection
+        try connection.execute("SELECT set_config('search_path', \(dwd), false)")
+        let expected: Int = try connection.query("SELECT count(*) FROM (\(unsafeSQL: query)) q").scalar()
+        #expect(check.failingRows == expected)
+        #expect(check.layer == .layer(.dwd))
+        #expect(check.sample.count == 20)
+
+        /// The plan tree's node types and relations, without costs.
+        func shape(_ plan: [String: Any]) -> String {
+            let children = (plan["Plans"] as? [[String: Any]] ?? []).map(shape).joined(separator: ", ")
+            return "\(plan["Node Type"] ?? "?")\(plan["Relation Name"].map { " \($0)" } ?? "")[\(children)]"
+        }
+        func plan(_ statement: SQL) throws -> [String: Any] {
+            let json: String = try connection.query("EXPLAIN (FORMAT JSON, COSTS OFF) \(statement)").scalar()
+            let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
+            return try #require(document?.first?["Plan"] as? [String: Any])
+        }
+        let alone = try plan(SQL(unsafeSQL: query))
+        let sent = try plan(CheckEngine.countAndSample(SQL(unsafeSQL: query), count: "count(*)", sampleSize: 20))
+        let cte = try #require((sent["Plans"] as? [[String: Any]])?.first { $0["Subplan Name"] as? String == "CTE failing" })
+        #expect(shape(cte) == shape(alone))
+        #expect(shape(alone).contains("Hash"))
+        // The test has teeth: the old wrapper's LIMIT gave the same query another plan on this data.
+        let old = try plan("SELECT f.*, count(*) OVER () AS _failing_rows FROM (\(unsafeSQL: query)) f LIMIT 20")
+        #expect(!shape(old).contains(shape(alone)))
+        try connection.execute("RESET search_path")
     }
 }

@@ -384,3 +384,82 @@ struct PipelineListsTests {
         #expect(error.description.hasPrefix(directory + "/models/dwd/dwd_payments.sql: source('ods', 'ods_paymnts')"))
     }
 }
+
+@Suite("Pipeline macros: the subset dbt renders the same way, expanded on the calling line")
+struct MacroTests {
+    static let macros = """
+        {# test macros #}
+        {% macro pick(relation, key='id') %}
+        select {{ key }} -- the key
+        from {{ relation }}
+        {% endmacro %}
+
+        {% macro both(a) -%}
+          {{ pick(ref('dwd_a'), a) }} union all {{ pick(source('ods', 'ods_x')) }}
+        {%- endmacro %}
+
+        {% macro dbt_only(x) %}{{ x | trim }}{% endmacro %}
+        """
+
+    static func template(_ sql: String) throws -> ModelTemplate {
+        let macros = Dictionary(uniqueKeysWithValues: try Macro.parse(file: Self.macros, named: "macros/m.sql").map { ($0.name, $0) })
+        return try ModelTemplate(parsing: sql, file: "models/dwd/dwd_b.sql", macros: macros)
+    }
+
+    @Test func macrosExpandWithTheirArgumentsAndDefaultsOnOneLine() throws {
+        let template = try Self.template("select 1;\n{{ both('code') }}\nselect 2")
+        #expect(template.refs == ["dwd_a"])
+        #expect(template.pieces.contains(.source("ods", "ods_x")))
+        let text = template.pieces.map { piece -> String in
+            switch piece {
+            case .text(let text): return text
+            case .ref(let name): return "<\(name)>"
+            case .source(let source, let table): return "<\(source).\(table)>"
+            case .variable(let name, _): return "<\(name)>"
+            }
+        }.joined()
+        // The expansion keeps the model's line count: an error's line is the calling line.
+        #expect(text.components(separatedBy: "\n").count == 3)
+        #expect(text.contains("select code  from <dwd_a>  union all  select id  from <ods.ods_x>"))
+        #expect(!text.contains("the key"))
+    }
+
+    @Test func macrosOutsideTheSubsetAndBadCallsAreNamedErrors() throws {
+        func message(_ sql: String) throws -> String {
+            try #require(throws: PipelineError.self) { try Self.template(sql) }.message
+        }
+        #expect(try message("{{ dbt_only('x') }}").hasPrefix("macro dbt_only (macros/m.sql:11) is dbt's alone: it uses '{{ x | trim }}'"))
+        #expect(try message("{{ pick() }}") == "macro pick needs its argument 'relation'")
+        #expect(try message("{{ pick('a', nope='b') }}") == "macro pick has no parameter 'nope'")
+        #expect(try message("{{ nothing() }}").hasPrefix("unknown function nothing()"))
+        #expect(try message("{{ pick(unbound) }}") == "unknown name 'unbound'")
+        #expect(throws: PipelineError.self) { try Macro.parse(file: "{% macro a() %}select 1", named: "macros/x.sql") }
+        #expect(throws: PipelineError.self) { try Macro.parse(file: "select 1", named: "macros/x.sql") }
+    }
+
+    @Test func flatteningKeepsStringsAndDropsComments() {
+        #expect(Macro.flattened("a -- note\nb '--x' c - d\n") == "a  b '--x' c - d ")
+    }
+
+    @Test func aFailingStatementInAMacroPointsAtTheCallingLine() throws {
+        let directory = try PipelineListsTests.copy()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let macros = directory + "/macros/fund_recon.sql"
+        let text = try String(contentsOfFile: macros, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "sum(order_count)::bigint as order_count,", with: "sum(no_such_count)::bigint as order_count,")
+            .utf8).write(to: URL(fileURLWithPath: macros))
+        let run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
+        defer { try? run.close() }
+        let project = try PipelineProject.load(directory: directory)
+        let fixture = try edgeDataset()
+        defer { fixture.remove() }
+        _ = try Ingest.load(dataset: fixture.directory, schemas: run.schemas, connection: run.connection, logger: quietLogger)
+        let failure = try #require(throws: ModelFailure.self) {
+            _ = try PipelineRunner(project: project, schemas: run.schemas).build(on: run.connection, logger: quietLogger)
+        }
+        #expect(failure.model == "dws_merchant_daily")
+        let model = try String(contentsOfFile: directory + "/models/dws/dws_merchant_daily.sql", encoding: .utf8)
+        let callLine = model.components(separatedBy: "\n").firstIndex { $0.contains("merchant_measures()") }.map { $0 + 1 }
+        #expect(failure.line == callLine)
+    }
+}

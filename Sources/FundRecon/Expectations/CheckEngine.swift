@@ -28,20 +28,36 @@ public struct CheckEngine: Sendable {
     /// Compiles and validates every check; a bad table, column or expression file is an
     /// `ExpectationsError` (exit 2) before any check runs.
     func compileAll(_ file: ExpectationsFile, connection: Connection) throws -> [CompiledCheck] {
-        let selected = file.checks.filter { tags.isEmpty || !tags.isDisjoint(with: $0.tags) }
-        func fail(_ spec: CheckSpec, _ message: String) -> ExpectationsError {
-            ExpectationsError(file: file.path, line: spec.line, checkID: spec.id, message: message)
-        }
-        func tables(of spec: CheckSpec) -> [String] { (spec.table.isEmpty ? [] : [spec.table]) + spec.definition.otherTables }
+        let relations = try tablesRead(by: file).values.map(\.relation.text)
+        return try compile(file, catalog: try TableCatalog.load(relations: Set(relations), connection: connection))
+    }
+
+    /// The checks the tags select.
+    func selected(_ file: ExpectationsFile) -> [CheckSpec] {
+        file.checks.filter { tags.isEmpty || !tags.isDisjoint(with: $0.tags) }
+    }
+
+    /// Every table the selected checks read, resolved; an unknown one is an `ExpectationsError`.
+    func tablesRead(by file: ExpectationsFile) throws -> [String: (relation: SQL, layer: CheckLayer)] {
         var resolved: [String: (relation: SQL, layer: CheckLayer)] = [:]
-        for spec in selected {
-            for table in tables(of: spec) where resolved[table] == nil {
-                guard let found = resolver.resolve(table) else { throw fail(spec, "unknown table '\(table)'") }
+        for spec in selected(file) {
+            for table in (spec.table.isEmpty ? [] : [spec.table]) + spec.definition.otherTables where resolved[table] == nil {
+                guard let found = resolver.resolve(table) else {
+                    throw ExpectationsError(file: file.path, line: spec.line, checkID: spec.id, message: "unknown table '\(table)'")
+                }
                 resolved[table] = found
             }
         }
-        let catalog = try TableCatalog.load(relations: Set(resolved.values.map(\.relation.text)), connection: connection)
-        return try selected.map { spec in
+        return resolved
+    }
+
+    /// Compiles the selected checks against the columns of `catalog` (no database is needed).
+    func compile(_ file: ExpectationsFile, catalog: TableCatalog) throws -> [CompiledCheck] {
+        func fail(_ spec: CheckSpec, _ message: String) -> ExpectationsError {
+            ExpectationsError(file: file.path, line: spec.line, checkID: spec.id, message: message)
+        }
+        let resolved = try tablesRead(by: file)
+        return try selected(file).map { spec in
             for (table, names) in spec.definition.columns(table: spec.table) {
                 guard let relation = resolved[table]?.relation, let columns = catalog.columns[relation.text] else {
                     throw fail(spec, "table '\(table)' does not exist")
@@ -78,7 +94,7 @@ public struct CheckEngine: Sendable {
         }
         // Set-level checks, one statement each. With a second connection they are shared out,
         // heaviest first, between two workers.
-        let setLevel = compiled.filter { if case .rows = $0.plan { return false } else { return true } }
+        let setLevel = Self.units(compiled.filter { if case .rows = $0.plan { return false } else { return true } })
         let (mine, theirs) = secondConnection == nil ? (setLevel, []) : Self.balance(setLevel)
         let others = ResultBox()
         let group = DispatchGroup()
@@ -87,13 +103,15 @@ public struct CheckEngine: Sendable {
             DispatchQueue.global().async(group: group) {
                 do {
                     let second = try connect()
-                    for check in theirs { others.add(engine.evaluateSetLevel(check, on: second)) }
+                    for unit in theirs { for result in engine.evaluate(unit, on: second) { others.add(result) } }
                 } catch {
-                    for check in theirs { others.add(engine.errored(check, error, duration: 0)) }
+                    for check in theirs.flatMap({ $0 }) { others.add(engine.errored(check, error, duration: 0)) }
                 }
             }
         }
-        for check in mine { results[check.spec.id] = evaluateSetLevel(check, on: connection) }
+        for unit in mine {
+            for result in evaluate(unit, on: connection) { results[result.id] = result }
+        }
         group.wait()
         for result in others.results { results[result.id] = result }
         for result in results.values where result.status != .pass {
@@ -173,60 +191,193 @@ public struct CheckEngine: Sendable {
             switch check.plan {
             case .rows:
                 return errored(check, nil, duration: 0)
-            case .classified(let statement, _, let columns, let scopedPairs):
-                let rows = try readOnly(connection) { try $0.query(statement) }
-                return try classified(check, rows: rows, columns: columns, scopedPairs: scopedPairs, duration: milliseconds(since: started))
-            case .failingRows(let query, let count, let observedQuery):
-                var observed: [String: JSONValue] = [:]
-                if let observedQuery { observed = try readOnly(connection) { Self.observed(try $0.query(observedQuery)) } }
-                let size = max(0, check.spec.sampleSize)
-                let result = try readOnly(connection) { try $0.query(Self.countAndSample(query, count: count, sampleSize: size)) }
-                let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
-                var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
-                                          sample: nil, on: nil)
-                if failing > 0 && size > 0 {
-                    (finished.sample, finished.sampleColumns) = Self.sample(result, limit: size, dropping: "_failing_rows")
+            case .grouped(let plan):
+                switch plan.output {
+                case .classified(let columns, let scopedPairs, _):
+                    let rows = try readOnly(connection) { try $0.query(plan.alone) }.rows
+                    return try classified(check, rows: rows, offset: 0, columns: columns, scopedPairs: scopedPairs,
+                                          duration: milliseconds(since: started))
+                case .failingRows(let count, _):
+                    return try failingRows(check, query: plan.alone, count: count, observedQuery: nil, on: connection, started: started)
                 }
-                return finished
+            case .failingRows(let query, let count, let observedQuery):
+                return try failingRows(check, query: query, count: count, observedQuery: observedQuery, on: connection, started: started)
             }
         } catch {
             return errored(check, error, duration: milliseconds(since: started))
         }
     }
 
-    /// Shares checks between two workers: heaviest first, each to the less loaded worker.
-    static func balance(_ checks: [CompiledCheck]) -> ([CompiledCheck], [CompiledCheck]) {
-        var first: [CompiledCheck] = [], second: [CompiledCheck] = []
+    /// A failing-rows query counted and sampled in one statement, with its observed figures.
+    func failingRows(_ check: CompiledCheck, query: SQL, count: SQL, observedQuery: SQL?, on connection: Connection,
+                     started: ContinuousClock.Instant) throws -> CheckResult {
+        var observed: [String: JSONValue] = [:]
+        if let observedQuery { observed = try readOnly(connection) { Self.observed(try $0.query(observedQuery)) } }
+        let size = max(0, check.spec.sampleSize)
+        let result = try readOnly(connection) { try $0.query(Self.countAndSample(query, count: count, sampleSize: size)) }
+        let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
+        var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
+                                  sample: nil, on: nil)
+        if failing > 0 && size > 0 {
+            (finished.sample, finished.sampleColumns) = Self.sample(result, limit: size, dropping: "_failing_rows")
+        }
+        return finished
+    }
+
+    /// Shares units of work between two workers: heaviest first, each to the less loaded worker.
+    static func balance(_ units: [[CompiledCheck]]) -> ([[CompiledCheck]], [[CompiledCheck]]) {
+        func weight(_ unit: [CompiledCheck]) -> Int { unit.reduce(0) { $0 + $1.weight } }
+        var first: [[CompiledCheck]] = [], second: [[CompiledCheck]] = []
         var load = (0, 0)
-        for check in checks.enumerated().sorted(by: { ($0.element.weight, -$0.offset) > ($1.element.weight, -$1.offset) }).map(\.element) {
+        for unit in units.enumerated().sorted(by: { (weight($0.element), -$0.offset) > (weight($1.element), -$1.offset) }).map(\.element) {
             if load.0 <= load.1 {
-                first.append(check)
-                load.0 += check.weight
+                first.append(unit)
+                load.0 += weight(unit)
             } else {
-                second.append(check)
-                load.1 += check.weight
+                second.append(unit)
+                load.1 += weight(unit)
             }
         }
         return (first, second)
     }
 
-    /// A classified check's outcome from its one statement: per-class figures, then the first failing keys.
-    func classified(_ check: CompiledCheck, rows: QueryResult, columns: [String], scopedPairs: Bool, duration: Int) throws -> CheckResult {
+    /// The set-level checks as units of work: a check alone, or the checks that group one table by
+    /// the same keys (with every check they share a pass with), evaluated in one statement.
+    static func units(_ checks: [CompiledCheck]) -> [[CompiledCheck]] {
+        var parent = Array(checks.indices)
+        func root(_ index: Int) -> Int {
+            var index = index
+            while parent[index] != index { index = parent[index] }
+            return index
+        }
+        var users: [String: [Int]] = [:]
+        for (index, check) in checks.enumerated() {
+            guard case .grouped(let plan) = check.plan else { continue }
+            for grouping in plan.groupings where users[grouping.identity]?.last != index {
+                users[grouping.identity, default: []].append(index)
+            }
+        }
+        for members in users.values where members.count > 1 {
+            for member in members.dropFirst() { parent[root(member)] = root(members[0]) }
+        }
+        var units: [Int: [CompiledCheck]] = [:]
+        var order: [Int] = []
+        for (index, check) in checks.enumerated() {
+            let unit = root(index)
+            if units[unit] == nil { order.append(unit) }
+            units[unit, default: []].append(check)
+        }
+        return order.compactMap { units[$0] }
+    }
+
+    /// One unit of set-level work: a check alone, or checks sharing grouping passes in one
+    /// statement (evaluated one by one when that statement fails, so a bad check errors alone).
+    func evaluate(_ unit: [CompiledCheck], on connection: Connection) -> [CheckResult] {
+        guard unit.count > 1 else { return unit.map { evaluateSetLevel($0, on: connection) } }
+        let started = ContinuousClock.now
+        do {
+            let result = try readOnly(connection) { try $0.query(Self.sharedStatement(unit)) }
+            let duration = milliseconds(since: started) / unit.count
+            var rows: [Int: [Row]] = [:]
+            for row in result.rows { rows[Int(row.text(at: 0) ?? "") ?? -1, default: []].append(row) }
+            return try unit.enumerated().map { index, check in
+                guard case .grouped(let plan) = check.plan else { return errored(check, nil, duration: 0) }
+                switch plan.output {
+                case .failingRows:
+                    return try sharedFailingRows(check, rows: rows[index] ?? [], duration: duration)
+                case .classified(let columns, let scopedPairs, _):
+                    return try classified(check, rows: rows[index] ?? [], offset: 1, columns: columns, scopedPairs: scopedPairs,
+                                          duration: duration)
+                }
+            }
+        } catch {
+            return unit.map { evaluateSetLevel($0, on: connection) }
+        }
+    }
+
+    /// The statement of checks sharing grouping passes: each pass a MATERIALIZED CTE over its table
+    /// (every use's aggregates filtered by that use's rows), each check a CTE over the passes, and
+    /// their outputs, as text, tagged with the check's place in the unit.
+    static func sharedStatement(_ checks: [CompiledCheck]) -> SQL {
+        var uses: [String: [(use: String, grouping: Grouping)]] = [:]
+        var identities: [String] = []
+        for (index, check) in checks.enumerated() {
+            guard case .grouped(let plan) = check.plan else { continue }
+            for (slot, grouping) in plan.groupings.enumerated() {
+                if uses[grouping.identity] == nil { identities.append(grouping.identity) }
+                uses[grouping.identity, default: []].append(("u\(index)_\(slot)", grouping))
+            }
+        }
+        let shared = identities.filter { Set((uses[$0] ?? []).map { $0.use.split(separator: "_")[0] }).count > 1 }
+        let passNames = Dictionary(uniqueKeysWithValues: shared.enumerated().map { ($1, "pass\($0)") })
+        var ctes: [SQL] = shared.compactMap { identity in
+            guard let name = passNames[identity], let members = uses[identity] else { return nil }
+            return "\(identifier: name) AS MATERIALIZED (\(Grouping.pass(members)))"
+        }
+        var outputs: [(name: String, columns: [String])] = []
+        for (index, check) in checks.enumerated() {
+            guard case .grouped(let plan) = check.plan else { continue }
+            let rows = plan.groupings.enumerated().map { slot, grouping -> SQL in
+                guard let pass = passNames[grouping.identity] else { return grouping.alone }
+                return grouping.rows(from: pass, use: "u\(index)_\(slot)")
+            }
+            let statement: SQL
+            let columns: [String]
+            switch plan.output {
+            case .failingRows(let count, let failing):
+                statement = countAndSample(plan.build(rows), count: count, sampleSize: max(0, check.spec.sampleSize))
+                columns = ["_failing_rows"] + failing
+            case .classified(let shown, _, _):
+                statement = plan.build(rows)
+                columns = ["_kind", "_class", "_count", "_amount", "_left", "_right"] + shown.indices.map { "s\($0)" }
+            }
+            ctes.append("\(identifier: "c\(index)") AS (\(statement))")
+            outputs.append(("c\(index)", columns))
+        }
+        let width = outputs.map(\.columns.count).max() ?? 0
+        let selects = outputs.enumerated().map { index, output -> SQL in
+            let values = output.columns.map { "\(identifier: $0)::text" as SQL }
+                + Array(repeating: "NULL::text" as SQL, count: width - output.columns.count)
+            return "SELECT \(integer: index) AS _check, \(values.joined(separator: ", ")) FROM \(identifier: output.name)"
+        }
+        return "WITH \(ctes.joined(separator: ",\n"))\n\(selects.joined(separator: "\nUNION ALL\n"))"
+    }
+
+    /// A failing-rows check's outcome from its rows of a shared statement: the count, then the sample.
+    func sharedFailingRows(_ check: CompiledCheck, rows: [Row], duration: Int) throws -> CheckResult {
+        guard case .grouped(let plan) = check.plan, case .failingRows(_, let columns) = plan.output else {
+            return errored(check, nil, duration: duration)
+        }
+        let failing = Int(rows.first?.text(at: 1) ?? "0") ?? 0
+        var result = try finish(check, failing: failing, observed: [:], duration: duration, sample: nil, on: nil)
+        if failing > 0 && check.spec.sampleSize > 0 {
+            result.sample = rows.prefix(check.spec.sampleSize).map { row in
+                Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, Self.value(row.text(at: 2 + $0))) })
+            }
+            result.sampleColumns = columns
+        }
+        return result
+    }
+
+    /// A classified check's outcome from its statement's rows (their first `offset` columns
+    /// another statement's): per-class figures, then the first failing keys.
+    func classified(_ check: CompiledCheck, rows: [Row], offset: Int, columns: [String], scopedPairs: Bool,
+                    duration: Int) throws -> CheckResult {
         var classes: [String: JSONValue] = [:]
         var observed: [String: JSONValue] = ["left_keys": .number(0), "right_keys": .number(0)]
         var failing = 0
         var sample: [[String: JSONValue]] = []
-        for row in rows.rows {
-            if row.text(at: 0) == "class" {
-                let name = row.text(at: 1) ?? ""
-                let count = Int(row.text(at: 2) ?? "0") ?? 0
-                classes[name] = .object(["count": .number(Decimal(count)), "amount": Self.value(row.text(at: 3))])
-                observed["left_keys"] = Self.value(row.text(at: 4))
-                observed["right_keys"] = Self.value(row.text(at: 5))
+        for row in rows {
+            if row.text(at: offset) == "class" {
+                let name = row.text(at: offset + 1) ?? ""
+                let count = Int(row.text(at: offset + 2) ?? "0") ?? 0
+                classes[name] = .object(["count": .number(Decimal(count)), "amount": Self.value(row.text(at: offset + 3))])
+                observed["left_keys"] = Self.value(row.text(at: offset + 4))
+                observed["right_keys"] = Self.value(row.text(at: offset + 5))
                 if name != "matched" { failing += count }
             } else if sample.count < check.spec.sampleSize {
                 var object: [String: JSONValue] = [:]
-                for (index, name) in columns.enumerated() { object[name] = Self.value(row.text(at: 6 + index)) }
+                for (index, name) in columns.enumerated() { object[name] = Self.value(row.text(at: offset + 6 + index)) }
                 sample.append(object)
             }
         }

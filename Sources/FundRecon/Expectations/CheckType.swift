@@ -73,10 +73,9 @@ enum CheckPlan: Sendable {
     /// A query returning the failing rows (dbt's way), counted by `count` over them; `observed`
     /// is a one-row query of figures reported whatever the outcome.
     case failingRows(query: SQL, count: SQL, observed: SQL?)
-    /// One statement returning the figures of each class, then the first failing rows
-    /// (`sampleColumns`); `display` is the SQL that lists every failing row. An empty side is an
-    /// error unless `scopedPairs` (a quiet period of a scoped run).
-    case classified(statement: SQL, display: SQL, sampleColumns: [String], scopedPairs: Bool)
+    /// A statement over groupings of tables (`Grouping`), which it may share with other checks:
+    /// failing rows, or the figures of each class and the first failing rows (reconcile).
+    case grouped(GroupedPlan)
 }
 
 /// What a check type's plan is made from: the resolved tables and their columns, the check's filter.

@@ -16,7 +16,11 @@ struct CompiledCheck: Sendable {
         case .rows(let predicate, let extras):
             return "SELECT *\(CompiledCheck.extraColumns(extras)) FROM \(relation)\nWHERE \(predicate)"
         case .failingRows(let query, _, _): return query
-        case .classified(_, let display, _, _): return display
+        case .grouped(let grouped):
+            switch grouped.output {
+            case .failingRows: return grouped.alone
+            case .classified(_, _, let display): return display(grouped.groupings.map(\.alone))
+            }
         }
     }
 

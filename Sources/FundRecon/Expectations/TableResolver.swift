@@ -23,6 +23,13 @@ public struct TableResolver: Sendable {
         self.layers = layers
     }
 
+    /// The layer a model, seed or source table of the run is in (by the pipeline's lists, or by
+    /// the layer its name starts with); nil for other names and when no run is checked.
+    func layer(of name: String) -> Layer? {
+        guard schemas != nil else { return nil }
+        return layers[name] ?? Layer.allCases.first { name.hasPrefix($0.rawValue + "_") }
+    }
+
     /// The quoted relation and the layer a report shows, or nil when the name is unknown. A name
     /// the pipeline does not list but that starts with a layer (`dwd_...`) is looked for in that
     /// layer's schema: a model's name starts with its layer.
@@ -31,7 +38,7 @@ public struct TableResolver: Sendable {
         if parts.count == 2 { return ("\(schema: parts[0], table: parts[1])", CheckLayer(name: parts[0])) }
         guard parts.count == 1 else { return nil }
         guard let schemas else { return ("\(identifier: name)", .schema("public")) }
-        guard let layer = layers[name] ?? Layer.allCases.first(where: { name.hasPrefix($0.rawValue + "_") }) else { return nil }
+        guard let layer = layer(of: name) else { return nil }
         return ("\(schema: schemas.name(layer), table: name)", .layer(layer))
     }
 }

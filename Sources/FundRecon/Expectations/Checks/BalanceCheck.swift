@@ -24,12 +24,15 @@ struct BalanceCheck: CheckType {
             return context.rows(failingWhen: "coalesce(abs(\(left) - \(right)) > \(context.tolerance), true)",
                                 extras: "\(left) AS lhs, \(right) AS rhs, \(left) - \(right) AS difference")
         }
-        let keys = PlanContext.columns(grain)
-        return .failingRows(query: """
-            SELECT \(keys), sum\(left) AS lhs, sum\(right) AS rhs, sum\(left) - sum\(right) AS difference
-            FROM \(context.relation) WHERE \(context.filter)
-            GROUP BY \(keys)
-            HAVING coalesce(abs(sum\(left) - sum\(right)) > \(context.tolerance), true)
-            """, count: "count(*)", observed: nil)
+        let grouping = Grouping(relation: context.relation, keys: grain, filter: context.filter,
+                                aggregates: [.init(name: "lhs", expression: "sum\(left)"), .init(name: "rhs", expression: "sum\(right)")])
+        let keys = grain.enumerated().map { "g.\(identifier: "k\($0)") AS \(identifier: $1)" as SQL }.joined(separator: ", ")
+        let tolerance = context.tolerance
+        return .grouped(GroupedPlan(groupings: [grouping], build: { rows in
+            """
+            SELECT \(keys), g.lhs, g.rhs, g.lhs - g.rhs AS difference FROM (\(rows[0])) g
+            WHERE coalesce(abs(g.lhs - g.rhs) > \(tolerance), true)
+            """
+        }, output: .failingRows(count: "count(*)", columns: grain + ["lhs", "rhs", "difference"])))
     }
 }

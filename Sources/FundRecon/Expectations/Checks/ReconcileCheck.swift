@@ -31,64 +31,69 @@ struct ReconcileCheck: CheckType {
          (right.table, right.keys + matchAlso + PlanContext.columnNames([right.amount, right.date]))]
     }
 
-    /// One side summed per key: `k0, k1 ...`, the `m_` columns of `match_also`, amount, first date, lines, first period.
-    func side(_ side: TableSide, _ relation: SQL) -> SQL {
-        let keys = side.keys.enumerated().map { "\(PlanContext.column($1)) AS \(identifier: "k\($0)")" as SQL }
-            + matchAlso.map { "\(PlanContext.column($0)) AS \(identifier: "m_" + $0)" as SQL }
-        let date: SQL = side.date.map { "min\(PlanContext.fragment($0))" } ?? "NULL"
-        let period: SQL = side.period.map { "min(\(PlanContext.column($0)))" } ?? "NULL"
-        return """
-            SELECT \(keys.joined(separator: ", ")), sum\(PlanContext.fragment(side.amount ?? "0")) AS amount, \(date) AS date, \
-            count(*) AS lines, \(period) AS _period
-            FROM \(relation) WHERE \(side.where.map(PlanContext.fragment) ?? "true") GROUP BY \(PlanContext.columns(side.keys + matchAlso))
-            """
+    /// One side as a grouping: its keys and the `match_also` columns, its amount summed, its first
+    /// date and period (when it has them), over the rows its `where` keeps.
+    func grouping(_ side: TableSide, _ relation: SQL) -> Grouping {
+        var aggregates = [Grouping.Aggregate(name: "amount", expression: "sum\(PlanContext.fragment(side.amount ?? "0"))")]
+        if let date = side.date { aggregates.append(.init(name: "date", expression: "min\(PlanContext.fragment(date))")) }
+        if let period = side.period { aggregates.append(.init(name: "_period", expression: "min(\(PlanContext.column(period)))")) }
+        return Grouping(relation: relation, keys: side.keys + matchAlso, filter: side.where.map(PlanContext.fragment) ?? "true",
+                        aggregates: aggregates)
     }
 
     func plan(_ context: PlanContext) throws -> CheckPlan {
-        let count = left.keys.count
-        let joinKeys = (0..<count).map { "l.\(identifier: "k\($0)") = r.\(identifier: "k\($0)")" as SQL }
-            + matchAlso.map { "l.\(identifier: "m_" + $0) = r.\(identifier: "m_" + $0)" as SQL }
-        let shownKeys = (0..<count).map { "coalesce(l.\(identifier: "k\($0)"), r.\(identifier: "k\($0)")) AS \(identifier: left.keys[$0])" as SQL }
-            + matchAlso.map { "coalesce(l.\(identifier: "m_" + $0), r.\(identifier: "m_" + $0)) AS \(identifier: $0)" as SQL }
-        let late: SQL = windowDays.map { " WHEN abs(r.date::date - l.date::date) > \(integer: $0) THEN 'late'" } ?? ""
+        let (leftSide, rightSide) = (grouping(left, context.relation), grouping(right, context.relation(right.table)))
+        let names = left.keys + matchAlso
+        let key = { (index: Int) -> SQL in "\(identifier: "k\(index)")" }
+        let joinKeys = names.indices.map { "l.\(key($0)) = r.\(key($0))" as SQL }
+        let shownKeys = names.indices.map { "coalesce(l.\(key($0)), r.\(key($0))) AS \(identifier: names[$0])" as SQL }
+        let leftDate: SQL = left.date == nil ? "NULL::date" : "l.date"
+        let rightDate: SQL = right.date == nil ? "NULL::date" : "r.date"
+        let late: SQL = windowDays.map { " WHEN abs(\(rightDate)::date - \(leftDate)::date) > \(integer: $0) THEN 'late'" } ?? ""
         // Scoped: pairs are classified over all rows (a settlement may fall in the next period),
         // then kept when their left period (for a right-only key, the right period or date) lies
         // in the run's period, moved back by the date window: those pairs' windows closed.
-        let rightPlace: SQL = right.period != nil ? "r._period" : "r.date"
+        let rightPlace: SQL = right.period != nil ? "r._period" : rightDate
         let scopedPairs: SQL? = left.period == nil ? nil : context.scope.map { scope in
             scope.predicate(on: "coalesce(l._period::date, \(rightPlace)::date)", type: "date", grain: nil, lagDays: windowDays ?? 0)
         }
         let pairFilter: SQL = scopedPairs.map { "\n                   WHERE \($0)" } ?? ""
-        let classified: SQL = """
-            WITH l AS (\(side(left, context.relation))),
-                 r AS (\(side(right, context.relation(right.table)))),
+        let tolerance = context.tolerance
+        let classified: @Sendable ([SQL]) -> SQL = { rows in
+            """
+            WITH l AS (\(rows[0])),
+                 r AS (\(rows[1])),
                  classified AS (
                    SELECT \(shownKeys.joined(separator: ", ")),
                           l.amount AS left_amount, r.amount AS right_amount,
                           coalesce(r.amount, 0) - coalesce(l.amount, 0) AS difference,
-                          l.date AS left_date, r.date AS right_date,
+                          \(leftDate) AS left_date, \(rightDate) AS right_date,
                           CASE WHEN r.k0 IS NULL THEN 'missing_right' WHEN l.k0 IS NULL THEN 'missing_left'
-                               WHEN coalesce(abs(l.amount - r.amount) > \(context.tolerance), true) THEN 'amount_mismatch'\(late)
+                               WHEN coalesce(abs(l.amount - r.amount) > \(tolerance), true) THEN 'amount_mismatch'\(late)
                                ELSE 'matched' END AS class
                    FROM l FULL JOIN r ON \(joinKeys.joined(separator: " AND "))\(pairFilter))
             """
-        let shown = left.keys + matchAlso + ["left_amount", "right_amount", "difference", "left_date", "right_date", "class"]
-        let nulls = shown.map { _ in "NULL::text" as SQL }.joined(separator: ", ")
+        }
+        let shown = names + ["left_amount", "right_amount", "difference", "left_date", "right_date", "class"]
+        let slots = shown.indices.map { "NULL::text AS \(identifier: "s\($0)")" as SQL }.joined(separator: ", ")
         let texts = shown.map { "\(identifier: $0)::text" as SQL }.joined(separator: ", ")
-        let statement: SQL = classified + """
+        let sampleSize = max(1, context.spec.sampleSize)
+        return .grouped(GroupedPlan(groupings: [leftSide, rightSide], build: { rows in
+            classified(rows) + """
 
-            ,    figures AS (SELECT class, count(*) AS n, coalesce(sum(coalesce(left_amount, right_amount)), 0) AS amount,
-                                    sum(count(*)) FILTER (WHERE class <> 'missing_left') OVER () AS left_keys,
-                                    sum(count(*)) FILTER (WHERE class <> 'missing_right') OVER () AS right_keys
-                             FROM classified GROUP BY class)
-            SELECT 'class' AS _kind, class AS _class, n::text AS _count, amount::text AS _amount,
-                   coalesce(left_keys, 0)::text AS _left, coalesce(right_keys, 0)::text AS _right, \(nulls)
-            FROM figures
-            UNION ALL
-            (SELECT 'row', NULL, NULL, NULL, NULL, NULL, \(texts)
-             FROM classified WHERE class <> 'matched' LIMIT \(integer: max(1, context.spec.sampleSize)))
-            """
-        return .classified(statement: statement, display: classified + "\nSELECT * FROM classified WHERE class <> 'matched'",
-                           sampleColumns: shown, scopedPairs: scopedPairs != nil)
+                ,    figures AS (SELECT class, count(*) AS n, coalesce(sum(coalesce(left_amount, right_amount)), 0) AS amount,
+                                        sum(count(*)) FILTER (WHERE class <> 'missing_left') OVER () AS left_keys,
+                                        sum(count(*)) FILTER (WHERE class <> 'missing_right') OVER () AS right_keys
+                                 FROM classified GROUP BY class)
+                SELECT 'class' AS _kind, class AS _class, n::text AS _count, amount::text AS _amount,
+                       coalesce(left_keys, 0)::text AS _left, coalesce(right_keys, 0)::text AS _right, \(slots)
+                FROM figures
+                UNION ALL
+                (SELECT 'row', NULL, NULL, NULL, NULL, NULL, \(texts)
+                 FROM classified WHERE class <> 'matched' LIMIT \(integer: sampleSize))
+                """
+        }, output: .classified(sampleColumns: shown, scopedPairs: scopedPairs != nil, display: { rows in
+            classified(rows) + "\nSELECT * FROM classified WHERE class <> 'matched'"
+        })))
     }
 }

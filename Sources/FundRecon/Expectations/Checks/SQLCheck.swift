@@ -28,7 +28,7 @@ struct SQLCheck: CheckType {
     func layer(resolving resolver: TableResolver) -> CheckLayer? {
         if let declaredLayer { return .layer(declaredLayer) }
         let words = query.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
-        let named = words.compactMap { resolver.layers[$0] }
+        let named = words.compactMap { resolver.layer(of: $0) }
         return named.max { Layer.allCases.firstIndex(of: $0)! < Layer.allCases.firstIndex(of: $1)! }.map(CheckLayer.layer)
     }
 

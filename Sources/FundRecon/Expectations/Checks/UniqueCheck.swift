@@ -13,10 +13,10 @@ struct UniqueCheck: CheckType {
     func columns(table: String) -> [(table: String, columns: [String])] { [(table, columns)] }
 
     func plan(_ context: PlanContext) throws -> CheckPlan {
-        let keys = PlanContext.columns(columns)
-        return .failingRows(query: """
-            SELECT \(keys), count(*) AS occurrences FROM \(context.relation) WHERE \(context.filter)
-            GROUP BY \(keys) HAVING count(*) > 1
-            """, count: "sum(occurrences)", observed: nil)
+        let grouping = Grouping(relation: context.relation, keys: columns, filter: context.filter, aggregates: [])
+        let keys = columns.enumerated().map { "g.\(identifier: "k\($0)") AS \(identifier: $1)" as SQL }.joined(separator: ", ")
+        return .grouped(GroupedPlan(groupings: [grouping], build: { rows in
+            "SELECT \(keys), g.lines AS occurrences FROM (\(rows[0])) g WHERE g.lines > 1"
+        }, output: .failingRows(count: "sum(occurrences)", columns: columns + ["occurrences"])))
     }
 }
