@@ -15,6 +15,8 @@ public final class Connection {
 
     /// Opens a connection and sets the session up for FundRecon (UTF-8, ISO dates, quiet notices).
     public init(_ target: ConnectionTarget, applicationName: String = "recon") throws {
+        // libpq's own complaint about an unreadable string may quote a password: ours quotes nothing.
+        _ = try target.options()
         guard let handle = PQconnectdb(target.conninfo) else {
             throw PostgresError(kind: .connection, message: "libpq could not allocate a connection", target: target.description)
         }
@@ -36,6 +38,9 @@ public final class Connection {
     deinit {
         PQfinish(handle)
     }
+
+    /// False once the session is lost (the server ended it, the network broke): open another.
+    public var isUsable: Bool { PQstatus(handle) == CONNECTION_OK }
 
     /// The server's process id for this session.
     public var backendPID: Int32 { PQbackendPID(handle) }
@@ -142,6 +147,22 @@ public final class Connection {
         }
         try execute("COMMIT")
         return value
+    }
+
+    /// Runs `body` in a transaction that is always rolled back, whatever `body` did: nothing it
+    /// wrote, created or set (large objects, temporary tables, session settings) outlives it. What
+    /// a rollback cannot undo (session advisory locks, sessions ended) is the caller's to handle.
+    public func rolledBack<T>(readOnly: Bool = true, _ body: (Connection) throws -> T) throws -> T {
+        if PQtransactionStatus(handle) == PQTRANS_INTRANS {
+            savepoints += 1
+            let name = "recon_\(savepoints)"
+            try execute("SAVEPOINT \(identifier: name)")
+            defer { _ = try? execute("ROLLBACK TO SAVEPOINT \(identifier: name)") }
+            return try body(self)
+        }
+        try execute(readOnly ? "BEGIN READ ONLY" : "BEGIN")
+        defer { _ = try? execute("ROLLBACK") }
+        return try body(self)
     }
 
     /// Sets the session's statement timeout; 0 turns it off.

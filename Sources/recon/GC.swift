@@ -6,7 +6,12 @@ extension Recon {
     struct GC: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Drop the schemas of runs whose process died; live runs, and runs kept with --keep-schemas, are left alone.")
+            abstract: "Drop the schemas of runs whose process died; live runs, and runs kept with --keep-schemas, are left alone.",
+            discussion: """
+                Only schemas a FundRecon run created are dropped: named rc_<runid>_<layer>, marked as a run's when \
+                created, and owned by the connecting role. Check reader roles (recon_reader_*) of runs that are \
+                gone are dropped too.
+                """)
 
         @OptionGroup var global: GlobalOptions
 
@@ -30,6 +35,8 @@ extension Recon {
             }
             for runID in report.live { print("live run \(runID): left alone") }
             for runID in report.kept { print("kept run \(runID): left alone (--kept drops it)") }
+            for schema in report.foreign { print("\(schema): not created by a run of this role, left alone") }
+            for role in report.droppedRoles { print("dropped check reader role \(role) of a run that is gone") }
             if !global.quiet {
                 print("\(report.dropped.count) dead run(s) collected, \(report.live.count) live and \(report.kept.count) kept run(s) left alone")
             }

@@ -68,7 +68,16 @@ struct CheckOptions: ParsableArguments {
             transform: { try CommaSeparated<ReportFormat>.parse($0, naming: "report") })
     var format = CommaSeparated<ReportFormat>(ReportFormat.allCases)
 
+    @Option(help: ArgumentHelp(
+        "Run the checks as this existing role (same server and database; its password from ~/.pgpass, PGPASSFILE or "
+            + "PGPASSWORD). Default: a role created for the run that may only read the run's tables.", valueName: "role"))
+    var checkRole: String?
+
+    @Option(help: ArgumentHelp("Run the checks on this connection string of a role that may only read.", valueName: "url"))
+    var readerURL: String?
+
     func validate() throws {
+        if checkRole != nil && readerURL != nil { throw ValidationError("give --check-role or --reader-url, not both") }
         guard checkTimeout > 0 else { throw ValidationError("--check-timeout must be positive") }
         if let asOf, TimestampParser.parse(asOf) == nil { throw ValidationError("--as-of '\(asOf)' is not an ISO 8601 timestamp with offset") }
     }
@@ -85,6 +94,8 @@ struct CheckOptions: ParsableArguments {
         request.checkTimeoutMilliseconds = checkTimeout * 1000
         request.formats = formats
         request.asOf = asOfDate
+        if let checkRole { request.checkRole = .role(checkRole) }
+        if let readerURL { request.checkRole = .target(.url(readerURL)) }
         return request
     }
 }

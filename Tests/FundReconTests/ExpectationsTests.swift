@@ -53,14 +53,15 @@ final class CheckBench {
         var engine = CheckEngine(resolver: TableResolver(schemas: run.schemas, project: nil))
         engine.timeoutMilliseconds = timeout
         engine.asOf = try #require(TimestampParser.parse("2026-10-05T00:00:00Z"))
+        var workers = [CheckWorker(run.connection)]
         if parallel {
             let connections = run.connections
-            engine.secondConnection = { try connections.connect("checks-2") }
+            workers.append(CheckWorker { try connections.connect("checks-2") })
         }
         statements = []
         run.connection.statementObserver = { [weak self] in self?.statements.append($0) }
         defer { run.connection.statementObserver = nil }
-        let results = try engine.evaluate(file, connection: run.connection, logger: quietLogger)
+        let results = try engine.evaluate(file, workers: workers, logger: quietLogger)
         return Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0) })
     }
 }

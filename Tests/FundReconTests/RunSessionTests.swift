@@ -59,10 +59,31 @@ struct RunSessionTests {
         let deadID = RunID.generate()
         let dead = RunSchemas(runID: deadID)
         let connection = try SharedCluster.connect()
-        for schema in dead.all { try connection.execute("CREATE SCHEMA \(identifier: schema)") }
+        for schema in dead.all {
+            try connection.execute("CREATE SCHEMA \(identifier: schema)")
+            try connection.execute("COMMENT ON SCHEMA \(identifier: schema) IS \(literal: RunSession.createdMarker + deadID.rawValue)")
+        }
         try connection.execute("CREATE TABLE \(schema: dead.name(.dwd), table: "dwd_orders") (id int)")
+        // Schemas that only look like a run's: made by hand (no marker), and marked but another role's.
+        let lookalike = RunSchemas(runID: RunID.generate())
+        let otherID = RunID.generate()
+        let otherRole = RunSchemas(runID: otherID)
+        let owner = "recon_gc_other_\(UInt32.random(in: 0...UInt32.max))"
+        try connection.execute("CREATE ROLE \(identifier: owner)")
+        defer {
+            try? RunSession.drop(schemas: lookalike.all + otherRole.all, on: connection)
+            _ = try? connection.execute("DROP ROLE \(identifier: owner)")
+        }
+        try connection.execute("CREATE SCHEMA \(identifier: lookalike.name(.ods))")
+        try connection.execute("CREATE TABLE \(schema: lookalike.name(.ods), table: "precious") (id int)")
+        try connection.execute("CREATE SCHEMA \(identifier: otherRole.name(.ods)) AUTHORIZATION \(identifier: owner)")
+        try connection.execute(
+            "COMMENT ON SCHEMA \(identifier: otherRole.name(.ods)) IS \(literal: RunSession.createdMarker + otherID.rawValue)")
 
         let report = try GarbageCollector.collect(on: SharedCluster.connect(), logger: quietLogger)
+        #expect(report.foreign.contains(lookalike.name(.ods)))
+        #expect(report.foreign.contains(otherRole.name(.ods)))
+        #expect(try SharedCluster.existing([lookalike.name(.ods), otherRole.name(.ods)]).count == 2)
         #expect(Set(report.dropped[deadID] ?? []) == Set(dead.all))
         #expect(report.live.contains(live.runID))
         #expect(report.dropped[live.runID] == nil)

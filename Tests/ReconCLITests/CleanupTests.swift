@@ -71,7 +71,7 @@ struct CleanupTests {
         let deadline = Date().addingTimeInterval(120)
         while runID.isEmpty {
             let names = try sleeping()
-            if names.count == 2, let name = names.first(where: { $0.hasSuffix("-run_checks") }) {
+            if names.count == 2, let name = names.first(where: { $0.contains("-run_checks") }) {
                 runID = String(name.dropFirst("recon-".count).prefix(22))
             }
             guard Date() < deadline else { throw ReconProcess.Failure("the checks never started: \(process.output)") }
@@ -89,8 +89,12 @@ struct CleanupTests {
         }
         #expect(remaining.isEmpty, "sessions of run \(runID) still open: \(remaining)")
         #expect(try ServerUnderTest.schemaCount(["oltp", "ods", "dwd", "dws", "ads"].map { "rc_\(runID)_\($0)" }) == 0)
-        // The dataset the run generated for itself went with it.
-        #expect(!FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "recon-audit-data-rc_\(runID)"))
+        // The dataset the run generated for itself went with it, and so did its check reader roles.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
+            .filter { $0.hasPrefix("recon-") && $0.contains(runID) }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        let readers: Int = try admin.query("SELECT count(*) FROM pg_roles WHERE rolname LIKE \("recon_reader_" + runID + "%")").scalar()
+        #expect(readers == 0)
     }
 
     @Test func gcRemovesAKilledRunAndLeavesALiveOne() throws {

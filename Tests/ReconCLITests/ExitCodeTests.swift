@@ -59,6 +59,7 @@ struct ExitCodeTests {
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("ok   embedded PostgreSQL"))
         #expect(result.output.contains("ok   schema creation"))
+        #expect(result.output.contains("ok   check role: each run's checks log in as a role created for them"))
         #expect(result.output.contains("all checks passed"))
     }
 

@@ -75,9 +75,43 @@ package enum Doctor {
                     ? .init(ok: true, subject: "schema creation", detail: "\(role.user) may create schemas in \(role.database)")
                     : .init(ok: false, subject: "schema creation", detail: "\(role.user) may not create schemas in \(role.database)",
                             fix: role.grant))
+            findings.append(checkRoleFinding(target, connection: connection))
         } catch {
             findings.append(.init(ok: false, subject: subject, detail: "\(error)", fix: nil))
         }
         return findings
+    }
+
+    /// Who the checks would run as on this server: a reader role created for the run (tried: it
+    /// is created, logs in and is dropped), or the connecting role, or nobody (a privileged role
+    /// that may not create one).
+    private static func checkRoleFinding(_ target: ConnectionTarget, connection: Connection) -> DoctorFinding {
+        let subject = "check role"
+        do {
+            let facts = try RoleFacts.read(connection)
+            guard facts.mayCreateRoles else {
+                if facts.isPrivileged {
+                    return .init(ok: false, subject: subject,
+                                 detail: "\(facts.user) is privileged and may not create a reader role: checks would be refused",
+                                 fix: "grant it CREATEROLE, or pass --check-role NAME or --reader-url URL of a role that may only read")
+                }
+                return .init(ok: true, subject: subject, detail: """
+                    checks run as \(facts.user) (it may not create roles), READ ONLY and rolled back; for a role that reads \
+                    only the run, grant it CREATEROLE or pass --check-role/--reader-url
+                    """)
+            }
+            var logger = Logger(label: "doctor")
+            logger.logLevel = .critical
+            let reader = try CheckReader.open(.automatic, schemas: [], workers: 1,
+                                              connections: RunConnections(runID: .generate(), target: target),
+                                              owner: connection, interrupts: nil, logger: logger)
+            reader.close()
+            return .init(ok: true, subject: subject,
+                         detail: "each run's checks log in as a role created for them that may only read the run's tables (tried)")
+        } catch let failure as RuntimeFailure {
+            return .init(ok: false, subject: subject, detail: failure.cause, fix: failure.fix)
+        } catch {
+            return .init(ok: false, subject: subject, detail: "\(error)", fix: nil)
+        }
     }
 }

@@ -12,6 +12,9 @@ public final class RunSession {
     public static let lockSpace: Int32 = 0x5243
     /// The comment on the schemas of a run kept on purpose: `recon gc` leaves them alone.
     public static let keptMarker = "recon: kept run"
+    /// The comment a run puts on its schemas when it creates them, followed by its id: `recon gc`
+    /// drops only schemas that carry it (or `keptMarker`) and that the connecting role owns.
+    public static let createdMarker = "recon: run "
 
     /// The run's id.
     public var runID: RunID { connections.runID }
@@ -59,6 +62,8 @@ public final class RunSession {
         try connection.transaction { connection in
             for schema in schemas.all {
                 try connection.execute("CREATE SCHEMA \(identifier: schema)")
+                try connection.execute(
+                    "COMMENT ON SCHEMA \(identifier: schema) IS \(literal: RunSession.createdMarker + runID.rawValue)")
             }
         }
         logger.info("run \(runID): schemas \(schemas.name(.oltp)) ... \(schemas.name(.ads)) created")

@@ -16,10 +16,10 @@ public struct CheckEngine: Sendable {
     public var asOf: Date = Date()
     /// Only checks with one of these tags (all when empty).
     public var tags: Set<String> = []
-    /// Opens a second connection of the run: set-level checks then share two connections (two cores).
-    public var secondConnection: (@Sendable () throws -> Connection)?
     /// A scoped run's period: checks with a `period` see only its rows.
     public var scope: CheckScope?
+    /// The search_path of checks without a run's schemas (quoted, comma-separated).
+    public var defaultSearchPath: String?
 
     public init(resolver: TableResolver) {
         self.resolver = resolver
@@ -80,9 +80,17 @@ public struct CheckEngine: Sendable {
         }
     }
 
-    /// Evaluates the file; a check that errors or times out is `error`, and the others still run.
+    /// Evaluates the file on one connection the caller owns.
     public func evaluate(_ file: ExpectationsFile, connection: Connection, logger: Logger) throws -> [CheckResult] {
-        let compiled = try compileAll(file, connection: connection)
+        try evaluate(file, workers: [CheckWorker(connection)], logger: logger)
+    }
+
+    /// Evaluates the file; a check that errors or times out is `error`, and the others still run.
+    /// Row-level scans run on the first worker; set-level checks are shared out between the
+    /// workers (two: two cores), heaviest first.
+    public func evaluate(_ file: ExpectationsFile, workers: [CheckWorker], logger: Logger) throws -> [CheckResult] {
+        let first = workers[0]
+        let compiled = try compileAll(file, connection: try first.connection())
         var results: [String: CheckResult] = [:]
         // Row-level checks, fused per table: one scan counts every check's failing rows.
         var rowLevel: [String: [(check: CompiledCheck, predicate: SQL, extras: SQL?)]] = [:]
@@ -90,27 +98,22 @@ public struct CheckEngine: Sendable {
             if case .rows(let predicate, let extras) = check.plan { rowLevel[check.relation.text, default: []].append((check, predicate, extras)) }
         }
         for (_, group) in rowLevel.sorted(by: { $0.key < $1.key }) {
-            for result in evaluateRows(group, on: connection) { results[result.id] = result }
+            for result in evaluateRows(group, on: first) { results[result.id] = result }
         }
-        // Set-level checks, one statement each. With a second connection they are shared out,
-        // heaviest first, between two workers.
+        // Set-level checks, one statement each (or one per shared grouping).
         let setLevel = Self.units(compiled.filter { if case .rows = $0.plan { return false } else { return true } })
-        let (mine, theirs) = secondConnection == nil ? (setLevel, []) : Self.balance(setLevel)
+        let (mine, theirs) = workers.count < 2 ? (setLevel, []) : Self.balance(setLevel)
         let others = ResultBox()
         let group = DispatchGroup()
-        if let connect = secondConnection, !theirs.isEmpty {
+        if workers.count > 1, !theirs.isEmpty {
             let engine = self
+            let second = workers[1]
             DispatchQueue.global().async(group: group) {
-                do {
-                    let second = try connect()
-                    for unit in theirs { for result in engine.evaluate(unit, on: second) { others.add(result) } }
-                } catch {
-                    for check in theirs.flatMap({ $0 }) { others.add(engine.errored(check, error, duration: 0)) }
-                }
+                for unit in theirs { for result in engine.evaluate(unit, on: second) { others.add(result) } }
             }
         }
         for unit in mine {
-            for result in evaluate(unit, on: connection) { results[result.id] = result }
+            for result in evaluate(unit, on: first) { results[result.id] = result }
         }
         group.wait()
         for result in others.results { results[result.id] = result }
@@ -122,26 +125,26 @@ public struct CheckEngine: Sendable {
 
     /// The row-level checks of one table in one scan; samples only for those that failed. A scan
     /// that fails (one bad expression) is done again check by check, so the bad one alone errors.
-    func evaluateRows(_ group: [(check: CompiledCheck, predicate: SQL, extras: SQL?)], on connection: Connection) -> [CheckResult] {
+    func evaluateRows(_ group: [(check: CompiledCheck, predicate: SQL, extras: SQL?)], on worker: CheckWorker) -> [CheckResult] {
         let relation = group[0].check.relation
         let started = ContinuousClock.now
         let counts = group.enumerated().map { "count(*) FILTER (WHERE \($1.predicate)) AS \(identifier: "c\($0)")" as SQL }
         do {
-            let row = try readOnly(connection) { try $0.query("SELECT \(counts.joined(separator: ", ")) FROM \(relation)").first }
+            let row = try readOnly(worker) { try $0.query("SELECT \(counts.joined(separator: ", ")) FROM \(relation)").first }
             let elapsed = milliseconds(since: started) / max(1, group.count)
             return try group.enumerated().map { index, member in
                 try finish(member.check, failing: try row?.decode(at: index) ?? 0, observed: [:], duration: elapsed,
-                           sample: rowSample(member.check, member.predicate, member.extras), on: connection)
+                           sample: rowSample(member.check, member.predicate, member.extras), on: worker)
             }
         } catch {
             return group.map { member in
                 let single = ContinuousClock.now
                 do {
-                    let failing: Int = try readOnly(connection) {
+                    let failing: Int = try readOnly(worker) {
                         try $0.query("SELECT count(*) FILTER (WHERE \(member.predicate)) FROM \(relation)").scalar()
                     }
                     return try finish(member.check, failing: failing, observed: [:], duration: milliseconds(since: single),
-                                      sample: rowSample(member.check, member.predicate, member.extras), on: connection)
+                                      sample: rowSample(member.check, member.predicate, member.extras), on: worker)
                 } catch {
                     return errored(member.check, error, duration: milliseconds(since: single))
                 }
@@ -149,17 +152,22 @@ public struct CheckEngine: Sendable {
         }
     }
 
-    /// The run's schemas, newest layer first, for the authors' SQL fragments.
+    /// The run's schemas, newest layer first, for the authors' SQL fragments; without a run, the
+    /// connecting role's search_path (the checks' reader has a search_path of its own).
     var searchPath: String? {
         resolver.schemas.map { schemas in [Layer.ads, .dws, .dwd, .ods, .oltp].map { schemas.name($0) }.joined(separator: ", ") }
+            ?? defaultSearchPath
     }
 
-    /// Runs `body` in a READ ONLY transaction with the statement timeout, UTC, the run's schemas on
-    /// the search_path and its as_of, all local to the transaction.
-    func readOnly<T>(_ connection: Connection, _ body: (Connection) throws -> T) throws -> T {
-        try connection.transaction(readOnly: true) { connection in
+    /// Runs `body` on the worker's connection in a READ ONLY transaction that is rolled back, with
+    /// the statement timeout, UTC, the run's schemas on the search_path and its as_of, all local
+    /// to the transaction. Nothing a check does outlives it: what it created or set is rolled
+    /// back, and a session advisory lock it took is released before the next check starts.
+    func readOnly<T>(_ worker: CheckWorker, _ body: (Connection) throws -> T) throws -> T {
+        try worker.connection().rolledBack { connection in
             try connection.execute("""
-                SELECT set_config('statement_timeout', \(String(timeoutMilliseconds)), true),
+                SELECT pg_advisory_unlock_all(),
+                       set_config('statement_timeout', \(String(timeoutMilliseconds)), true),
                        set_config('timezone', 'UTC', true), set_config('recon.as_of', \(asOf), true),
                        -- JIT compiles a plan for longer than a mid-sized check runs (fund_recon.yml at 62k
                        -- orders: 938 ms at PostgreSQL's default threshold, 650 ms without JIT), yet pays
@@ -185,7 +193,7 @@ public struct CheckEngine: Sendable {
     }
 
     /// One set-level check on one connection; whatever goes wrong is the check's `error`.
-    func evaluateSetLevel(_ check: CompiledCheck, on connection: Connection) -> CheckResult {
+    func evaluateSetLevel(_ check: CompiledCheck, on worker: CheckWorker) -> CheckResult {
         let started = ContinuousClock.now
         do {
             switch check.plan {
@@ -194,14 +202,14 @@ public struct CheckEngine: Sendable {
             case .grouped(let plan):
                 switch plan.output {
                 case .classified(let columns, let scopedPairs, _):
-                    let rows = try readOnly(connection) { try $0.query(plan.alone) }.rows
+                    let rows = try readOnly(worker) { try $0.query(plan.alone) }.rows
                     return try classified(check, rows: rows, offset: 0, columns: columns, scopedPairs: scopedPairs,
                                           duration: milliseconds(since: started))
                 case .failingRows(let count, _):
-                    return try failingRows(check, query: plan.alone, count: count, observedQuery: nil, on: connection, started: started)
+                    return try failingRows(check, query: plan.alone, count: count, observedQuery: nil, on: worker, started: started)
                 }
             case .failingRows(let query, let count, let observedQuery):
-                return try failingRows(check, query: query, count: count, observedQuery: observedQuery, on: connection, started: started)
+                return try failingRows(check, query: query, count: count, observedQuery: observedQuery, on: worker, started: started)
             }
         } catch {
             return errored(check, error, duration: milliseconds(since: started))
@@ -209,12 +217,12 @@ public struct CheckEngine: Sendable {
     }
 
     /// A failing-rows query counted and sampled in one statement, with its observed figures.
-    func failingRows(_ check: CompiledCheck, query: SQL, count: SQL, observedQuery: SQL?, on connection: Connection,
+    func failingRows(_ check: CompiledCheck, query: SQL, count: SQL, observedQuery: SQL?, on worker: CheckWorker,
                      started: ContinuousClock.Instant) throws -> CheckResult {
         var observed: [String: JSONValue] = [:]
-        if let observedQuery { observed = try readOnly(connection) { Self.observed(try $0.query(observedQuery)) } }
+        if let observedQuery { observed = try readOnly(worker) { Self.observed(try $0.query(observedQuery)) } }
         let size = max(0, check.spec.sampleSize)
-        let result = try readOnly(connection) { try $0.query(Self.countAndSample(query, count: count, sampleSize: size)) }
+        let result = try readOnly(worker) { try $0.query(Self.countAndSample(query, count: count, sampleSize: size)) }
         let failing: Int = try result.first?.decode(named: "_failing_rows") ?? 0
         var finished = try finish(check, failing: failing, observed: observed, duration: milliseconds(since: started),
                                   sample: nil, on: nil)
@@ -272,11 +280,11 @@ public struct CheckEngine: Sendable {
 
     /// One unit of set-level work: a check alone, or checks sharing grouping passes in one
     /// statement (evaluated one by one when that statement fails, so a bad check errors alone).
-    func evaluate(_ unit: [CompiledCheck], on connection: Connection) -> [CheckResult] {
-        guard unit.count > 1 else { return unit.map { evaluateSetLevel($0, on: connection) } }
+    func evaluate(_ unit: [CompiledCheck], on worker: CheckWorker) -> [CheckResult] {
+        guard unit.count > 1 else { return unit.map { evaluateSetLevel($0, on: worker) } }
         let started = ContinuousClock.now
         do {
-            let result = try readOnly(connection) { try $0.query(Self.sharedStatement(unit)) }
+            let result = try readOnly(worker) { try $0.query(Self.sharedStatement(unit)) }
             let duration = milliseconds(since: started) / unit.count
             var rows: [Int: [Row]] = [:]
             for row in result.rows { rows[Int(row.text(at: 0) ?? "") ?? -1, default: []].append(row) }
@@ -291,7 +299,7 @@ public struct CheckEngine: Sendable {
                 }
             }
         } catch {
-            return unit.map { evaluateSetLevel($0, on: connection) }
+            return unit.map { evaluateSetLevel($0, on: worker) }
         }
     }
 
@@ -405,7 +413,7 @@ public struct CheckEngine: Sendable {
     }
 
     func finish(
-        _ check: CompiledCheck, failing: Int, observed: [String: JSONValue], duration: Int, sample: SQL?, on connection: Connection?
+        _ check: CompiledCheck, failing: Int, observed: [String: JSONValue], duration: Int, sample: SQL?, on worker: CheckWorker?
     ) throws -> CheckResult {
         let failed = failing > check.spec.maxFailing
         var result = CheckResult(
@@ -413,8 +421,8 @@ public struct CheckEngine: Sendable {
             severity: check.spec.severity, status: failed ? (check.spec.severity == .error ? .fail : .warn) : .pass,
             failingRows: failing, observed: observed, sample: [], sql: check.displaySQL.text, durationMS: duration,
             description: check.spec.description, message: nil)
-        if failing > 0, let sample, let connection, check.spec.sampleSize > 0 {
-            let rows = try readOnly(connection) { try $0.query(sample) }
+        if failing > 0, let sample, let worker, check.spec.sampleSize > 0 {
+            let rows = try readOnly(worker) { try $0.query(sample) }
             (result.sample, result.sampleColumns) = Self.sample(rows, limit: check.spec.sampleSize, dropping: nil)
         }
         return result

@@ -2,4 +2,6 @@
 public struct ExpectationsFile: Sendable {
     public var path: String
     public var checks: [CheckSpec]
+    /// The file's text (the schemas its SQL names are what a check's reader role is granted).
+    public var text: String = ""
 }

@@ -125,7 +125,7 @@ public enum ExpectationsParser {
             if fields["tolerance"] != nil { spec.tolerance = try reader.decimal("tolerance") }
             checks.append(spec)
         }
-        return ExpectationsFile(path: file, checks: checks)
+        return ExpectationsFile(path: file, checks: checks, text: text)
     }
 
     /// `period: column` or `period: {column: ..., grain: hour|day|month}`.

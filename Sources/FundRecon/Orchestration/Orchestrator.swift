@@ -22,7 +22,7 @@ public enum Orchestrator {
             throw BadValue("this run reads existing tables and cannot do \(unsupported.map(\.rawValue).joined(separator: ", "))")
         }
         let tasks = plan.selected.sorted().map { id in
-            RunTask(id, after: id.dependencies(among: plan.selected), work: work(of: id, plan: plan, mode: mode))
+            RunTask(id, after: id.dependencies(among: plan.selected), work: work(of: id, plan: plan, mode: mode, interrupts: interrupts))
         }
         let outcome: TaskRunner.Outcome
         do {
@@ -66,7 +66,9 @@ public enum Orchestrator {
     }
 
     /// The work of one task: the shared tasks are written here, the rest asks the mode.
-    static func work(of task: TaskID, plan: RunPlan, mode: any RunMode) -> @Sendable (TaskContext, RunOutputs) throws -> TaskOutput {
+    static func work(
+        of task: TaskID, plan: RunPlan, mode: any RunMode, interrupts: Interrupts?
+    ) -> @Sendable (TaskContext, RunOutputs) throws -> TaskOutput {
         switch task {
         case .initializeETLEnvironment:
             return { context, _ in .prepared(try mode.prepare(context)) }
@@ -78,6 +80,7 @@ public enum Orchestrator {
             return { context, outputs in .built(try mode.build(task, after: outputs, context)) }
         case .runChecks:
             return { context, _ in
+                guard let expectations = plan.expectations else { return .checked([]) }
                 let connection = try context.connect()
                 let settings = try mode.checkSettings(on: connection)
                 var engine = CheckEngine(resolver: TableResolver(schemas: mode.warehouse, project: plan.project))
@@ -86,9 +89,16 @@ public enum Orchestrator {
                 engine.tags = plan.request.tags
                 engine.asOf = settings.asOf
                 engine.scope = settings.scope
-                engine.secondConnection = { try context.connect("2") }
-                guard let expectations = plan.expectations else { return .checked([]) }
-                return .checked(try engine.evaluate(expectations, connection: connection, logger: context.logger))
+                // The checks log in as a role that reads what they name and nothing else.
+                let access = try CheckAccess.of(expectations, runSchemas: mode.warehouse?.all, on: connection)
+                engine.defaultSearchPath = access.searchPath
+                let reader = try CheckReader.open(plan.request.checkRole, schemas: access.schemas, workers: 2,
+                                                  connections: mode.connections, owner: connection,
+                                                  interrupts: interrupts, logger: context.logger)
+                defer { reader.close() }
+                context.logger.info("checks run as \(reader.summary)")
+                let workers = (0..<2).map { worker in CheckWorker { try reader.connect(worker: worker) } }
+                return .checked(try engine.evaluate(expectations, workers: workers, logger: context.logger))
             }
         case .snapshotOutputs:
             return { context, _ in

@@ -24,6 +24,8 @@ public struct RunRequest: Sendable {
     public var month: String?
     /// The instant freshness is judged against (default: each kind of run's own).
     public var asOf: Date?
+    /// Who the checks log in as (a role created for the run by default).
+    public var checkRole: CheckRoleChoice = .automatic
     /// Keep every model statement in the build report (`recon build --emit-sql`).
     public var recordStatements = false
 
