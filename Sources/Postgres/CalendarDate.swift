@@ -1,3 +1,5 @@
+import Foundation
+
 /// A calendar day without a time or zone: PostgreSQL's `date`, a business date.
 public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible, PostgresEncodable,
     PostgresDecodable
@@ -35,7 +37,8 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         let array = Slice0(slice: bytes, base: bytes.startIndex)
         guard array.count == 10, array[4] == UInt8(ascii: "-"), array[7] == UInt8(ascii: "-"),
             let year = TimestampParser.number(array, 0, 4), let month = TimestampParser.number(array, 5, 2),
-            let day = TimestampParser.number(array, 8, 2)
+            let day = TimestampParser.number(array, 8, 2),
+            year >= 1  // PostgreSQL has no year 0 (1 BC is written with BC)
         else { return nil }
         self.init(year: year, month: month, day: day)
     }
@@ -66,6 +69,15 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         return era * 146_097 + doe - 719_468
     }
+
+    /// The UTC day of an instant.
+    public init(utcDayOf instant: Date) {
+        let seconds = Int(instant.timeIntervalSince1970.rounded(.down))
+        self.init(daysSinceEpoch: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+    }
+
+    /// Midnight UTC at the start of the day.
+    public var midnightUTC: Date { Date(timeIntervalSince1970: Double(daysSinceEpoch) * 86_400) }
 
     /// The date `count` days later (earlier when negative).
     public func adding(days count: Int) -> CalendarDate { CalendarDate(daysSinceEpoch: daysSinceEpoch + count) }

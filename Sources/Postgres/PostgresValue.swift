@@ -155,23 +155,25 @@ public enum TimestampParser {
             // +HH, +HHMM, +HH:MM or +HH:MM:SS
             let rest = bytes.count - index - 1
             let colon = UInt8(ascii: ":")
-            var seconds = 0
+            var parts: (hours: Int, minutes: Int, seconds: Int)
             if rest == 2, let h = number(bytes, index + 1, 2) {
-                seconds = h * 3600
+                parts = (h, 0, 0)
             } else if rest == 4, let h = number(bytes, index + 1, 2), let m = number(bytes, index + 3, 2) {
-                seconds = h * 3600 + m * 60
+                parts = (h, m, 0)
             } else if rest == 5, bytes[index + 3] == colon, let h = number(bytes, index + 1, 2),
                 let m = number(bytes, index + 4, 2)
             {
-                seconds = h * 3600 + m * 60
+                parts = (h, m, 0)
             } else if rest == 8, bytes[index + 3] == colon, bytes[index + 6] == colon, let h = number(bytes, index + 1, 2),
                 let m = number(bytes, index + 4, 2), let sec = number(bytes, index + 7, 2)
             {
-                seconds = h * 3600 + m * 60 + sec
+                parts = (h, m, sec)
             } else {
                 return nil
             }
-            offset = sign * seconds
+            // PostgreSQL takes offsets up to 15:59:59, with minutes and seconds below 60.
+            guard parts.hours < 16, parts.minutes < 60, parts.seconds < 60 else { return nil }
+            offset = sign * (parts.hours * 3600 + parts.minutes * 60 + parts.seconds)
         } else {
             return nil
         }

@@ -84,9 +84,24 @@ public final class Worksheet {
         self.workbook = workbook
     }
 
-    /// Writes text as a string cell: never a formula, whatever it starts with.
+    /// The most characters a cell holds (Excel's limit).
+    public static let maxStringLength = 32_767
+
+    /// Writes text as a string cell: never a formula, whatever it starts with. Text past Excel's
+    /// limit is cut, ending with a marker that says how long it was.
     public func write(string: String, row: Int, column: Int, format: CellFormat? = nil) throws {
-        try check(worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(column), string, format?.handle))
+        let text = Worksheet.fitting(string)
+        try check(worksheet_write_string(handle, lxw_row_t(row), lxw_col_t(column), text, format?.handle))
+    }
+
+    /// `text`, or its start and a marker when it has more characters than a cell holds.
+    public static func fitting(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.count > maxStringLength else { return text }
+        let marker = " [... cut at Excel's limit: \(scalars.count) characters in all; the full text is in the HTML and JSON reports]"
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: scalars.prefix(maxStringLength - marker.unicodeScalars.count))
+        return String(kept) + marker
     }
 
     /// Writes a number cell. Money is passed as its exact decimal text's value; the cell holds

@@ -11,6 +11,12 @@ public struct XMLReaderError: Error, Sendable, CustomStringConvertible {
     public var message: String
 
     public var description: String { "\(file):\(line): \(message)" }
+
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
 }
 
 /// Walks an XML document one node at a time with libxml2's streaming reader, for untrusted input:

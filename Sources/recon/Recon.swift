@@ -25,6 +25,7 @@ struct Recon: ParsableCommand {
     /// An interrupted command ends with the interrupt's exit code, whatever its work did meanwhile.
     static func main() {
         interrupts.install()
+        TemporaryFiles.sweep()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -35,6 +36,11 @@ struct Recon: ParsableCommand {
                 let message = fullMessage(for: error)
                 FileHandle.standardError.write(Data("recon: \(message)\n".utf8))
                 Foundation.exit(2)
+            }
+            if exitCode(for: error) == .failure, !(error is ExitCode) {
+                // An error no command mapped is a runtime failure: exit 1 means a check failed.
+                printError("\(error)", fix: nil)
+                Foundation.exit(3)
             }
             exit(withError: error)
         }
@@ -66,6 +72,11 @@ struct GlobalOptions: ParsableArguments {
     /// Prints a run's progress lines (`recon: import_main_data: 62031 rows in 1204 ms`) unless `--quiet`.
     var progress: @Sendable (String) -> Void {
         let quiet = quiet
-        return { line in if !quiet { print("recon: \(line)") } }
+        // Once a signal is being handled, work failing because the cleanup ended it is not news.
+        return { line in
+            guard !quiet && !interrupts.wasReceived else { return }
+            print("recon: \(line)")
+            fflush(nil)  // a log or a pipe sees each line as it happens, not when a buffer fills
+        }
     }
 }

@@ -14,6 +14,8 @@ struct TerminalLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        // After SIGINT/SIGTERM, failures the cleanup causes (sessions ended, files removed) are not reported.
+        guard !interrupts.wasReceived else { return }
         let level = event.level == .notice || event.level == .info ? "" : "\(event.level): "
         let origin = logLevel <= .debug ? "[\(label)] " : ""
         FileHandle.standardError.write(Data("recon: \(origin)\(level)\(event.message)\n".utf8))

@@ -110,8 +110,8 @@ struct TaskRunnerTests {
     }
 
     @Test func aLostConnectionInsideAModelIsRetriedToo() {
-        let lost = ModelFailure(model: "dwd_orders", file: "models/dwd/dwd_orders.sql", line: nil, sqlState: "57P01",
-                                message: "terminating connection due to administrator command")
+        let lost = ModelFailure(model: "dwd_orders", file: "models/dwd/dwd_orders.sql", line: nil, sqlState: nil,
+                                message: "server closed the connection unexpectedly", isTransient: true)
         #expect(TaskRunner.isTransient(lost))
         #expect(TaskRunner.isTransient(PostgresError(kind: .protocolFailure, message: "server closed the connection unexpectedly")))
         #expect(!TaskRunner.isTransient(ModelFailure(model: "m", file: "f", line: 2, sqlState: .undefinedTable, message: "x")))

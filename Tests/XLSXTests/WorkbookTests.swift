@@ -44,6 +44,25 @@ struct WorkbookTests {
         #expect(try part("xl/workbook.xml", of: path).contains("name=\"Summary\""))
     }
 
+    /// A string past Excel's 32,767-character cell limit made libxlsxwriter refuse the cell (the
+    /// workbook was left half-written): it is cut, with a marker saying so, and the file is whole.
+    @Test func textPastTheCellLimitIsCutWithAMarker() throws {
+        let path = NSTemporaryDirectory() + "recon-xlsx-long-\(UUID().uuidString).xlsx"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let workbook = try Workbook(path: path)
+        let sheet = try workbook.addWorksheet("Long")
+        let long = String(repeating: "é", count: 40_000)
+        try sheet.write(string: long, row: 0, column: 0)
+        try sheet.write(string: "after", row: 1, column: 0)
+        try workbook.close()
+        let strings = try part("xl/worksheets/sheet1.xml", of: path)  // constant-memory mode writes strings inline
+        #expect(strings.contains("cut at Excel's limit: 40000 characters in all"))
+        #expect(strings.contains("after"))
+        let fitted = Worksheet.fitting(long)
+        #expect(fitted.unicodeScalars.count == Worksheet.maxStringLength)
+        #expect(Worksheet.fitting("short") == "short")
+    }
+
     @Test func unwritablePathIsAnErrorNamingTheFile() throws {
         let workbook = try Workbook(path: "/nonexistent/dir/out.xlsx")
         _ = try workbook.addWorksheet("S")

@@ -155,6 +155,7 @@ public final class EmbeddedCluster {
         let script = """
             trap '' INT TERM HUP
             while kill -0 \(getpid()) 2>/dev/null; do sleep 0.5; done
+            rm -rf \(TemporaryFiles.pattern)
             [ -d '\(directory)' ] || exit 0
             \(runAs)'\(binaries.path("pg_ctl"))' -D '\(directory)/data' -m immediate -w stop >/dev/null 2>&1
             rm -rf '\(directory)'

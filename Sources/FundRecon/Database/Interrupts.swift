@@ -62,6 +62,7 @@ public final class Interrupts: @unchecked Sendable {
         let name = signalNumber == SIGINT ? "SIGINT" : "SIGTERM"
         FileHandle.standardError.write(Data("recon: \(name) received, cleaning up\n".utf8))
         for action in pending { action() }
+        TemporaryFiles.removeAll()
         exit(128 + signalNumber)
     }
 }

@@ -15,8 +15,8 @@ enum ProcessRunner {
     /// `runuser -u user --`. Standard output and error are captured together.
     static func run(_ executable: String, _ arguments: [String], as user: String? = nil) throws -> Outcome {
         // A file, not a pipe: `pg_ctl start` leaves a daemon behind that could hold a pipe open.
-        let capturePath = "/tmp/recon-capture-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        defer { unlink(capturePath) }
+        let capturePath = TemporaryFiles.path(.capture)
+        defer { TemporaryFiles.remove(capturePath) }
         let pid = try spawn(command(executable, arguments, as: user), outputPath: capturePath, newSession: false)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 {

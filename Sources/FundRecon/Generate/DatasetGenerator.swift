@@ -93,6 +93,8 @@ final class GeneratorRun {
     let lastDay: Int
     let endInstant: Int64
     var report = GenerationReport()
+    /// The latest plain capture, refunded at the end when no refund fell inside a short dataset.
+    var lastCapture: (payment: SettlementLine, order: Int64, merchant: Merchant, amount: Int64, at: Int64)?
 
     let orders: FileOutput
     let payments: FileOutput
@@ -174,7 +176,13 @@ final class GeneratorRun {
         for offset in 0..<spec.days {
             let day = firstDay + offset
             try flush(before: day)
-            if offset > 0 && CalendarDate(daysSinceEpoch: day).weekdayIndex == 0 { payMerchants(on: day) }
+            // Every extract has rows however short the dataset (a short one's audit must pass): a
+            // dataset without a Monday pays out on its last day, and its last day's orders take a
+            // voucher until one is redeemed. A month's data is the same with or without this.
+            let finalDay = offset == spec.days - 1
+            if offset > 0 && (CalendarDate(daysSinceEpoch: day).weekdayIndex == 0 || (finalDay && payouts.lines == 1)) {
+                payMerchants(on: day)
+            }
             let count = GeneratorRun.orderCount(day: day, spec: spec)
             var times: [Int64] = []
             times.reserveCapacity(count)
@@ -184,10 +192,20 @@ final class GeneratorRun {
             }
             times.sort()
             for time in times {
-                makeOrder(at: time, index: orderIndex)
+                makeOrder(at: time, index: orderIndex, needsVoucher: finalDay && redemptions.lines == 1)
                 orderIndex += 1
             }
             if offset % 7 == 6 { logger.info("generated \(offset + 1) of \(spec.days) days, \(orderIndex) orders") }
+        }
+        if refunds.lines == 1, let last = lastCapture {
+            // Refunds come 1 to 20 days after the capture: in a short dataset none may fall inside it.
+            refund(last.payment, order: last.order, merchant: last.merchant, amount: max(1, last.amount / 2),
+                   at: min(last.at + 3600, endInstant - 1))
+        }
+        if payouts.lines == 1 {
+            // One day: nothing was owed before it, so the day's own balance is paid at its end.
+            try flush(before: lastDay + 1)
+            payMerchants(on: lastDay, secondOfDay: 86_400 - 30)
         }
         try flush(before: lastDay + 4)
         for output in [orders, payments, refunds, redemptions, commissions, payouts] {
@@ -263,7 +281,7 @@ final class GeneratorRun {
 
     // MARK: - Orders and what follows them
 
-    func makeOrder(at created: Int64, index: Int) {
+    func makeOrder(at created: Int64, index: Int, needsVoucher: Bool = false) {
         let merchant = merchants[random.weighted(merchantWeights) ]
         let orderID = nextOrderID
         nextOrderID += 1
@@ -280,6 +298,7 @@ final class GeneratorRun {
         if channel != "reseller" && !cancelled && random.chance(perMille: 120) {
             voucher = vouchers[random.below(vouchers.count)]
         }
+        if needsVoucher && voucher == nil && channel != "reseller" && !cancelled { voucher = vouchers[0] }
         let discount = voucher?.discount(on: gross) ?? 0
         let customerPaid = gross - discount
         let customerID = Int64(1_000_000 + random.below(200_000))
@@ -384,6 +403,8 @@ final class GeneratorRun {
             let refundedAt = captured + Int64(86_400 * random.within(1...20) + random.below(86_400))
             let amount = random.chance(perMille: 700) ? customerPaid : max(1, customerPaid * Int64(random.within(10...90)) / 100)
             if refundedAt < endInstant { refund(payment, order: orderID, merchant: merchant, amount: amount, at: refundedAt) }
+        } else if anomalies.isEmpty && captured < endInstant - 60 {
+            lastCapture = (payment, orderID, merchant, customerPaid, captured)
         }
     }
 
@@ -453,8 +474,8 @@ final class GeneratorRun {
     }
 
     /// Weekly payouts on Mondays: each merchant is paid its positive balance as of the day before.
-    func payMerchants(on day: Int) {
-        let paidAt = zone.instant(day: day, secondOfDay: 9 * 3600)
+    func payMerchants(on day: Int, secondOfDay: Int = 9 * 3600) {
+        let paidAt = zone.instant(day: day, secondOfDay: secondOfDay)
         for merchant in merchants {
             let balance = balances[merchant.id] ?? 0
             guard balance > 0 else { continue }

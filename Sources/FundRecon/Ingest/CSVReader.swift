@@ -12,6 +12,9 @@ struct CSVRecord {
     var quoted = false
     /// The 1-based line on which the record starts.
     var line = 0
+    /// Why the record could not be framed (a quoted field that never closes): it is to be
+    /// rejected, and the reader went on at the line after its first one.
+    var framingProblem: String?
 
     var count: Int { bounds.count }
 
@@ -28,7 +31,17 @@ struct CSVRecord {
 /// Streams RFC 4180 records from a file in fixed-size chunks: a UTF-8 BOM is skipped, CRLF and LF
 /// both end records, quoted fields may hold commas, quotes and line breaks. Memory stays at one
 /// chunk plus one record.
+///
+/// A quoted field that reaches the end of the file, or runs past `maxRecordLines` lines or
+/// `maxRecordBytes` bytes, cannot be told from a stray quote: its record comes back with a
+/// `framingProblem` and only its first line, and reading goes on at the next line, so one stray
+/// `"` costs one record, never the rest of the file.
 final class CSVReader {
+    /// The most lines one quoted record may span.
+    static let maxRecordLines = 100
+    /// The most bytes one record may hold.
+    static let maxRecordBytes = 1 << 20
+
     private let handle: FileHandle
     private var chunk: [UInt8] = []
     private var position = 0
@@ -37,9 +50,17 @@ final class CSVReader {
     private var first = true
     let path: String
 
-    init(path: String) throws {
+    /// Opens `path`; a directory, or anything that is not a readable file, is an `InputError`.
+    init(path: String, shownAs name: String? = nil) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError(file: name ?? path, message: "the file does not exist")
+        }
+        guard !isDirectory.boolValue else {
+            throw InputError(file: name ?? path, message: "is a directory, not a CSV file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw InputError(file: path, message: "cannot open the file")
+            throw InputError(file: name ?? path, message: "cannot open the file (permissions?)")
         }
         self.handle = handle
         self.path = path
@@ -49,10 +70,15 @@ final class CSVReader {
         try? handle.close()
     }
 
-    private func refill() -> Bool {
+    private func refill() throws -> Bool {
         guard !atEnd else { return false }
-        let data = handle.readData(ofLength: 1 << 18)
-        if data.isEmpty {
+        let data: Data?
+        do {
+            data = try handle.read(upToCount: 1 << 18)
+        } catch {
+            throw InputError(file: path, line: line, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        guard let data, !data.isEmpty else {
             atEnd = true
             return false
         }
@@ -65,15 +91,15 @@ final class CSVReader {
         return true
     }
 
-    @inline(__always) private func nextByte() -> UInt8? {
-        if position >= chunk.count { guard refill() else { return nil } }
+    @inline(__always) private func nextByte() throws -> UInt8? {
+        if position >= chunk.count { guard try refill() else { return nil } }
         let byte = chunk[position]
         position += 1
         return byte
     }
 
-    @inline(__always) private func peekByte() -> UInt8? {
-        if position >= chunk.count { guard refill() else { return nil } }
+    @inline(__always) private func peekByte() throws -> UInt8? {
+        if position >= chunk.count { guard try refill() else { return nil } }
         return chunk[position]
     }
 
@@ -100,13 +126,14 @@ final class CSVReader {
     }
 
     /// Reads the next record into `record`; false at the end of the file. Blank lines are skipped.
-    func next(into record: inout CSVRecord) -> Bool {
+    func next(into record: inout CSVRecord) throws -> Bool {
         record.bytes.removeAll(keepingCapacity: true)
         record.bounds.removeAll(keepingCapacity: true)
         record.raw.removeAll(keepingCapacity: true)
         record.quoted = false
+        record.framingProblem = nil
         while true {
-            guard let byte = peekByte() else { return false }
+            guard let byte = try peekByte() else { return false }
             if byte == 0x0A {
                 position += 1
                 line += 1
@@ -121,10 +148,11 @@ final class CSVReader {
         record.quoted = true
         var fieldStart = 0
         var inQuotes = false
-        while let byte = nextByte() {
+        var quoteOpenedAt = line
+        while let byte = try nextByte() {
             if inQuotes {
                 if byte == 0x22 {
-                    if peekByte() == 0x22 {
+                    if try peekByte() == 0x22 {
                         position += 1
                         record.raw.append(0x22)
                         record.raw.append(0x22)
@@ -138,11 +166,19 @@ final class CSVReader {
                 if byte == 0x0A { line += 1 }
                 record.raw.append(byte)
                 record.bytes.append(byte)
+                if line - record.line >= Self.maxRecordLines || record.raw.count > Self.maxRecordBytes {
+                    giveUp(&record, reason: """
+                        a quoted field opened on line \(quoteOpenedAt) runs past \(Self.maxRecordLines) lines or \
+                        \(Self.maxRecordBytes) bytes: a stray quote? (the record is rejected; reading goes on at the next line)
+                        """)
+                    return true
+                }
                 continue
             }
             switch byte {
             case 0x22:
                 inQuotes = true
+                quoteOpenedAt = line
                 record.raw.append(byte)
             case 0x2C:
                 record.bounds.append(fieldStart..<record.bytes.count)
@@ -153,15 +189,50 @@ final class CSVReader {
                 record.bounds.append(fieldStart..<record.bytes.count)
                 return true
             case 0x0D:
-                if peekByte() == 0x0A { continue }
+                if try peekByte() == 0x0A { continue }
                 record.bounds.append(fieldStart..<record.bytes.count)
                 return true
             default:
                 record.raw.append(byte)
                 record.bytes.append(byte)
             }
+            if record.raw.count > Self.maxRecordBytes {
+                let spansLines = record.raw.contains(0x0A)
+                giveUp(&record, reason: "the record is longer than \(Self.maxRecordBytes) bytes")
+                if !spansLines {
+                    // The rest of this one line is the same record: passed over, not read as more.
+                    while let byte = try nextByte(), byte != 0x0A {}
+                    line += 1
+                }
+                return true
+            }
+        }
+        if inQuotes {
+            giveUp(&record, reason: """
+                a quoted field opened on line \(quoteOpenedAt) is never closed (the record is rejected; reading goes on at \
+                the next line)
+                """)
+            return true
         }
         record.bounds.append(fieldStart..<record.bytes.count)
         return true
+    }
+
+    /// Marks the record unframed, keeps its first line as its raw text, and puts everything after
+    /// that line back to be read again.
+    private func giveUp(_ record: inout CSVRecord, reason: String) {
+        record.framingProblem = reason
+        let firstBreak = record.raw.firstIndex(of: 0x0A)
+        if let firstBreak {
+            let rest = record.raw[(firstBreak + 1)...]
+            chunk = Array(rest) + chunk[min(position, chunk.count)...]
+            position = 0
+            record.raw.removeSubrange(firstBreak...)
+            line = record.line + 1
+        }
+        if record.raw.last == 0x0D { record.raw.removeLast() }
+        if record.raw.count > 4096 { record.raw.removeSubrange(4096...) }
+        record.bytes = record.raw
+        record.bounds = [0..<record.bytes.count]
     }
 }

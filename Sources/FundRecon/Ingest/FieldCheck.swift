@@ -1,8 +1,11 @@
+import Foundation
 import Postgres
 
-/// Checks one field's bytes against its column type, strictly enough that COPY never refuses what
-/// passes, without making a String of it (the load's hot path).
-enum FieldCheck {
+/// Checks one field's bytes against its column type, strictly enough that COPY and the models
+/// never refuse what passes (no offset past 15:59, no year 0, no time zone PostgreSQL does not
+/// know, no number past its column), without making a String of it (the load's hot path). An
+/// event time outside the plausible window is a reject too.
+struct FieldCheck {
     enum Outcome {
         /// Pass the bytes to COPY as they are (`suffix` appended: `+00` for UTC timestamps).
         case pass(suffix: [UInt8])
@@ -14,35 +17,59 @@ enum FieldCheck {
 
     static let utcSuffix: [UInt8] = Array("+00".utf8)
 
-    static func check(_ bytes: ArraySlice<UInt8>, as type: ColumnType, column: String) -> Outcome {
+    /// Where event times may fall.
+    var window: EventWindow = .outer
+    /// The time zone names PostgreSQL knows, lower-cased (read from the server when a file has a zone column).
+    var zones: Set<String> = []
+
+    func check(_ bytes: ArraySlice<UInt8>, as type: ColumnType, column: String, event: Bool = false) -> Outcome {
         if bytes.isEmpty { return .null }
         func bad(_ what: String) -> Outcome {
-            let text = String(decoding: bytes.prefix(40), as: UTF8.self) + (bytes.count > 40 ? "..." : "")
-            return .reject("bad \(what) in column \(column): '\(text)'")
+            .reject("bad \(what) in column \(column): '\(Self.shown(bytes))'")
+        }
+        func inWindow(_ instant: Date) -> Outcome {
+            guard event, !window.contains(instant) else { return .pass(suffix: type.isUTC ? Self.utcSuffix : []) }
+            return .reject("""
+                \(column) '\(Self.shown(bytes))' is outside the plausible event window \(window): set the vars \
+                event_window_start/event_window_end if it is right
+                """)
         }
         switch type {
         case .text:
             return .pass(suffix: [])
         case .bigint:
-            return isInteger(bytes) ? .pass(suffix: []) : bad("integer")
+            return Self.isInteger(bytes) ? .pass(suffix: []) : bad("integer")
         case .money:
             guard let cents = Cents(utf8: bytes), cents.rawValue.magnitude < 1_000_000_000_000_000 else { return bad("amount") }
             return .pass(suffix: [])
         case .decimal(let precision, let scale):
-            return isDecimal(bytes, precision: precision, scale: scale) ? .pass(suffix: []) : bad("number")
+            return Self.isDecimal(bytes, precision: precision, scale: scale) ? .pass(suffix: []) : bad("number")
         case .timestampWithOffset:
-            return TimestampParser.parse(utf8: bytes) != nil
-                ? .pass(suffix: []) : bad("timestamp (ISO 8601 with offset)")
+            guard let instant = TimestampParser.parse(utf8: bytes) else { return bad("timestamp (ISO 8601 with offset)") }
+            return inWindow(instant)
         case .timestampUTC, .timestampLocal:
-            guard bytes.count == 19, TimestampParser.parse(utf8: bytes, defaultOffsetSeconds: 0) != nil else {
+            guard bytes.count == 19, let instant = TimestampParser.parse(utf8: bytes, defaultOffsetSeconds: 0) else {
                 return bad("timestamp (YYYY-MM-DD HH:MM:SS)")
             }
-            return .pass(suffix: type.isUTC ? utcSuffix : [])
+            return inWindow(instant)
         case .date:
             return CalendarDate(utf8: bytes) != nil ? .pass(suffix: []) : bad("date")
         case .boolean:
             return bytes.elementsEqual("true".utf8) || bytes.elementsEqual("false".utf8) ? .pass(suffix: []) : bad("boolean")
+        case .timeZone:
+            return zones.contains(String(decoding: bytes, as: UTF8.self).lowercased()) ? .pass(suffix: []) : bad("time zone name")
         }
+    }
+
+    /// The field as a reject's reason quotes it: at most 40 characters.
+    static func shown(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix(40), as: UTF8.self) + (bytes.count > 40 ? "..." : "")
+    }
+
+    /// The zone names PostgreSQL accepts in `AT TIME ZONE`, lower-cased.
+    static func zones(on connection: Connection) throws -> Set<String> {
+        let rows = try connection.query("SELECT lower(name) FROM pg_timezone_names UNION SELECT lower(abbrev) FROM pg_timezone_abbrevs")
+        return Set(try rows.rows.map { try $0.decode(String.self, at: 0) })
     }
 
     /// An optional sign and 1 to 18 digits: always fits a bigint.

@@ -33,4 +33,11 @@ public enum FileLoadStatus: String, Sendable, Codable {
     case missing
     /// A reseller file without its trailer: its lines load, and the file is flagged.
     case truncated
+    /// No header row (zero bytes or blank lines only): one reject records it, nothing loads.
+    case empty
+    /// Not loaded as a whole (dated outside the plausible event window, an XML DOCTYPE, a false
+    /// encoding declaration): one reject says why.
+    case rejected
+    /// XML that breaks off before its end: what came before loaded, every sale after is a reject.
+    case malformed
 }

@@ -13,10 +13,9 @@ public enum Ingest {
     /// The event-time column of each OLTP fact extract: the watermark of incremental loads. The
     /// other extracts (merchants, resellers, vouchers) are reference data, replaced when their
     /// file changes.
-    public static let eventColumns = [
-        "orders": "created_at", "payments": "captured_at", "refunds": "refunded_at",
-        "voucher_redemptions": "redeemed_at", "commissions": "charged_at", "merchant_payouts": "paid_at",
-    ]
+    public static let eventColumns: [String: String] = Dictionary(uniqueKeysWithValues: Sources.extracts.compactMap { extract in
+        extract.table.eventColumn.map { (extract.table.table, $0) }
+    })
 
     /// Loads everything; throws `InputError` (exit 2) for a file that cannot be read as its kind
     /// at all, such as an extract missing a required column.
@@ -62,17 +61,20 @@ public enum Ingest {
         return statements
     }
 
-    /// Loads one part into tables `prepare` made; with a window, only what it lets through.
+    /// Loads one part into tables `prepare` made; with a window, only what it lets through. Event
+    /// times outside the plausible window (`EventWindow`, from `vars` and the dataset) are rejects.
     public static func load(
         dataset directory: String, part: IngestPart, schemas: RunSchemas, connection: Connection, logger: Logger,
-        window: LoadWindow? = nil
+        window: LoadWindow? = nil, vars: [String: String] = [:]
     ) throws -> LoadReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory + "/oltp", isDirectory: &isDirectory), isDirectory.boolValue
         else {
             throw InputError(file: directory, message: "not a dataset directory: it has no oltp/ folder (see DATA_CONTRACT.md)")
         }
-        let loader = Loader(directory: directory, schemas: schemas, connection: connection, logger: logger, window: window)
+        let events = try EventWindow.plausible(for: directory, vars: vars)
+        let loader = Loader(directory: directory, schemas: schemas, connection: connection, logger: logger, window: window,
+                            events: events)
         switch part {
         case .extracts: return try loader.runExtracts()
         case .files: return try loader.runFiles()

@@ -12,6 +12,8 @@ extension Loader {
         var declaredCount: String?
         var declaredTotal: String?
         var hasTrailer = false
+        /// The XML broke off before its end.
+        var isMalformed = false
     }
 
     /// A sale as read, before its fields are checked.
@@ -28,6 +30,14 @@ extension Loader {
     func loadReseller(_ relative: String) throws {
         guard let sha = try checksum(relative, source: "reseller") else { return }
         let format = relative.hasSuffix(".xml") ? "xml" : "csv"
+        if format == "xml", let reason = try Loader.refusal(ofXML: directory + "/" + relative) {
+            try storeRejects([Reject(line: 1, raw: "", reason: reason)], source: "reseller", file: relative)
+            report.files.append(FileLoad(
+                source: "reseller", file: relative, sha256: sha, rowsRead: 1, rowsLoaded: 0, rowsRejected: 1, status: .rejected,
+                duplicateOf: nil))
+            logger.warning("\(relative): \(reason)")
+            return
+        }
         var header = ResellerFileHeader()
         var sales: [RawSale] = []
         var rejects: [Reject] = []
@@ -43,23 +53,23 @@ extension Loader {
         }
         var rows: [[String?]] = []
         for sale in sales {
-            var values: [String?] = []
+            var row: [String?] = []
             var failure: String?
-            let fields: [(String?, ColumnType, String)] = [
+            let values: [(String?, ColumnType, String)] = [
                 (header.resellerID, .text, "reseller_id"), (header.fileID, .text, "file_id"),
                 (header.reportDate, .date, "report_date"), (sale.txnID, .text, "txn_id"),
                 (sale.orderRef, .text, "order_ref"), (sale.soldAt, .timestampWithOffset, "sold_at"),
                 (sale.currency ?? header.currency, .text, "currency"), (sale.amount, .money, "amount"),
                 (format, .text, "source_format"),
             ]
-            for (text, type, column) in fields {
+            for (text, type, column) in values {
                 guard let text, !text.isEmpty else {
                     failure = "missing \(column)"
                     break
                 }
-                switch FieldCheck.check(ArraySlice(text.utf8), as: type, column: column) {
-                case .pass(let suffix): values.append(text + String(decoding: suffix, as: UTF8.self))
-                case .null: values.append(nil)
+                switch fields.check(ArraySlice(text.utf8), as: type, column: column, event: column == "sold_at") {
+                case .pass(let suffix): row.append(text + String(decoding: suffix, as: UTF8.self))
+                case .null: row.append(nil)
                 case .reject(let reason): failure = reason
                 }
                 if failure != nil { break }
@@ -67,7 +77,7 @@ extension Loader {
             if let failure {
                 rejects.append(Reject(line: sale.line, raw: sale.raw, reason: failure))
             } else {
-                rows.append(values + [relative, String(sale.line)])
+                rows.append(row + [relative, String(sale.line)])
             }
         }
         let loadedSales = rows.isEmpty ? 0 : try connection.copyIn(Sources.resellerSales.copySQL(schema: ods)) { writer in
@@ -93,15 +103,19 @@ extension Loader {
             read += controlRecords
             loaded += controlRecords
         } else {
-            let reject = Reject(line: 1, raw: "", reason: "the file does not say which reseller and day it reports")
+            let empty = sales.isEmpty && controlRecords == 0 && rejects.isEmpty
+            let reject = Reject(line: 1, raw: "", reason: empty ? Loader.emptyFileReason
+                                                               : "the file does not say which reseller and day it reports")
             rejects.append(reject)
             try storeRejects([reject], source: "reseller", file: relative)
             read += 1
         }
+        let status: FileLoadStatus = header.isMalformed ? .malformed : header.hasTrailer ? .loaded : .truncated
         report.files.append(FileLoad(
             source: "reseller", file: relative, sha256: sha, rowsRead: read, rowsLoaded: loaded,
-            rowsRejected: rejects.count, status: header.hasTrailer ? .loaded : .truncated, duplicateOf: nil))
-        if !header.hasTrailer { logger.warning("\(relative) has no trailer: its lines loaded, the file is flagged truncated") }
+            rowsRejected: rejects.count, status: status, duplicateOf: nil))
+        if status == .truncated { logger.warning("\(relative) has no trailer: its lines loaded, the file is flagged truncated") }
+        if status == .malformed { logger.warning("\(relative) breaks off: what came before loaded, every sale after is a reject") }
     }
 
     func readXML(
@@ -111,6 +125,9 @@ extension Loader {
         let reader = try XMLStreamReader(path: directory + "/" + relative)
         do {
             while try reader.next() {
+                if reader.isDocumentType || reader.isEntityReference {
+                    throw XMLReaderError(file: relative, line: reader.lineNumber, message: "a DOCTYPE or entity is not accepted")
+                }
                 guard reader.nodeType == .element else { continue }
                 let attributes = Dictionary(reader.attributes.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
                 switch (reader.depth, reader.name) {
@@ -136,21 +153,62 @@ extension Loader {
                 }
             }
         } catch let error as XMLReaderError {
-            // What was read before the damage stays loaded; the damage itself is a reject, and a
+            // What was read before the damage stays loaded; the damage itself is a reject, and so is
+            // every sale after it (nothing after a break is trusted, nothing is lost uncounted). A
             // file that breaks off has, by definition, no trailer.
             rejects.append(Reject(line: max(error.line, 1), raw: "(unparsable XML)", reason: "malformed XML: \(error.message)"))
+            let lastRead = max(sales.last?.line ?? 0, error.line - 1)
+            for (line, text) in try Loader.lines(of: directory + "/" + relative, after: lastRead) where text.contains("<sale") {
+                rejects.append(Reject(line: line, raw: text, reason: "not read: the XML breaks off at line \(error.line) before it"))
+                // Sales after the break: the file is damaged, not merely cut short (truncated).
+                header.isMalformed = true
+            }
         }
+    }
+
+    /// Why an XML file is refused whole before it is parsed: a DOCTYPE (entity declarations would
+    /// be expanded into the values, and nothing in a reseller report needs one), or an encoding
+    /// declaration its bytes contradict (UTF-8 bytes read as ISO-8859-1 load garbled names).
+    static func refusal(ofXML path: String) throws -> String? {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw InputError(file: path, message: "cannot read the file")
+        }
+        if bytes.range(of: Data("<!DOCTYPE".utf8)) != nil || bytes.range(of: Data("<!ENTITY".utf8)) != nil {
+            return "the file declares a DOCTYPE or entities, which reseller reports never need: refused whole (nothing loaded)"
+        }
+        let prolog = String(decoding: bytes.prefix(512), as: UTF8.self)
+        let pattern = try NSRegularExpression(pattern: #"^\s*<\?xml[^>]*\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']"#)
+        if let match = pattern.firstMatch(in: prolog, range: NSRange(prolog.startIndex..., in: prolog)),
+            let range = Range(match.range(at: 1), in: prolog)
+        {
+            let declared = String(prolog[range])
+            let utf8Names: Set<String> = ["utf-8", "utf8", "us-ascii", "ascii"]
+            if !utf8Names.contains(declared.lowercased()), bytes.contains(where: { $0 >= 0x80 }),
+                String(validating: [UInt8](bytes), as: UTF8.self) != nil
+            {
+                return "the file declares encoding \(declared) but its bytes are UTF-8: its text would load garbled; refused whole"
+            }
+        }
+        return nil
+    }
+
+    /// The file's lines after line `line` (1-based), as printable text.
+    static func lines(of path: String, after line: Int) throws -> [(Int, String)] {
+        guard let bytes = FileManager.default.contents(atPath: path) else { return [] }
+        var result: [(Int, String)] = []
+        for (index, text) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() where index + 1 > line {
+            result.append((index + 1, Loader.printable(Array(text.prefix(4096)))))
+        }
+        return result
     }
 
     func readCSV(
         _ relative: String, header: inout ResellerFileHeader, sales: inout [RawSale], rejects: inout [Reject],
         controlRecords: inout Int
     ) throws {
-        let reader = try CSVReader(path: directory + "/" + relative)
+        let reader = try CSVReader(path: directory + "/" + relative, shownAs: relative)
         var record = CSVRecord()
-        guard reader.next(into: &record) else {
-            throw InputError(file: relative, line: 1, message: "the file is empty: a header row is required")
-        }
+        guard try reader.next(into: &record) else { return }  // empty: the file's one reject says so
         let names = (0..<record.count).map { record.string($0).trimmingCharacters(in: .whitespaces) }
         let required = ["record_type", "reseller_id", "report_date", "txn_id", "order_ref", "sold_at", "currency", "amount",
                         "record_count", "total_amount"]
@@ -161,7 +219,11 @@ extension Loader {
             }
             index[column] = position
         }
-        while reader.next(into: &record) {
+        while try reader.next(into: &record) {
+            if let problem = record.framingProblem {
+                rejects.append(Reject(line: record.line, raw: Loader.printable(record.rawBytes), reason: problem))
+                continue
+            }
             if let reason = Loader.encodingProblem(record.rawBytes) {
                 rejects.append(Reject(line: record.line, raw: Loader.printable(record.rawBytes), reason: reason))
                 continue

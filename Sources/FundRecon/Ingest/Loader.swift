@@ -15,8 +15,13 @@ final class Loader {
     /// Rejects are flushed (and a new COPY begun) every this many, so a bad file cannot fill memory.
     static let rejectBatch = 10_000
 
-    init(directory: String, schemas: RunSchemas, connection: Connection, logger: Logger, window: LoadWindow?) {
+    /// Checks fields; knows the plausible event window and, once a file needs them, the server's time zones.
+    var fields: FieldCheck
+
+    init(directory: String, schemas: RunSchemas, connection: Connection, logger: Logger, window: LoadWindow?,
+         events: EventWindow = .outer) {
         self.directory = directory
+        fields = FieldCheck(window: events)
         self.schemas = schemas
         self.connection = connection
         self.logger = logger
@@ -44,17 +49,21 @@ final class Loader {
     /// Stripe, Adyen and reseller files into their `ods_` tables.
     func runFiles() throws -> LoadReport {
         for relative in listFiles("gateway/stripe", prefix: "payout_reconciliation_", suffix: ".csv") where isDue(relative) {
+            guard try isPlausible(relative, source: "stripe") else { continue }
             try timed { try load(csv: relative, table: Sources.stripeTransactions, schema: ods, fileValues: [dateInName(relative)]) }
         }
         for relative in listFiles("gateway/stripe", prefix: "payouts_", suffix: ".csv") where isDue(relative) {
+            guard try isPlausible(relative, source: "stripe") else { continue }
             try timed { try load(csv: relative, table: Sources.stripePayouts, schema: ods, fileValues: [dateInName(relative)]) }
         }
         let batches = listFiles("gateway/adyen", prefix: "settlement_detail_report_batch_", suffix: ".csv")
-            .sorted { batchNumber($0) < batchNumber($1) }
+            .sorted { (batchNumber($0) ?? .max, $0) < (batchNumber($1) ?? .max, $1) }
         for relative in batches where try isDueBatch(relative) {
+            guard try isPlausible(relative, source: "adyen") else { continue }
             try timed { try load(csv: relative, table: Sources.adyenDetails, schema: ods) }
         }
         for relative in resellerFiles() where isDue(relative) {
+            guard try isPlausible(relative, source: "reseller") else { continue }
             try timed { try loadReseller(relative) }
         }
         try finish(tables: Sources.fileTables.map(\.table))
@@ -75,24 +84,48 @@ final class Loader {
 
     /// A daily file (by the date in its name or folder) is due once its business day has ended.
     func isDue(_ relative: String) -> Bool {
-        guard let window else { return true }
-        let folder = (relative as NSString).deletingLastPathComponent
-        guard let day = dateInName(relative).flatMap(CalendarDate.init) ?? CalendarDate((folder as NSString).lastPathComponent)
-        else { return true }
+        guard let window, let day = day(of: relative) else { return true }
         return day < window.filesDueBefore
+    }
+
+    /// The day a daily file reports: the date in its name (Stripe) or its folder (resellers).
+    func day(of relative: String) -> CalendarDate? {
+        let folder = (relative as NSString).deletingLastPathComponent
+        return dateInName(relative).flatMap(CalendarDate.init) ?? CalendarDate((folder as NSString).lastPathComponent)
+    }
+
+    /// A daily file named for a day outside the plausible event window is rejected whole (one
+    /// reject says why): its day would stretch the calendar of expected files across the years.
+    /// An Adyen batch number past 18 digits is rejected the same way (no bigint holds it).
+    func isPlausible(_ relative: String, source: String) throws -> Bool {
+        let reason: String
+        if source == "adyen" {
+            guard batchNumber(relative) == nil else { return true }
+            reason = "the batch number in the file's name is not a number of at most 18 digits: not loaded"
+        } else {
+            guard let day = day(of: relative), !fields.window.contains(day.midnightUTC) else { return true }
+            reason = "the file is dated \(day), outside the plausible event window \(fields.window): not loaded"
+        }
+        let sha = try SHA256.digest(ofFile: directory + "/" + relative).hex
+        try storeRejects([Reject(line: 1, raw: "", reason: reason)], source: source, file: relative)
+        report.files.append(FileLoad(
+            source: source, file: relative, sha256: sha, rowsRead: 1, rowsLoaded: 0, rowsRejected: 1, status: .rejected,
+            duplicateOf: nil))
+        logger.warning("\(relative): \(reason)")
+        return false
     }
 
     /// An Adyen batch is due once the day of its latest record has ended.
     func isDueBatch(_ relative: String) throws -> Bool {
         guard let window else { return true }
-        let reader = try CSVReader(path: directory + "/" + relative)
+        let reader = try CSVReader(path: directory + "/" + relative, shownAs: relative)
         var record = CSVRecord()
-        guard reader.next(into: &record) else { return true }
+        guard try reader.next(into: &record) else { return true }
         guard let column = (0..<record.count).first(where: { record.string($0).trimmingCharacters(in: .whitespaces) == "Creation Date" })
         else { return true }
         var latest = ""
-        while reader.next(into: &record) {
-            guard column < record.count else { continue }
+        while try reader.next(into: &record) {
+            guard record.framingProblem == nil, column < record.count else { continue }
             let day = String(record.string(column).prefix(10))
             if day > latest { latest = day }
         }
@@ -141,8 +174,11 @@ final class Loader {
         return CalendarDate(String(name.suffix(10)))?.description
     }
 
-    func batchNumber(_ relative: String) -> Int {
-        Int((relative as NSString).lastPathComponent.dropFirst("settlement_detail_report_batch_".count).dropLast(4)) ?? 0
+    /// The batch number in an Adyen file's name; nil when it is not one a bigint holds.
+    func batchNumber(_ relative: String) -> Int? {
+        let digits = (relative as NSString).lastPathComponent.dropFirst("settlement_detail_report_batch_".count).dropLast(4)
+        guard digits.count <= 18, digits.allSatisfy(\.isASCII) else { return nil }
+        return Int(digits)
     }
 
     /// Checks the file's checksum against what was loaded before; records a duplicate and returns
@@ -186,20 +222,29 @@ final class Loader {
             logger.warning("\(relative) is missing: its table stays empty and the completeness checks will say so")
             return
         }
+        let reader = try CSVReader(path: path, shownAs: relative)
         guard let sha = try checksum(relative, source: table.source) else { return }
-        let reader = try CSVReader(path: path)
+        if fields.zones.isEmpty, table.columns.contains(where: { if case .timeZone = $0.type { true } else { false } }) {
+            fields.zones = try FieldCheck.zones(on: connection)
+        }
         var record = CSVRecord()
-        guard reader.next(into: &record) else {
-            throw InputError(file: relative, line: 1, message: "the file is empty: a header row is required")
+        guard try reader.next(into: &record) else {
+            try rejectEmpty(relative, source: table.source, sha256: sha)
+            return
         }
         let header = (0..<record.count).map { record.string($0).trimmingCharacters(in: .whitespaces) }
-        var positions: [Int] = []
-        for column in table.columns {
-            guard let index = header.firstIndex(where: { $0 == column.header || Sources.snakeCase($0) == column.name })
-            else {
+        let positions = try table.columns.map { column in
+            let matches = header.indices.filter { header[$0] == column.header || Sources.snakeCase(header[$0]) == column.name }
+            guard let index = matches.first else {
                 throw InputError(file: relative, line: 1, column: column.header, message: "required column is missing")
             }
-            positions.append(index)
+            guard matches.count == 1 else {
+                throw InputError(file: relative, line: 1, column: column.header, message: """
+                    the header names this column \(matches.count) times (columns \(matches.map { String($0 + 1) }.joined(separator: ", "))): \
+                    which one to load is not known
+                    """)
+            }
+            return index
         }
         var read = 0
         var loaded = 0
@@ -217,11 +262,16 @@ final class Loader {
             loaded += try connection.copyIn(copy) { writer in
                 let lineage = [Array(relative.utf8)]
                 while rejects.count < Loader.rejectBatch {
-                    guard reader.next(into: &record) else {
+                    guard try reader.next(into: &record) else {
                         finished = true
                         return
                     }
                     if !rejectedBefore.isEmpty && rejectedBefore.contains(record.line) { continue }
+                    if let problem = record.framingProblem {
+                        read += 1
+                        rejects.append(Reject(line: record.line, raw: Loader.printable(record.rawBytes), reason: problem))
+                        continue
+                    }
                     if let eventSlot, record.count == header.count {
                         let field = record.field(positions[eventSlot])
                         if field.isEmpty {
@@ -251,7 +301,7 @@ final class Loader {
                     var failure: String?
                     for (slot, column) in table.columns.enumerated() {
                         let field = record.field(positions[slot])
-                        switch FieldCheck.check(field, as: column.type, column: column.name) {
+                        switch fields.check(field, as: column.type, column: column.name, event: column.isEvent) {
                         case .pass(let suffix):
                             writer.writeField(field, first: slot == 0)
                             if !suffix.isEmpty { writer.writeField(suffix, first: true) }
@@ -283,6 +333,18 @@ final class Loader {
             status: .loaded, duplicateOf: nil))
         logger.debug("\(relative): \(read) read, \(loaded) loaded, \(rejected) rejected, \(outside) outside the window")
     }
+
+    /// A file with no header row (no bytes, or blank lines only): one reject says so, and its
+    /// source's completeness checks fail on it, since nothing was loaded.
+    func rejectEmpty(_ relative: String, source: String, sha256: String) throws {
+        try storeRejects([Reject(line: 1, raw: "", reason: Loader.emptyFileReason)], source: source, file: relative)
+        report.files.append(FileLoad(
+            source: source, file: relative, sha256: sha256, rowsRead: 1, rowsLoaded: 0, rowsRejected: 1, status: .empty,
+            duplicateOf: nil))
+        logger.warning("\(relative) is empty: rejected (a header row is required)")
+    }
+
+    static let emptyFileReason = "the file is empty: a header row is required"
 
     func storeRejects(_ rejects: [Reject], source: String, file: String) throws {
         guard !rejects.isEmpty else { return }

@@ -71,7 +71,7 @@ struct SHA256 {
         }
         var hasher = SHA256()
         var lineBreaks = 0
-        while let chunk = stream.read() {
+        while let chunk = try stream.read() {
             chunk.withUnsafeBufferPointer { buffer in
                 hasher.update(buffer)
                 for byte in buffer where byte == 0x0A { lineBreaks += 1 }
@@ -134,20 +134,27 @@ struct SHA256 {
 /// Reads a file in 1 MiB chunks.
 final class InputStreamReader {
     private let descriptor: Int32
+    private let path: String
 
     init?(path: String) {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { return nil }
         self.descriptor = descriptor
+        self.path = path
     }
 
     deinit {
         close(descriptor)
     }
 
-    func read() -> [UInt8]? {
+    /// The next bytes, nil at the end; a directory or a read error is an `InputError`.
+    func read() throws -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 {
+            let reason = errno == EISDIR ? "is a directory, not a file" : "cannot read the file: \(String(cString: strerror(errno)))"
+            throw InputError(file: path, message: reason)
+        }
         guard count > 0 else { return nil }
         buffer.removeLast(buffer.count - count)
         return buffer

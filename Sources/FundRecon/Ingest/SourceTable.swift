@@ -16,6 +16,8 @@ enum ColumnType {
     case timestampLocal
     case date
     case boolean
+    /// A time zone name PostgreSQL knows (Adyen's TimeZone), stored as text.
+    case timeZone
 
     var sql: SQL {
         switch self {
@@ -27,6 +29,7 @@ enum ColumnType {
         case .timestampLocal: return "timestamp"
         case .date: return "date"
         case .boolean: return "boolean"
+        case .timeZone: return "text"
         }
     }
 }
@@ -36,11 +39,14 @@ struct SourceColumn {
     let header: String
     let name: String
     let type: ColumnType
+    /// The row's event time: it places the row in a period, and must fall in the plausible window.
+    let isEvent: Bool
 
-    init(_ name: String, _ type: ColumnType, header: String? = nil) {
+    init(_ name: String, _ type: ColumnType, header: String? = nil, event: Bool = false) {
         self.header = header ?? name
         self.name = name
         self.type = type
+        self.isEvent = event
     }
 }
 
@@ -53,6 +59,9 @@ struct SourceTable {
     let columns: [SourceColumn]
     /// Extra columns the loader fills from the file itself (name, SQL type).
     var fileColumns: [(name: String, sql: SQL)] = []
+
+    /// The column holding the row's event time, if the table has one.
+    var eventColumn: String? { columns.first(where: \.isEvent)?.name }
 
     /// DDL for the table, with the lineage columns every ODS row carries.
     func createSQL(schema: String) -> SQL {
@@ -91,37 +100,37 @@ enum Sources {
             .init("order_id", .bigint), .init("merchant_id", .bigint), .init("customer_id", .bigint),
             .init("channel", .text), .init("reseller_id", .text), .init("currency", .text),
             .init("gross_amount", .money), .init("voucher_code", .text), .init("voucher_discount", .money),
-            .init("status", .text), .init("created_at", .timestampWithOffset),
+            .init("status", .text), .init("created_at", .timestampWithOffset, event: true),
         ])),
         ("payments.csv", SourceTable(source: "oltp", table: "payments", columns: [
             .init("payment_id", .bigint), .init("order_id", .bigint), .init("gateway", .text),
             .init("gateway_txn_ref", .text), .init("currency", .text), .init("amount", .money),
-            .init("status", .text), .init("captured_at", .timestampWithOffset),
+            .init("status", .text), .init("captured_at", .timestampWithOffset, event: true),
         ])),
         ("refunds.csv", SourceTable(source: "oltp", table: "refunds", columns: [
             .init("refund_id", .bigint), .init("order_id", .bigint), .init("payment_id", .bigint),
             .init("gateway_refund_ref", .text), .init("currency", .text), .init("amount", .money),
-            .init("reason", .text), .init("refunded_at", .timestampWithOffset),
+            .init("reason", .text), .init("refunded_at", .timestampWithOffset, event: true),
         ])),
         ("voucher_redemptions.csv", SourceTable(source: "oltp", table: "voucher_redemptions", columns: [
             .init("redemption_id", .bigint), .init("voucher_code", .text), .init("order_id", .bigint),
-            .init("amount", .money), .init("redeemed_at", .timestampWithOffset),
+            .init("amount", .money), .init("redeemed_at", .timestampWithOffset, event: true),
         ])),
         ("commissions.csv", SourceTable(source: "oltp", table: "commissions", columns: [
             .init("commission_id", .bigint), .init("order_id", .bigint), .init("merchant_id", .bigint),
             .init("refund_id", .bigint), .init("base_amount", .money), .init("rate", .decimal(precision: 5, scale: 4)),
-            .init("amount", .money), .init("currency", .text), .init("charged_at", .timestampWithOffset),
+            .init("amount", .money), .init("currency", .text), .init("charged_at", .timestampWithOffset, event: true),
         ])),
         ("merchant_payouts.csv", SourceTable(source: "oltp", table: "merchant_payouts", columns: [
             .init("payout_id", .bigint), .init("merchant_id", .bigint), .init("currency", .text),
-            .init("amount", .money), .init("paid_at", .timestampWithOffset),
+            .init("amount", .money), .init("paid_at", .timestampWithOffset, event: true),
         ])),
     ]
 
     static let stripeTransactions = SourceTable(
         source: "stripe", table: "ods_stripe_balance_transactions",
         columns: [
-            .init("balance_transaction_id", .text), .init("created_utc", .timestampUTC),
+            .init("balance_transaction_id", .text), .init("created_utc", .timestampUTC, event: true),
             .init("available_on_utc", .timestampUTC), .init("currency", .text), .init("gross", .money),
             .init("fee", .money), .init("net", .money), .init("reporting_category", .text), .init("source_id", .text),
             .init("charge_id", .text), .init("automatic_payout_id", .text),
@@ -132,7 +141,7 @@ enum Sources {
     static let stripePayouts = SourceTable(
         source: "stripe", table: "ods_stripe_payouts",
         columns: [
-            .init("payout_id", .text), .init("effective_at_utc", .timestampUTC), .init("currency", .text),
+            .init("payout_id", .text), .init("effective_at_utc", .timestampUTC, event: true), .init("currency", .text),
             .init("amount", .money),
         ],
         fileColumns: [("file_date", "date")])
@@ -142,8 +151,8 @@ enum Sources {
         columns: [
             "Company Account", "Merchant Account", "Psp Reference", "Merchant Reference", "Payment Method",
         ].map { SourceColumn(snakeCase($0), .text, header: $0) } + [
-            .init("creation_date", .timestampLocal, header: "Creation Date"),
-            .init("timezone", .text, header: "TimeZone"), .init("type", .text, header: "Type"),
+            .init("creation_date", .timestampLocal, header: "Creation Date", event: true),
+            .init("timezone", .timeZone, header: "TimeZone"), .init("type", .text, header: "Type"),
             .init("modification_reference", .text, header: "Modification Reference"),
             .init("gross_currency", .text, header: "Gross Currency"),
             .init("gross_debit_gc", .money, header: "Gross Debit (GC)"),

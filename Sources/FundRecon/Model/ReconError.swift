@@ -1,4 +1,5 @@
 import Postgres
+import XLSX
 
 /// What kind of failure an error is: the class decides the exit code (DESIGN.md "Exit code"), so
 /// the command line maps every error to its code in one place.
@@ -28,5 +29,11 @@ extension ReconError {
 
 /// PostgreSQL's own errors (an unreachable server, a refused statement) are runtime failures.
 extension PostgresError: ReconError {
+    public var failureClass: FailureClass { .runtime }
+}
+
+/// A workbook libxlsxwriter could not write is a runtime failure (exit code 3), never read as a
+/// failed check.
+extension XLSXError: ReconError {
     public var failureClass: FailureClass { .runtime }
 }

@@ -12,7 +12,8 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
     private let database: ProvidedDatabase
     private let session: RunSession
     private let interrupts: Interrupts?
-    private let cleanup: Int?
+    /// Marks the run interrupted in the server's history when a signal ends it.
+    private var historyMark: Int?
 
     let connections: RunConnections
     let warehouse: RunSchemas?
@@ -34,7 +35,9 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         if keepSchemas && database.cluster != nil {
             logger.warning("keeping the schemas keeps nothing on the embedded cluster, which is deleted at exit: name a server")
         }
-        session = try RunSession(on: database.target, keepSchemas: keepSchemas, interrupts: interrupts, logger: logger)
+        // On the embedded cluster an interrupt deletes the whole cluster: no schemas to drop first.
+        session = try RunSession(on: database.target, keepSchemas: keepSchemas,
+                                 interrupts: database.cluster == nil ? interrupts : nil, logger: logger)
         connections = session.connections
         warehouse = session.schemas
         databaseName = database.displayName
@@ -42,17 +45,33 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         self.plan = plan
         let schemas = session.schemas
         runner = try plan.project.map { try PipelineRunner(project: $0, schemas: schemas, overrides: plan.request.vars) }
-        let generated = NSTemporaryDirectory() + "recon-audit-data-\(schemas.base)"
-        generatedDirectory = generated
-        self.interrupts = interrupts
-        // A generated dataset is the run's own: an interrupted run removes it too.
+        // A generated dataset is the run's own, removed with it (also when a signal ends the
+        // process, or by the watchdog or the next command when it died); kept with the schemas.
         if case .generate = source, !keepSchemas {
-            cleanup = interrupts?.register { try? FileManager.default.removeItem(atPath: generated) }
+            generatedDirectory = TemporaryFiles.path(.auditData, unique: schemas.base)
         } else {
-            cleanup = nil
+            generatedDirectory = NSTemporaryDirectory() + "recon-audit-data-\(schemas.base)"
+        }
+        self.interrupts = interrupts
+        if recordsHistory {
+            // A server keeps the run's history from its start: an interrupted run is marked so.
+            let connection = try connections.connect("history")
+            try RunHistory.ensure(on: connection)
+            try RunHistory.start(RunHistory.RunStart(
+                runID: connections.runID.rawValue, kind: "audit", prefix: schemas.base, grain: nil, period: plan.request.month,
+                periodStart: nil, periodEnd: nil, database: databaseName, expectationsSHA256: plan.expectationsSHA256),
+                on: connection)
+            let (target, runID) = (database.target, connections.runID.rawValue)
+            historyMark = interrupts?.register {
+                guard let connection = try? Connection(target, applicationName: "recon-cleanup") else { return }
+                _ = try? RunHistory.markInterrupted(runID: runID, on: connection)
+            }
         }
         progress("run \(schemas.base.dropFirst(3)) on \(databaseName)")
     }
+
+    /// A server outlives the run, so it keeps the run's history (DESIGN.md); the embedded one is deleted.
+    private var recordsHistory: Bool { database.cluster == nil && plan.selected.contains(.runChecks) }
 
     func prepare(_ context: TaskContext) throws -> Dataset? {
         var dataset: Dataset?
@@ -76,7 +95,7 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         guard let dataset else { throw BadValue("the imports need a dataset directory or a generated dataset") }
         return try context.inTransaction { connection in
             try Ingest.load(dataset: dataset.directory, part: part, schemas: session.schemas, connection: connection,
-                            logger: context.logger)
+                            logger: context.logger, vars: plan.vars)
         }
     }
 
@@ -116,26 +135,26 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         }
     }
 
-    /// A server outlives the run, so it keeps the run's history (DESIGN.md); the embedded one is deleted.
     func finish(_ result: AuditResult, outputs: RunOutputs) throws {
-        guard database.cluster == nil, plan.selected.contains(.runChecks) else { return }
-        let connection = try connections.connect("history")
-        try RunHistory.ensure(on: connection)
-        try RunHistory.start(RunHistory.RunStart(
-            runID: result.runID, kind: "audit", prefix: session.schemas.base, grain: nil, period: plan.request.month,
-            periodStart: nil, periodEnd: nil, database: result.database, expectationsSHA256: plan.expectationsSHA256),
-            on: connection)
+        guard recordsHistory else { return }
         let code = result.exitCode(failOn: .error)
         try RunHistory.finish(
             runID: result.runID, status: code == 0 ? .succeeded : .failed, exitCode: code, error: nil, tasks: result.tasks,
-            checks: result.checks, rowsLoaded: outputs.load.files.reduce(0) { $0 + $1.rowsLoaded }, restated: 0, on: connection)
+            checks: result.checks, rowsLoaded: outputs.load.files.reduce(0) { $0 + $1.rowsLoaded }, restated: 0,
+            on: try connections.connect("history"))
     }
 
-    func fail(_ failure: TaskFailure) {}
+    func fail(_ failure: TaskFailure) {
+        guard recordsHistory, let connection = try? connections.connect("history") else { return }
+        try? RunHistory.finish(
+            runID: connections.runID.rawValue, status: .error, exitCode: 3, error: "\(failure)", tasks: failure.records,
+            checks: failure.outputs.checks, rowsLoaded: failure.outputs.load.files.reduce(0) { $0 + $1.rowsLoaded }, restated: 0,
+            on: connection)
+    }
 
     func close() {
-        if let cleanup { interrupts?.remove(cleanup) }
-        if case .generate = source, !session.keepSchemas { try? FileManager.default.removeItem(atPath: generatedDirectory) }
+        if let historyMark { interrupts?.remove(historyMark) }
+        if case .generate = source, !session.keepSchemas { TemporaryFiles.remove(generatedDirectory) }
         try? session.close()
         database.close()
     }

@@ -172,11 +172,18 @@ struct RunPlan: Sendable {
         expectations = selected.contains(.runChecks) ? try ExpectationsParser.parse(file: request.expectationsPath) : nil
         project = try request.pipelineDirectory.map { try PipelineProject.load(directory: $0) }
         if let project { _ = try project.orderedModels() }
+        if !request.formats.isEmpty && !request.reportsDirectory.isEmpty {
+            // A reports path that cannot be a folder is known before an hour of work, not after.
+            try ReportWriter.prepare(directory: request.reportsDirectory)
+        }
         let figures = selected.contains(.writeReports) && !request.formats.isDisjoint(with: [.html, .xlsx])
         reportTables = figures ? try project.map { try ReportTables(project: $0) } : nil
         zone = request.vars["business_timezone"] ?? project?.vars["business_timezone"] ?? "UTC"
         expectationsSHA256 = expectations == nil ? "" : (try? SHA256.digest(ofFile: request.expectationsPath).hex) ?? ""
     }
+
+    /// The vars in force: the project's, with the request's overrides.
+    var vars: [String: String] { (project?.vars ?? [:]).merging(request.vars) { $1 } }
 
     /// The month a monthly pack covers: asked for, or the period of a month's persistent run.
     func month(of mode: any RunMode) -> String? {

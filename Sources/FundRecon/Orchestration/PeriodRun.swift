@@ -150,7 +150,7 @@ final class PeriodRun: RunMode, @unchecked Sendable {
         return try context.inTransaction { connection in
             let window = try merger.window(part: part, until: end, filesDueBefore: options.period.filesDueBefore, on: connection)
             let report = try Ingest.load(dataset: directory, part: part, schemas: staging.schemas, connection: connection,
-                                         logger: context.logger, window: window)
+                                         logger: context.logger, window: window, vars: plan.vars)
             try merger.merge(part: part, report: report, until: end, on: connection)
             if !report.reloaded.isEmpty {
                 context.progress("\(context.task.rawValue): replaced the rows of changed files \(report.reloaded.joined(separator: ", "))")

@@ -14,11 +14,11 @@ public struct ModelFailure: ReconError, Sendable {
     public var message: String
     /// The pipeline folder the file is in.
     public var directory: String?
+    /// A lost connection (with or without a SQLSTATE: a session ended under it has none), a
+    /// deadlock or a serialization failure while the model ran: worth another attempt of its task.
+    public var isTransient: Bool = false
 
     public var failureClass: FailureClass { .runtime }
-
-    /// A lost connection or a deadlock while the model ran: worth another attempt of its task.
-    public var isTransient: Bool { sqlState?.isTransient ?? false }
 
     public var description: String {
         "\(directory.map { $0 + "/" } ?? "")\(file)\(line.map { ":\($0)" } ?? ""): model \(model) failed: "

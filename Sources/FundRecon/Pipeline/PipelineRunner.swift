@@ -113,7 +113,7 @@ public struct PipelineRunner: Sendable {
                     model: model.name, file: model.file, line: error.position.map { line(of: $0, in: sql, prefix: prefix) },
                     sqlState: error.sqlState,
                     message: error.message + (error.detail.map { " (\($0))" } ?? "") + (error.hint.map { " hint: \($0)" } ?? ""),
-                    directory: project.directory)
+                    directory: project.directory, isTransient: error.isTransient)
             }
             let run = ModelRun(model: model.name, layer: model.layer.rawValue, materialized: model.config.materialized,
                                rows: rows, durationMS: milliseconds(since: started))
@@ -133,14 +133,17 @@ public struct PipelineRunner: Sendable {
     /// Loads a seed CSV as a table whose column types are inferred: integers, decimals, dates, text.
     func loadSeed(_ seed: Seed, on connection: Connection) throws -> Int {
         let path = project.directory + "/" + seed.file
-        let reader = try CSVReader(path: path)
+        let reader = try CSVReader(path: path, shownAs: seed.file)
         var record = CSVRecord()
-        guard reader.next(into: &record) else {
+        guard try reader.next(into: &record) else {
             throw PipelineError(file: seed.file, message: "the seed is empty", directory: project.directory)
         }
         let header = (0..<record.count).map { record.string($0) }
         var rows: [[String?]] = []
-        while reader.next(into: &record) {
+        while try reader.next(into: &record) {
+            if let problem = record.framingProblem {
+                throw PipelineError(file: seed.file, line: record.line, message: problem, directory: project.directory)
+            }
             guard record.count == header.count else {
                 throw PipelineError(file: seed.file, line: record.line, message: "expected \(header.count) fields, got \(record.count)",
                                     directory: project.directory)

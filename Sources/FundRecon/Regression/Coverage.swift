@@ -26,8 +26,9 @@ package enum Coverage {
         for anomaly in classes {
             var spec = base
             spec.anomalies = try AnomalySpec(parsing: "\(anomaly.rawValue)=1")
-            var request = RunRequest(expectationsPath: expectations, pipelineDirectory: pipeline,
-                                     reportsDirectory: NSTemporaryDirectory() + "recon-coverage")
+            let scratch = TemporaryFiles.path(.coverage)
+            defer { TemporaryFiles.remove(scratch) }
+            var request = RunRequest(expectationsPath: expectations, pipelineDirectory: pipeline, reportsDirectory: scratch)
             request.vars = ["business_timezone": base.businessTimeZone]
             request.formats = []
             request.tasks = TaskID.seed.filter { $0 != .writeReports }

@@ -10,8 +10,9 @@ package enum GoldenRunner {
     ) throws -> GoldenOutcome {
         var outcome = GoldenOutcome(name: spec.name)
         // The audit's tasks up to the checks, and the snapshot of every ADS table beside them.
-        var request = RunRequest(expectationsPath: expectations, pipelineDirectory: pipeline,
-                                 reportsDirectory: NSTemporaryDirectory() + "recon-golden-\(UUID().uuidString)")
+        let scratch = TemporaryFiles.path(.golden)
+        defer { TemporaryFiles.remove(scratch) }
+        var request = RunRequest(expectationsPath: expectations, pipelineDirectory: pipeline, reportsDirectory: scratch)
         request.vars = spec.vars
         request.formats = []
         request.tasks = TaskID.seed.filter { $0 != .writeReports } + [.snapshotOutputs]

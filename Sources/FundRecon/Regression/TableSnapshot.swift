@@ -30,15 +30,18 @@ public struct TableSnapshot: Sendable, Equatable {
 
     /// Parses a snapshot written by `csv`.
     static func parse(csv text: String, table: String) throws -> TableSnapshot {
-        let path = NSTemporaryDirectory() + "recon-snapshot-\(UUID().uuidString).csv"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = TemporaryFiles.path(.snapshot)
+        defer { TemporaryFiles.remove(path) }
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         let reader = try CSVReader(path: path)
         var record = CSVRecord()
         var header: [String] = []
         var rows: [[String]] = []
-        if reader.next(into: &record) { header = (0..<record.count).map { record.string($0) } }
-        while reader.next(into: &record) { rows.append((0..<record.count).map { record.string($0) }) }
+        if try reader.next(into: &record) { header = (0..<record.count).map { record.string($0) } }
+        while try reader.next(into: &record) {
+            if let problem = record.framingProblem { throw InputError(file: table, line: record.line, message: problem) }
+            rows.append((0..<record.count).map { record.string($0) })
+        }
         rows.sort { $0.lexicographicallyPrecedes($1) }
         return TableSnapshot(table: table, header: header, rows: rows)
     }

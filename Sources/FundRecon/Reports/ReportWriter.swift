@@ -20,7 +20,7 @@ public struct ReportWriter: Sendable {
     @discardableResult
     public func write(_ result: AuditResult, inputs: ReportInputs?, breaks: BreakSource?) throws -> [String] {
         guard !formats.isEmpty else { return [] }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Self.prepare(directory: directory)
         var written: [String] = []
         func path(_ name: String) -> String {
             let path = directory + "/" + name
@@ -28,19 +28,42 @@ public struct ReportWriter: Sendable {
             return path
         }
         if formats.contains(.json) {
-            try ResultsJSON.encode(result).write(to: URL(fileURLWithPath: path("results.json")))
+            try Self.save(try ResultsJSON.encode(result), to: path("results.json"))
         }
         guard let inputs else { return written }
         if formats.contains(.junit) {
-            try Data(JUnitReport.render(result).utf8).write(to: URL(fileURLWithPath: path("junit.xml")))
+            try Self.save(Data(JUnitReport.render(result).utf8), to: path("junit.xml"))
         }
         if formats.contains(.html) {
-            try Data(HTMLReport.render(result, data: inputs.figures, context: inputs.context).utf8)
-                .write(to: URL(fileURLWithPath: path(prefix + ".html")))
+            try Self.save(Data(HTMLReport.render(result, data: inputs.figures, context: inputs.context).utf8), to: path(prefix + ".html"))
         }
         if formats.contains(.xlsx) {
             try XLSXReport.write(result, data: inputs.figures, context: inputs.context, to: path(prefix + ".xlsx"), breaks: breaks)
         }
         return written
+    }
+
+    /// Makes the reports folder; a path that is a file is bad input, named (exit code 2).
+    static func prepare(directory: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw InputError(file: directory, message: "is a file, not a folder: the reports are written into a folder")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RuntimeFailure(cause: "cannot create the reports folder \(directory): \(error.localizedDescription)",
+                                 fix: "name a folder you may write to")
+        }
+    }
+
+    /// Writes one report file; a failure (a full disk, no permission) is a runtime failure naming it.
+    static func save(_ data: Data, to path: String) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw RuntimeFailure(cause: "cannot write the report \(path): \(error.localizedDescription)",
+                                 fix: "free disk space or name a folder you may write to")
+        }
     }
 }

@@ -3,8 +3,11 @@
 -- payout reconciliation file for every calendar day, so each day between the first file and the
 -- last is expected; Adyen numbers its batches in one sequence, so each number between the first
 -- batch and the last is. The breaks (missing_gateway_file) and the completeness checks read this.
+-- The calendar is bounded by the data: a file dated outside the plausible event window is rejected
+-- at load (status 'rejected'), and batch numbers are followed for at most 36,600 after the first
+-- (a century of daily batches), so one mistyped name cannot stretch it across the years.
 with loads as (
-  select source, file from {{ source('ods', 'ods_file_loads') }} where status <> 'missing'
+  select source, file from {{ source('ods', 'ods_file_loads') }} where status not in ('missing', 'rejected')
 ),
 stripe as (
   select distinct substring(file from 'payout_reconciliation_([0-9]{4}-[0-9]{2}-[0-9]{2})\.csv$')::date as file_date
@@ -22,4 +25,4 @@ from (select min(file_date) as first_day, max(file_date) as last_day from stripe
 union all
 select 'adyen', null, n, 'settlement_detail_report_batch_' || n || '.csv', n in (select batch from adyen)
 from (select min(batch) as first_batch, max(batch) as last_batch from adyen) b,
-     generate_series(b.first_batch, b.last_batch) n
+     generate_series(b.first_batch, least(b.last_batch, b.first_batch + 36600)) n
