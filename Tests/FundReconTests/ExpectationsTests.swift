@@ -276,6 +276,11 @@ struct ExpectationsTests {
         #expect(try failure("  - {id: a, type: not_null, table: dwd_items, columns: [nope]}\n").message == "table 'dwd_items' has no column 'nope'")
         #expect(try failure("  - {id: a, type: not_null, table: nowhere, columns: [id]}\n").message == "unknown table 'nowhere'")
         #expect(try failure("  - {id: A!, type: not_null, table: dwd_items, columns: [id]}\n").message == "id must match [a-z0-9_.-]+")
+        // Numbers past what the parser can hold are named errors, not an arithmetic overflow (a crash, exit 132).
+        let huge = try failure("  - {id: a, type: freshness, table: dwd_events, column: at, max_age: \"9223372036854775807 days\"}\n")
+        #expect(huge.message.contains("max_age must be a duration of at most 100 years"), "\(huge.message)")
+        #expect(try failure("  - {id: a, type: row_count, table: dwd_items, min: 99999999999999999999999}\n").checkID == "a")
+        #expect(try failure("  - {id: a, type: not_null, table: dwd_items, columns: [id], sample_size: 99999999999999999999}\n").checkID == "a")
     }
 
     @Test func twoConnectionsGiveTheSameResultsAsOne() throws {
