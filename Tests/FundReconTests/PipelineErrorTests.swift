@@ -70,7 +70,7 @@ struct PipelineErrorTests {
         #expect(unknown.message == "var('no_such_var') is not defined in project.yml and has no default")
         let statement = try error(["dwd/dwd_a.sql": "select 1\n\n{% if true %} x {% endif %}"])
         #expect(statement.line == 3)
-        #expect(statement.message.contains("statements are not supported"))
+        #expect(statement.message.contains("the only statement a model or macro may use"))
         let function = try error(["dwd/dwd_a.sql": "select\n  {{ run_query('drop table x') }}"])
         #expect(function.line == 2)
         #expect(function.message.contains("unknown function run_query()"))

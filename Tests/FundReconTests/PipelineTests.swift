@@ -336,7 +336,7 @@ struct PipelineListsTests {
         for role in ModelRole.allCases {
             #expect(project.model(for: role)?.name == role.contractModel, "\(role)")
         }
-        let ads = Set(project.models.filter { $0.layer == .ads && $0.config.materialized == "table" }.map(\.name))
+        let ads = Set(project.models.filter { $0.layer == .ads && $0.config.isTable }.map(\.name))
         let golden = URL(fileURLWithPath: pipelineDirectory).deletingLastPathComponent().appendingPathComponent("golden").path
         for name in GoldenSpec.names(root: golden) {
             let files = try FileManager.default.contentsOfDirectory(atPath: golden + "/" + name + "/expected")
@@ -416,6 +416,8 @@ struct MacroTests {
             case .ref(let name): return "<\(name)>"
             case .source(let source, let table): return "<\(source).\(table)>"
             case .variable(let name, _): return "<\(name)>"
+            case .this: return "<this>"
+            case .incremental: return "<if>"
             }
         }.joined()
         // The expansion keeps the model's line count: an error's line is the calling line.
@@ -446,7 +448,7 @@ struct MacroTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let macros = directory + "/macros/fund_recon.sql"
         let text = try String(contentsOfFile: macros, encoding: .utf8)
-        try Data(text.replacingOccurrences(of: "sum(order_count)::bigint as order_count,", with: "sum(no_such_count)::bigint as order_count,")
+        try Data(text.replacingOccurrences(of: "sum(order_count) as order_count,", with: "sum(no_such_count) as order_count,")
             .utf8).write(to: URL(fileURLWithPath: macros))
         let run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
         defer { try? run.close() }
@@ -459,7 +461,7 @@ struct MacroTests {
         }
         #expect(failure.model == "dws_merchant_daily")
         let model = try String(contentsOfFile: directory + "/models/dws/dws_merchant_daily.sql", encoding: .utf8)
-        let callLine = model.components(separatedBy: "\n").firstIndex { $0.contains("merchant_measures()") }.map { $0 + 1 }
+        let callLine = model.components(separatedBy: "\n").firstIndex { $0.contains("merchant_sums()") }.map { $0 + 1 }
         #expect(failure.line == callLine)
     }
 }

@@ -104,7 +104,7 @@ public enum Orchestrator {
             return { context, _ in
                 guard let project = plan.project, let warehouse = mode.warehouse else { return .snapshots([]) }
                 let connection = try context.connect()
-                return .snapshots(try project.models.filter { $0.layer == .ads && $0.config.materialized == "table" }.map {
+                return .snapshots(try project.models.filter { $0.layer == .ads && $0.config.isTable }.map {
                     try TableSnapshot.read(table: $0.name, schema: warehouse.name(.ads), connection: connection)
                 })
             }

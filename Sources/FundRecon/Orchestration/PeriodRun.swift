@@ -54,7 +54,11 @@ final class PeriodRun: RunMode, @unchecked Sendable {
     private let runner: PipelineRunner
     private let publisher: Publisher
     private let merger: ImportMerger
+    /// The models stored as tables (tables and incremental models), in build order, and how they publish.
+    private let models: [Model]
     private let tables: [Publisher.Table]
+    private let identities: [String: String]
+    private let incremental: IncrementalState
     private let seeds: [Publisher.Table]
     private let pipelineDigest: String
     private let progress: @Sendable (String) -> Void
@@ -126,8 +130,10 @@ final class PeriodRun: RunMode, @unchecked Sendable {
         runner = try PipelineRunner(project: project, schemas: staging.schemas, overrides: vars, readSchemas: persistent)
         publisher = Publisher(staging: staging.schemas, target: persistent, prefix: options.prefix, runID: runID.rawValue,
                               logger: logger)
-        tables = try project.orderedModels().filter { $0.config.materialized == "table" }
-            .map { Publisher.Table(name: $0.name, layer: $0.layer, partitionBy: $0.config.partitionBy, restatements: $0.config.restatements) }
+        models = try project.orderedModels().filter(\.config.isTable)
+        tables = models.map { Publisher.Table(name: $0.name, layer: $0.layer, partitionBy: $0.config.partitionBy, restatements: $0.config.restatements) }
+        identities = try runner.identities()
+        incremental = IncrementalState(prefix: options.prefix)
         seeds = project.seeds.map { Publisher.Table(name: $0.name, layer: .ods, partitionBy: nil) }
         merger = ImportMerger(staging: staging.schemas, persistent: persistent, prefix: options.prefix, runID: runID.rawValue)
         pipelineDigest = try BuildInputs.digest(ofDirectory: pipelineDirectory)
@@ -161,27 +167,39 @@ final class PeriodRun: RunMode, @unchecked Sendable {
 
     /// Builds in staging and publishes the changed partitions, in one transaction; skipped when
     /// nothing the build reads changed since the last build (the fingerprint is taken once per
-    /// run: the other build task's, when it ran before this one).
+    /// run: the other build task's, when it ran before this one). Incremental models whose
+    /// identity and sources' epoch are those of their last build merge their batch into the
+    /// warehouse's table instead; the others are built whole and published like tables.
     func build(_ task: TaskID, after outputs: RunOutputs, _ context: TaskContext) throws -> BuildOutcome {
         let initTask = task == .runDbtInitTasks
-        let published = initTask
-            ? seeds + tables.filter { $0.layer == .ods || $0.layer == .oltp }
-            : tables.filter { [.dwd, .dws, .ads].contains($0.layer) }
+        let layers: Set<Layer> = initTask ? [.oltp, .ods] : [.dwd, .dws, .ads]
+        let built = models.filter { layers.contains($0.layer) }
         let connection = try context.connect()
         let inputs = BuildInputs(prefix: options.prefix, task: task, persistent: persistent)
         let fingerprint = try outputs.builds.values.compactMap(\.inputsFingerprint).first
             ?? BuildInputs.fingerprint(persistent: persistent, pipeline: pipelineDigest, vars: runner.vars, on: connection)
-        if !options.rebuild, let last = try inputs.lastBuild(matching: fingerprint, tables: published, on: connection) {
+        let allTables = (initTask ? seeds : []) + tables.filter { layers.contains($0.layer) }
+        if !options.rebuild, let last = try inputs.lastBuild(matching: fingerprint, tables: allTables, on: connection) {
             context.progress("\(task.rawValue): up to date (nothing it reads changed since run \(last)); a rebuild builds anyway")
             return BuildOutcome(report: BuildReport(), inputsFingerprint: fingerprint, upToDateSince: last)
         }
+        let epoch = try incremental.epoch(on: connection)
+        let merging = options.rebuild ? [] : try incremental.mergeable(built, identities: identities, epoch: epoch,
+                                                                         warehouse: persistent, on: connection)
+        let published = allTables.filter { !merging.contains($0.name) }
+        let byName = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) })
+        let (publisher, closed) = (self.publisher, options.period.day)
+        let plan = MergePlan(models: merging) { model, batch, connection in
+            guard let table = byName[model.name] else { return [] }
+            return try publisher.merge(table, uniqueKey: model.config.uniqueKey, batch: batch, closedBefore: closed, on: connection)
+        }
         return try context.inTransaction(on: connection) { connection in
-            let report = try runner.build(on: connection, logger: context.logger,
-                                          layers: initTask ? [.oltp, .ods] : [.dwd, .dws, .ads], seeds: initTask,
-                                          recordStatements: plan.request.recordStatements)
-            let changed = try publisher.publish(published, closedBefore: options.period.day, on: connection)
+            let report = try runner.build(on: connection, logger: context.logger, layers: layers, seeds: initTask,
+                                          recordStatements: self.plan.request.recordStatements, merging: plan)
+            let changed = try publisher.publish(published, closedBefore: closed, on: connection)
             try inputs.record(fingerprint, runID: connections.runID.rawValue, on: connection)
-            return BuildOutcome(report: report, published: changed, inputsFingerprint: fingerprint)
+            try incremental.record(built, identities: identities, epoch: epoch, runID: connections.runID.rawValue, on: connection)
+            return BuildOutcome(report: report, published: report.merged + changed, inputsFingerprint: fingerprint)
         }
     }
 

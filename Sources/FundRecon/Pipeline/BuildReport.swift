@@ -15,6 +15,8 @@ public struct BuildReport: Sendable, Codable {
     public var vars: [String: String] = [:]
     /// Every model statement in the order sent, when the build was asked to keep them.
     public var statements: [String] = []
+    /// The partitions incremental models' merges changed (a persistent warehouse's build).
+    public var merged: [PartitionChange] = []
 
     /// The statements are the build's SQL, not its report: they go to their own file.
     enum CodingKeys: String, CodingKey {

@@ -11,9 +11,11 @@ struct Macro {
     }
 
     /// A piece of a macro's body.
-    enum Piece: Equatable {
+    indirect enum Piece: Equatable {
         case text(String)
         case expression(TemplateValue)
+        /// `{% if is_incremental() %} then {% else %} otherwise {% endif %}`.
+        case incremental(then: [Piece], otherwise: [Piece])
     }
 
     let name: String
@@ -30,7 +32,9 @@ struct Macro {
         var macros: [Macro] = []
         var open: (name: String, parameters: [Parameter], line: Int)?
         var body: [Piece] = []
+        var branches = ConditionalStack<Piece>()
         var unsupported: String?
+        func add(_ piece: Piece) { branches.isEmpty ? body.append(piece) : branches.append([piece]) }
         for token in try TemplateScanner.tokens(text, file: file) {
             let statement = token.body.trimmingCharacters(in: .whitespacesAndNewlines)
             if token.kind == .statement, statement.hasPrefix("macro ") {
@@ -45,11 +49,13 @@ struct Macro {
                 parameters += call.keywords.map { Parameter(name: $0.name, defaultValue: $0.value) }
                 open = (call.name, parameters, token.line)
                 body = []
+                branches = ConditionalStack<Piece>()
                 unsupported = nil
                 continue
             }
             if token.kind == .statement, statement == "endmacro" {
                 guard let current = open else { throw fail(token.line, "endmacro without a macro") }
+                if let line = branches.openLine { throw fail(line, "'{% if is_incremental() %}' is never closed with '{% endif %}'") }
                 macros.append(Macro(name: current.name, parameters: current.parameters, body: unsupported == nil ? body : nil,
                                     unsupported: unsupported, file: file, line: current.line))
                 open = nil
@@ -62,13 +68,20 @@ struct Macro {
                 continue
             }
             switch token.kind {
-            case .text: body.append(.text(token.body))
+            case .text: add(.text(token.body))
             case .comment: continue
-            case .statement: unsupported = unsupported ?? "it uses '{% \(statement) %}'"
+            case .statement:
+                do {
+                    if let closed = try branches.take(token.body, line: token.line, fail: { fail(token.line, $0) }) {
+                        add(.incremental(then: closed.then, otherwise: closed.otherwise))
+                    }
+                } catch {
+                    unsupported = unsupported ?? "it uses '{% \(statement) %}'"
+                }
             case .expression:
                 var parser = TemplateExpressionParser(text: token.body)
                 if let value = try? parser.parseExpression() {
-                    body.append(.expression(value))
+                    add(.expression(value))
                 } else {
                     unsupported = unsupported ?? "it uses '{{ \(token.body.trimmingCharacters(in: .whitespaces)) }}'"
                 }

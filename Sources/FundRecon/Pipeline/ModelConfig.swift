@@ -1,11 +1,19 @@
 /// What a model's `{{ config(...) }}` asks for.
 public struct ModelConfig: Sendable, Equatable {
-    /// `table` or `view`.
+    /// `table`, `view` or `incremental`.
     public var materialized = "table"
+    /// An incremental model's key: a build's batch replaces the rows with the batch's keys
+    /// (delete+insert, as dbt-postgres does).
+    public var uniqueKey: [String] = []
     /// Indexes to create after a table is built.
     public var indexes: [IndexSpec] = []
     /// The column a distributed warehouse (Citus) would distribute the table on.
     public var distributedBy: String?
+    /// True for an incremental model: built whole the first time, then merged batch by batch.
+    public var isIncremental: Bool { materialized == "incremental" }
+    /// True for what is stored as a table (tables and incremental models).
+    public var isTable: Bool { materialized != "view" }
+
     /// The column whose values are the table's partitions (a business date or month) in a
     /// persistent warehouse: `recon run` replaces only the partitions whose rows changed, and
     /// reports a changed partition of a closed period as a restatement.

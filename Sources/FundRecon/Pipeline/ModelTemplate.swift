@@ -1,49 +1,89 @@
 /// A model's SQL split into literal text and the dbt expressions FundRecon understands:
-/// `{{ ref('m') }}`, `{{ source('oltp', 't') }}`, `{{ var('name') }}`, a leading `{{ config(...) }}`
-/// and calls of the project's macros, expanded in place (on the calling line). `{# comments #}`
-/// are dropped. Anything else is an error naming the line.
-struct ModelTemplate {
-    enum Piece: Equatable {
+/// `{{ ref('m') }}`, `{{ source('oltp', 't') }}`, `{{ var('name') }}`, `{{ this }}`, a leading
+/// `{{ config(...) }}`, `{% if is_incremental() %} ... {% else %} ... {% endif %}` and calls of the
+/// project's macros, expanded in place (on the calling line). `{# comments #}` are dropped.
+/// Anything else is an error naming the line.
+struct ModelTemplate: Sendable {
+    indirect enum Piece: Equatable, Sendable {
         case text(String)
         case ref(String)
         case source(String, String)
         case variable(String, defaultValue: String?)
+        /// `{{ this }}`: the model's own table as it stands before this build (dbt's meaning).
+        case this
+        /// `{% if is_incremental() %} then {% else %} otherwise {% endif %}`.
+        case incremental(then: [Piece], otherwise: [Piece])
     }
 
     var pieces: [Piece] = []
     var config = ModelConfig()
 
-    /// Names of the models and seeds this one refers to.
-    var refs: [String] { pieces.compactMap { if case .ref(let name) = $0 { return name } else { return nil } } }
+    /// Names of the models and seeds this one refers to (in either branch of a conditional).
+    var refs: [String] { ModelTemplate.refs(in: pieces) }
+
+    static func refs(in pieces: [Piece]) -> [String] {
+        pieces.flatMap { piece -> [String] in
+            switch piece {
+            case .ref(let name): return [name]
+            case .incremental(let then, let otherwise): return refs(in: then) + refs(in: otherwise)
+            default: return []
+            }
+        }
+    }
+
+    /// The line breaks in pieces' text (both branches of a nested conditional).
+    static func lineBreaks(in pieces: [Piece]) -> Int {
+        pieces.reduce(0) { count, piece in
+            switch piece {
+            case .text(let text): return count + text.filter { $0 == "\n" }.count
+            case .incremental(let then, let otherwise): return count + lineBreaks(in: then) + lineBreaks(in: otherwise)
+            default: return count
+            }
+        }
+    }
+
+    /// True when the SQL depends on whether the build is incremental.
+    var isConditional: Bool { pieces.contains { if case .incremental = $0 { true } else { false } } }
 
     /// Parses the text of `file`; `macros` are the project's, by name.
     init(parsing text: String, file: String, macros: [String: Macro] = [:]) throws {
         var sawSQL = false
+        var branches = ConditionalStack<Piece>()
         for token in try TemplateScanner.tokens(text, file: file) {
             func fail(_ message: String) -> PipelineError { PipelineError(file: file, line: token.line, message: message) }
+            func add(_ new: [Piece]) { branches.isEmpty ? pieces.append(contentsOf: new) : branches.append(new) }
             switch token.kind {
             case .text:
                 if token.body.contains(where: { !$0.isWhitespace }) { sawSQL = true }
-                pieces.append(.text(token.body))
+                add([.text(token.body)])
             case .comment:
                 // Its line breaks stay, so positions still map to the file's lines.
-                pieces.append(.text(String(repeating: "\n", count: token.lineBreaks)))
+                add([.text(String(repeating: "\n", count: token.lineBreaks))])
             case .statement:
-                throw fail("'{% \(token.body.trimmingCharacters(in: .whitespaces)) %}': statements are not supported; "
-                    + "a model may use only ref(), source(), var(), macros and a leading config()")
+                guard let closed = try branches.take(token.body, line: token.line, fail: fail) else { break }
+                add([.incremental(then: closed.then, otherwise: closed.otherwise)])
+                if token.lineBreaks > 0 { add([.text(String(repeating: "\n", count: token.lineBreaks))]) }
             case .expression:
                 var parser = TemplateExpressionParser(text: token.body)
-                guard case .call(let call)? = try? parser.parseExpression() else {
-                    throw fail("'{{ \(token.body.trimmingCharacters(in: .whitespaces)) }}' is not ref(), source(), var(), a macro or config()")
-                }
-                if call.name == "config" {
-                    guard !sawSQL else { throw fail("config() must come before the model's SQL") }
+                let value = try? parser.parseExpression()
+                if case .name("this")? = value {
+                    add([.this])
+                } else if case .call(let call)? = value, call.name == "config" {
+                    guard !sawSQL, branches.isEmpty else { throw fail("config() must come before the model's SQL") }
                     config = try ModelTemplate.config(from: call, fail: fail)
+                } else if case .call(let call)? = value {
+                    add(try ModelTemplate.expand(.call(call), macros: macros, parameters: [:], depth: 0, fail: fail))
                 } else {
-                    pieces += try ModelTemplate.expand(.call(call), macros: macros, parameters: [:], depth: 0, fail: fail)
+                    throw fail("'{{ \(token.body.trimmingCharacters(in: .whitespaces)) }}' is not ref(), source(), var(), this, a macro or config()")
                 }
-                if token.lineBreaks > 0 { pieces.append(.text(String(repeating: "\n", count: token.lineBreaks))) }
+                if token.lineBreaks > 0 { add([.text(String(repeating: "\n", count: token.lineBreaks))]) }
             }
+        }
+        if let line = branches.openLine {
+            throw PipelineError(file: file, line: line, message: "'{% if is_incremental() %}' is never closed with '{% endif %}'")
+        }
+        if config.materialized == "incremental", config.uniqueKey.isEmpty {
+            throw PipelineError(file: file, message: "an incremental model needs unique_key (the rows a build replaces)")
         }
     }
 
@@ -63,8 +103,9 @@ struct ModelTemplate {
         case .string(let string): return [.text(string)]
         case .number(let number): return [.text(number)]
         case .name(let name):
-            guard let bound = parameters[name] else { throw fail("unknown name '\(name)'") }
-            return bound
+            if let bound = parameters[name] { return bound }
+            guard name == "this" else { throw fail("unknown name '\(name)'") }
+            return [.this]
         case .call(let call):
             switch call.name {
             case "ref":
@@ -107,15 +148,20 @@ struct ModelTemplate {
                     }
                     bound[parameter.name] = try expand(fallback, macros: macros, parameters: [:], depth: depth + 1, fail: fail)
                 }
-                var pieces: [Piece] = []
-                for piece in body {
-                    switch piece {
-                    case .text(let part): pieces.append(.text(Macro.flattened(part)))
-                    case .expression(let inner):
-                        pieces += try expand(inner, macros: macros, parameters: bound, depth: depth + 1, fail: fail)
+                func expanded(_ body: [Macro.Piece]) throws -> [Piece] {
+                    var result: [Piece] = []
+                    for piece in body {
+                        switch piece {
+                        case .text(let part): result.append(.text(Macro.flattened(part)))
+                        case .expression(let inner):
+                            result += try expand(inner, macros: macros, parameters: bound, depth: depth + 1, fail: fail)
+                        case .incremental(let then, let otherwise):
+                            result.append(.incremental(then: try expanded(then), otherwise: try expanded(otherwise)))
+                        }
                     }
+                    return result
                 }
-                return pieces
+                return try expanded(body)
             }
         default:
             throw fail("a list, a dictionary or a truth value cannot stand in SQL")
@@ -129,8 +175,19 @@ struct ModelTemplate {
             let key = keyword.name
             switch (key, keyword.value) {
             case ("materialized", .string(let kind)):
-                guard kind == "table" || kind == "view" else { throw fail("materialized must be 'table' or 'view', not '\(kind)'") }
+                guard ["table", "view", "incremental"].contains(kind) else {
+                    throw fail("materialized must be 'table', 'view' or 'incremental', not '\(kind)'")
+                }
                 config.materialized = kind
+            case ("unique_key", .string(let column)):
+                config.uniqueKey = [column]
+            case ("unique_key", .list(let items)):
+                config.uniqueKey = items.compactMap { if case .string(let name) = $0 { return name } else { return nil } }
+                guard config.uniqueKey.count == items.count, !items.isEmpty else { throw fail("unique_key must be a column or a list of columns") }
+            case ("incremental_strategy", .string(let strategy)):
+                guard strategy == "delete+insert" else {
+                    throw fail("incremental_strategy must be 'delete+insert' (the rows of the batch's keys are replaced), not '\(strategy)'")
+                }
             case ("distributed_by", .string(let column)):
                 config.distributedBy = column
             case ("partition_by", .string(let column)):
@@ -160,9 +217,45 @@ struct ModelTemplate {
                     config.indexes.append(.init(columns: names, unique: unique))
                 }
             default:
-                throw fail("unknown or malformed config key '\(key)' (materialized, indexes, distributed_by, partition_by, restatements, role)")
+                throw fail("unknown or malformed config key '\(key)' (materialized, unique_key, incremental_strategy, indexes, "
+                    + "distributed_by, partition_by, restatements, role)")
             }
         }
         return config
+    }
+}
+
+/// The open `{% if is_incremental() %}` blocks of a template while it is read: the innermost
+/// takes the pieces that follow, in its then or else branch.
+struct ConditionalStack<Piece> {
+    private var frames: [(then: [Piece], otherwise: [Piece], inElse: Bool, negated: Bool, line: Int)] = []
+
+    var isEmpty: Bool { frames.isEmpty }
+    var openLine: Int? { frames.last?.line }
+
+    mutating func append(_ pieces: [Piece]) {
+        guard !frames.isEmpty else { return }
+        if frames[frames.count - 1].inElse { frames[frames.count - 1].otherwise += pieces } else { frames[frames.count - 1].then += pieces }
+    }
+
+    /// Takes a `{% statement %}`: opens, switches or closes a block; returns a block it closed as
+    /// (incremental branch, full branch). Any other statement is an error.
+    mutating func take(_ body: String, line: Int = 0, fail: (String) -> PipelineError) throws -> (then: [Piece], otherwise: [Piece])? {
+        let statement = body.trimmingCharacters(in: .whitespacesAndNewlines).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        switch statement {
+        case "if is_incremental()", "if not is_incremental()":
+            frames.append(([], [], false, statement.hasPrefix("if not"), line))
+            return nil
+        case "else":
+            guard !frames.isEmpty, !frames[frames.count - 1].inElse else { throw fail("'{% else %}' without its '{% if is_incremental() %}'") }
+            frames[frames.count - 1].inElse = true
+            return nil
+        case "endif":
+            guard let frame = frames.popLast() else { throw fail("'{% endif %}' without its '{% if is_incremental() %}'") }
+            return frame.negated ? (frame.otherwise, frame.then) : (frame.then, frame.otherwise)
+        default:
+            throw fail("'{% \(statement) %}': the only statement a model or macro may use is '{% if is_incremental() %} ... "
+                + "{% else %} ... {% endif %}'")
+        }
     }
 }

@@ -18,9 +18,16 @@ public struct TableSnapshot: Sendable, Equatable {
     ]
 
     /// Reads a table of a run, timestamps in UTC (local to the read, not the session); `parse` sorts.
+    /// Load times (`_loaded_at`, when the run's sources were loaded) are left out: they are lineage,
+    /// not output, and differ between any two runs.
     static func read(table: String, schema: String, connection: Connection) throws -> TableSnapshot {
         var text = ""
-        let statement: SQL = "COPY \(schema: schema, table: table) TO STDOUT WITH (FORMAT csv, HEADER)"
+        let columns = try connection.query("""
+            SELECT a.attname FROM pg_attribute a
+            WHERE a.attrelid = to_regclass(\(quoteIdentifier(schema) + "." + quoteIdentifier(table)))
+              AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> '_loaded_at' ORDER BY a.attnum
+            """).rows.map { "\(identifier: try $0.decode(String.self, at: 0))" as SQL }
+        let statement: SQL = "COPY (SELECT \(columns.joined(separator: ", ")) FROM \(schema: schema, table: table)) TO STDOUT WITH (FORMAT csv, HEADER)"
         try connection.transaction(readOnly: true) { connection in
             try connection.execute("SELECT set_config('timezone', 'UTC', true)")
             try connection.copyOut(statement) { chunk in text += String(decoding: chunk, as: UTF8.self) }

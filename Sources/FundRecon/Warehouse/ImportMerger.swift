@@ -15,7 +15,10 @@ struct ImportMerger: Sendable {
             "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(string_to_array(\(persistent.all.joined(separator: ",")), ','))"
         ).scalar()
         let tables = try tablesPresent(connection)
-        guard present < persistent.all.count || !tables else { return }
+        guard present < persistent.all.count || !tables else {
+            try createSourceIndexes(on: connection)
+            return
+        }
         try connection.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(\(RunSession.lockSpace), hashtext(\(prefix)))")
             for schema in persistent.all { try connection.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)") }
@@ -24,6 +27,32 @@ struct ImportMerger: Sendable {
                 let exists: Bool = try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
                 if !exists { try connection.execute(statement.sql) }
             }
+            try createSourceIndexes(on: connection)
+        }
+    }
+
+    /// The warehouse's ODS tables' lookup columns: incremental models find the rows loaded since
+    /// their last build by `_loaded_at`, and every row of a key they recompute by the key.
+    static let sourceIndexes: [(table: String, columns: [String])] =
+        Sources.extracts.flatMap { extract -> [(String, [String])] in
+            let table = "ods_" + extract.table.table
+            return [(table, ["_loaded_at"]), (table, [extract.table.columns[0].name])]
+        } + [
+            ("ods_stripe_balance_transactions", ["_loaded_at"]), ("ods_stripe_balance_transactions", ["balance_transaction_id"]),
+            ("ods_stripe_payouts", ["_loaded_at"]),
+            ("ods_adyen_settlement_details", ["_loaded_at"]), ("ods_adyen_settlement_details", ["batch_number"]),
+            ("ods_reseller_sales", ["_loaded_at"]), ("ods_reseller_sales", ["txn_id"]),
+            ("ods_reseller_files", ["_loaded_at"]),
+            // A commission's expected amount is worked out again when its order or refund comes.
+            ("ods_commissions", ["order_id"]), ("ods_commissions", ["refund_id"]),
+        ]
+
+    /// Creates the lookup indexes that are missing (a warehouse made before they existed gets them once).
+    func createSourceIndexes(on connection: Connection) throws {
+        for (table, columns) in ImportMerger.sourceIndexes {
+            let name = table + "_" + columns.joined(separator: "_") + "_idx"
+            let list = columns.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
+            try connection.execute("CREATE INDEX IF NOT EXISTS \(identifier: name) ON \(schema: persistent.name(.ods), table: table) (\(list))")
         }
     }
 
@@ -68,6 +97,9 @@ struct ImportMerger: Sendable {
             try connection.execute("INSERT INTO \(schema: toSchema, table: table) SELECT * FROM \(schema: fromSchema, table: table)")
         }
         var touched: [(String, String)] = [(pODS, "ods_rejects"), (pODS, "ods_file_loads")]
+        // Rows leaving the sources (a reference extract's new version, a changed file's rows)
+        // cannot be taken back by an incremental model's batch: they are built whole next.
+        var rowsLeft = false
         switch part {
         case .extracts:
             for (file, table) in Sources.extracts {
@@ -79,6 +111,7 @@ struct ImportMerger: Sendable {
                     // Reference data: the extract is the whole table, so a new version replaces it.
                     try copy(sOLTP, pOLTP, name, replace: true)
                     try copy(sODS, pODS, "ods_" + name, replace: true)
+                    rowsLeft = true
                 }
                 touched += [(pOLTP, name), (pODS, "ods_" + name)]
             }
@@ -92,6 +125,7 @@ struct ImportMerger: Sendable {
             }
         case .files:
             for file in report.reloaded {
+                rowsLeft = true
                 for table in Sources.fileTables {
                     try connection.execute("DELETE FROM \(schema: pODS, table: table.table) WHERE _source_file = \(file)")
                 }
@@ -103,6 +137,7 @@ struct ImportMerger: Sendable {
                 touched.append((pODS, table.table))
             }
         }
+        if rowsLeft { try IncrementalState(prefix: prefix).advanceEpoch(runID: runID, on: connection) }
         let ours = ImportMerger.sources(of: part)
         let (sRejects, pRejects): (SQL, SQL) = ("\(schema: sODS, table: "ods_rejects")", "\(schema: pODS, table: "ods_rejects")")
         let (sLoads, pLoads): (SQL, SQL) = ("\(schema: sODS, table: "ods_file_loads")", "\(schema: pODS, table: "ods_file_loads")")

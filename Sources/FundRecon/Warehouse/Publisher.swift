@@ -32,9 +32,20 @@ struct Publisher {
         return changes
     }
 
+    /// A warehouse table's index on its partition column: a period's checks and a restatement's
+    /// totals read one partition by it, not the whole table.
+    func indexPartitions(_ table: Table, on connection: Connection) throws {
+        guard let column = table.partitionBy else { return }
+        let name = String((table.name + "_" + column + "_part").prefix(63))
+        try connection.execute("""
+            CREATE INDEX IF NOT EXISTS \(identifier: name) ON \(schema: target.name(table.layer), table: table.name) (\(identifier: column))
+            """)
+    }
+
     func publish(_ table: Table, closedBefore: CalendarDate, on connection: Connection) throws -> [PartitionChange] {
         let source: SQL = "\(schema: staging.name(table.layer), table: table.name)"
         let destination: SQL = "\(schema: target.name(table.layer), table: table.name)"
+        defer { _ = try? indexPartitions(table, on: connection) }
         let key: SQL = table.partitionBy.map { "coalesce(\(identifier: $0)::text, '')" } ?? "'*'"
         let qualified = target.name(table.layer) + "." + table.name
 
@@ -62,16 +73,11 @@ struct Publisher {
         let removed = stored.keys.filter { fresh[$0] == nil }.sorted()
         guard !changed.isEmpty || !removed.isEmpty else { return [] }
 
-        let monthly = table.partitionBy?.contains("month") == true
         var changes = (changed + removed).map { part in
             let before = stored[part]
-            var closed = false
-            if let day = CalendarDate(String(part.prefix(10))) {
-                let end = monthly ? day.adding(days: 32).firstOfMonth : day.adding(days: 1)
-                closed = end <= closedBefore
-            }
             return PartitionChange(table: qualified, partition: part, rowsBefore: before?.rows ?? 0, rowsAfter: fresh[part]?.rows ?? 0,
-                                   restatement: table.restatements && closed && before != nil && !(before?.digest.isEmpty ?? true))
+                                   restatement: table.restatements && isClosed(part, table, before: closedBefore) && before != nil
+                                       && !(before?.digest.isEmpty ?? true))
         }
         // Restated money: each amount column's total in the partition, before and after.
         let restated = changes.filter(\.restatement).map(\.partition)
@@ -110,38 +116,138 @@ struct Publisher {
     /// published rows and the new ones, per currency when the table has one, as exact text.
     func amountChanges(of parts: [String], key: SQL, before: SQL, after: SQL,
                        on connection: Connection) throws -> [String: [AmountChange]] {
-        let columns = try connection.query("""
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-            WHERE a.attrelid = to_regclass(\(after.text)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
-            """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
-        // Money is numeric with two decimals (or a bare numeric a model left unconstrained); rates have four.
-        let money = columns.filter { $0.1 == "numeric" || ($0.1.hasPrefix("numeric(") && $0.1.hasSuffix(",2)")) }.map(\.0)
-        guard !money.isEmpty else { return [:] }
-        // Amounts of different currencies are never added together.
-        let currency: SQL = columns.contains { $0.0 == "currency" } ? "coalesce(currency, '')" : "''"
-        let sums = money.map { "coalesce(sum(\(identifier: $0)), 0)::text" as SQL }.joined(separator: ", ")
-        let list = parts.joined(separator: "\u{1F}")
-        func totals(_ relation: SQL) throws -> [String: [String]] {
+        guard let money = try MoneyColumns(of: after, on: connection) else { return [:] }
+        return money.changes(from: try money.totals(of: parts, key: key, in: before, on: connection),
+                             to: try money.totals(of: parts, key: key, in: after, on: connection))
+    }
+
+    /// The money columns of a table and their totals per partition and currency.
+    struct MoneyColumns {
+        let columns: [String]
+        let currency: SQL
+
+        /// Nil when the table has no money column.
+        init?(of relation: SQL, on connection: Connection) throws {
+            let described = try connection.query("""
+                SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                WHERE a.attrelid = to_regclass(\(relation.text)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+                """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+            // Money is numeric with two decimals (or a bare numeric a model left unconstrained); rates have four.
+            columns = described.filter { $0.1 == "numeric" || ($0.1.hasPrefix("numeric(") && $0.1.hasSuffix(",2)")) }.map(\.0)
+            guard !columns.isEmpty else { return nil }
+            // Amounts of different currencies are never added together.
+            currency = described.contains { $0.0 == "currency" } ? "coalesce(currency, '')" : "''"
+        }
+
+        /// `partition|currency` -> each money column's total, as exact text.
+        func totals(of parts: [String], key: SQL, in relation: SQL, on connection: Connection) throws -> [String: [String]] {
+            let sums = columns.map { "coalesce(sum(\(identifier: $0)), 0)::text" as SQL }.joined(separator: ", ")
             var result: [String: [String]] = [:]
             for row in try connection.query("""
                 SELECT \(key) || '|' || \(currency), \(sums) FROM \(relation)
-                WHERE \(key) = ANY(string_to_array(\(list), E'\\x1F')) GROUP BY 1
+                WHERE \(key) = ANY(string_to_array(\(parts.joined(separator: "\u{1F}")), E'\\x1F')) GROUP BY 1
                 """).rows {
-                result[try row.decode(String.self, at: 0)] = try (1...money.count).map { try row.decode(String.self, at: $0) }
+                result[try row.decode(String.self, at: 0)] = try (1...columns.count).map { try row.decode(String.self, at: $0) }
             }
             return result
         }
-        let (old, new) = (try totals(before), try totals(after))
-        var changes: [String: [AmountChange]] = [:]
-        for slot in Set(old.keys).union(new.keys).sorted() {
-            let part = String(slot[..<slot.lastIndex(of: "|")!])
-            let code = String(slot[slot.index(after: slot.lastIndex(of: "|")!)...])
-            let was = old[slot] ?? Array(repeating: "0.00", count: money.count)
-            let now = new[slot] ?? Array(repeating: "0.00", count: money.count)
-            changes[part, default: []] += money.indices.filter { was[$0] != now[$0] }
-                .map { AmountChange(column: money[$0], currency: code.isEmpty ? nil : code, before: was[$0], after: now[$0]) }
+
+        /// Per partition, the columns whose totals differ between `old` and `new`.
+        func changes(from old: [String: [String]], to new: [String: [String]]) -> [String: [AmountChange]] {
+            var changes: [String: [AmountChange]] = [:]
+            for slot in Set(old.keys).union(new.keys).sorted() {
+                let part = String(slot[..<slot.lastIndex(of: "|")!])
+                let code = String(slot[slot.index(after: slot.lastIndex(of: "|")!)...])
+                let was = old[slot] ?? Array(repeating: "0.00", count: columns.count)
+                let now = new[slot] ?? Array(repeating: "0.00", count: columns.count)
+                changes[part, default: []] += columns.indices.filter { was[$0] != now[$0] }
+                    .map { AmountChange(column: columns[$0], currency: code.isEmpty ? nil : code, before: was[$0], after: now[$0]) }
+            }
+            return changes
+        }
+    }
+
+    /// Merges an incremental model's batch into its warehouse table as dbt-postgres's delete+insert
+    /// does (the table's rows with a key of the batch go, the batch's rows come), inside the
+    /// caller's transaction. Partition digests follow from the rows that went and came, so no
+    /// partition is read whole; the partitions whose digest changed are returned, those of closed
+    /// periods as restatements with their money before and after.
+    func merge(_ table: Table, uniqueKey: [String], batch: SQL, closedBefore: CalendarDate,
+               on connection: Connection) throws -> [PartitionChange] {
+        let destination: SQL = "\(schema: target.name(table.layer), table: table.name)"
+        let qualified = target.name(table.layer) + "." + table.name
+        let columns = try signature(batch, connection)
+        guard columns == (try signature(destination, connection)) else {
+            throw RuntimeFailure(cause: "\(qualified) does not have the columns of \(table.name)'s new rows",
+                                 fix: "rebuild the warehouse's models with --rebuild")
+        }
+        try indexPartitions(table, on: connection)
+        let key: SQL = table.partitionBy.map { "coalesce(\(identifier: $0)::text, '')" } ?? "'*'"
+        let sameKey = uniqueKey.map { "d.\(identifier: $0) = b.\(identifier: $0)" as SQL }.joined(separator: " AND ")
+        var went: [String: (rows: Int, sum: Decimal)] = [:]
+        var came: [String: (rows: Int, sum: Decimal)] = [:]
+        for row in try connection.query("""
+            SELECT \(key) AS part, count(*), coalesce(sum(hashtextextended(d::text, 0)::numeric), 0)::text FROM \(destination) d
+            WHERE EXISTS (SELECT 1 FROM \(batch) b WHERE \(sameKey)) GROUP BY 1
+            """).rows {
+            went[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), Decimal(string: try row.decode(String.self, at: 2)) ?? 0)
+        }
+        for row in try connection.query("""
+            SELECT \(key) AS part, count(*), coalesce(sum(hashtextextended(b::text, 0)::numeric), 0)::text
+            FROM \(batch) b GROUP BY 1
+            """).rows {
+            came[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), Decimal(string: try row.decode(String.self, at: 2)) ?? 0)
+        }
+        let touched = Set(went.keys).union(came.keys).sorted()
+        guard !touched.isEmpty else { return [] }
+        var stored: [String: (rows: Int, sum: Decimal)] = [:]
+        for row in try storedDigests(qualified, connection).rows {
+            let part: String = try row.decode(at: 0)
+            guard touched.contains(part) else { continue }
+            stored[part] = (try row.decode(Int.self, at: 1), Decimal(string: try row.decode(String.self, at: 2)) ?? 0)
+        }
+        var fresh: [String: (rows: Int, sum: Decimal)] = [:]
+        for part in touched {
+            let before = stored[part] ?? (0, 0)
+            fresh[part] = (before.rows - (went[part]?.rows ?? 0) + (came[part]?.rows ?? 0),
+                           before.sum - (went[part]?.sum ?? 0) + (came[part]?.sum ?? 0))
+        }
+        let changed = touched.filter { fresh[$0]!.rows != (stored[$0]?.rows ?? 0) || fresh[$0]!.sum != (stored[$0]?.sum ?? 0) }
+        var changes = changed.map { part in
+            PartitionChange(table: qualified, partition: part, rowsBefore: stored[part]?.rows ?? 0, rowsAfter: fresh[part]!.rows,
+                            restatement: table.restatements && stored[part] != nil && isClosed(part, table, before: closedBefore))
+        }
+        // Restated money: each amount column's total in the partition, before and after the merge.
+        let restated = changes.filter(\.restatement).map(\.partition)
+        let money = restated.isEmpty || table.partitionBy == nil ? nil : try MoneyColumns(of: destination, on: connection)
+        let before = try money?.totals(of: restated, key: key, in: destination, on: connection) ?? [:]
+
+        try connection.execute("DELETE FROM \(destination) d USING \(batch) b WHERE \(sameKey)")
+        let names = columns.map { String($0.split(separator: " ")[0]) }.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
+        try connection.execute("INSERT INTO \(destination) (\(names)) SELECT \(names) FROM \(batch)")
+
+        if let money {
+            let amounts = money.changes(from: before, to: try money.totals(of: restated, key: key, in: destination, on: connection))
+            for index in changes.indices { changes[index].amounts = amounts[changes[index].partition] }
+        }
+        try connection.execute("""
+            DELETE FROM recon_meta.partitions WHERE schema_prefix = \(prefix) AND table_name = \(qualified)
+              AND partition_key = ANY(string_to_array(\(changed.joined(separator: "\u{1F}")), E'\\x1F'))
+            """)
+        try connection.copyIn("COPY recon_meta.partitions (schema_prefix, table_name, partition_key, row_count, digest, run_id) FROM STDIN") {
+            writer in
+            for part in changed where fresh[part]!.rows > 0 {
+                try writer.writeRow([prefix, qualified, part, String(fresh[part]!.rows), "\(fresh[part]!.sum)", runID])
+            }
         }
         return changes
+    }
+
+    /// True when a partition's period (a day, or a month for monthly tables) ended by `day`.
+    func isClosed(_ part: String, _ table: Table, before day: CalendarDate) -> Bool {
+        guard let start = CalendarDate(String(part.prefix(10))) else { return false }
+        let monthly = table.partitionBy?.contains("month") == true
+        return (monthly ? start.adding(days: 32).firstOfMonth : start.adding(days: 1)) <= day
     }
 
     /// Column names and types in order: tables with equal signatures take each other's rows.

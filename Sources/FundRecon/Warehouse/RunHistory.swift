@@ -45,6 +45,12 @@ public enum RunHistory {
                   run_id text NOT NULL, schema_prefix text NOT NULL, table_name text NOT NULL, partition_key text NOT NULL,
                   rows_before bigint NOT NULL, rows_after bigint NOT NULL, restated_at timestamptz NOT NULL DEFAULT now());
                 ALTER TABLE recon_meta.restatements ADD COLUMN IF NOT EXISTS amounts text;
+                CREATE TABLE IF NOT EXISTS recon_meta.model_builds (
+                  schema_prefix text NOT NULL, model text NOT NULL, identity text NOT NULL, run_id text NOT NULL,
+                  built_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, model));
+                CREATE TABLE IF NOT EXISTS recon_meta.source_epochs (
+                  schema_prefix text PRIMARY KEY, epoch bigint NOT NULL, run_id text NOT NULL,
+                  changed_at timestamptz NOT NULL DEFAULT now());
                 """)
         }
     }
