@@ -12,6 +12,9 @@ struct Grouping: Sendable {
     let keys: [String]
     let filter: SQL
     let aggregates: [Aggregate]
+    /// The rows the grouping reads at all (nil: every row): a scoped check's candidate keys, so
+    /// that a period's checks read the period's keys by index, not the whole table.
+    var within: SQL? = nil
 
     struct Aggregate: Sendable {
         let name: String
@@ -19,14 +22,15 @@ struct Grouping: Sendable {
     }
 
     /// What makes two groupings one pass: the table and the keys.
-    var identity: String { relation.text + " BY " + keys.joined(separator: ", ") }
+    var identity: String { relation.text + " BY " + keys.joined(separator: ", ") + (within.map { " WITHIN " + $0.text } ?? "") }
 
     /// The rows on their own: one statement grouping only the rows that pass the filter.
     var alone: SQL {
         let keyList = PlanContext.columns(keys)
         let aliased = keys.enumerated().map { "\(PlanContext.column($1)) AS \(identifier: "k\($0)")" as SQL }
         let values = aggregates.map { "\($0.expression) AS \(identifier: $0.name)" as SQL } + ["count(*) AS lines"]
-        return "SELECT \((aliased + values).joined(separator: ", ")) FROM \(relation) WHERE \(filter) GROUP BY \(keyList)"
+        let condition: SQL = within.map { "(\(filter)) AND \($0)" } ?? filter
+        return "SELECT \((aliased + values).joined(separator: ", ")) FROM \(relation) WHERE \(condition) GROUP BY \(keyList)"
     }
 
     /// The columns this grouping adds to a shared pass, their names prefixed `use`.
@@ -48,7 +52,8 @@ struct Grouping: Sendable {
         let first = uses[0].grouping
         let aliased = first.keys.enumerated().map { "\(PlanContext.column($1)) AS \(identifier: "k\($0)")" as SQL }
         let columns = aliased + uses.flatMap { $0.grouping.passColumns($0.use) }
-        return "SELECT \(columns.joined(separator: ", ")) FROM \(first.relation) GROUP BY \(PlanContext.columns(first.keys))"
+        let condition: SQL = first.within.map { " WHERE \($0)" } ?? ""
+        return "SELECT \(columns.joined(separator: ", ")) FROM \(first.relation)\(condition) GROUP BY \(PlanContext.columns(first.keys))"
     }
 }
 

@@ -42,7 +42,7 @@ struct ReconcileCheck: CheckType {
     }
 
     func plan(_ context: PlanContext) throws -> CheckPlan {
-        let (leftSide, rightSide) = (grouping(left, context.relation), grouping(right, context.relation(right.table)))
+        var (leftSide, rightSide) = (grouping(left, context.relation), grouping(right, context.relation(right.table)))
         let names = left.keys + matchAlso
         let key = { (index: Int) -> SQL in "\(identifier: "k\(index)")" }
         let joinKeys = names.indices.map { "l.\(key($0)) = r.\(key($0))" as SQL }
@@ -58,6 +58,26 @@ struct ReconcileCheck: CheckType {
             scope.predicate(on: "coalesce(l._period::date, \(rightPlace)::date)", type: "date", grain: nil, lagDays: windowDays ?? 0)
         }
         let pairFilter: SQL = scopedPairs.map { "\n                   WHERE \($0)" } ?? ""
+        if scopedPairs != nil, let scope = context.scope, let period = left.period {
+            // Only keys that can make a kept pair are read: those with a left row in the lagged
+            // period, or a right row there (by its period, else its date). Every row of such a
+            // key is read, so its sums and first dates are the whole table's.
+            let lag = windowDays ?? 0
+            let (leftKeys, rightKeys) = (PlanContext.columns(left.keys + matchAlso), PlanContext.columns(right.keys + matchAlso))
+            var candidates: SQL = """
+                SELECT \(leftKeys) FROM \(leftSide.relation) WHERE (\(leftSide.filter)) AND \(
+                    scope.predicate(on: PlanContext.column(period), type: "date", grain: nil, lagDays: lag))
+                """
+            if let place = right.period ?? right.date {
+                candidates = candidates + """
+
+                    UNION SELECT \(rightKeys) FROM \(rightSide.relation) WHERE (\(rightSide.filter)) AND \(
+                        scope.predicate(on: PlanContext.fragment(place), type: "date", grain: nil, lagDays: lag))
+                    """
+            }
+            leftSide.within = "(\(leftKeys)) IN (\(candidates))"
+            rightSide.within = "(\(rightKeys)) IN (\(candidates))"
+        }
         let tolerance = context.tolerance
         let classified: @Sendable ([SQL]) -> SQL = { rows in
             """
