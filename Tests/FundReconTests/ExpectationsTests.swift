@@ -155,7 +155,7 @@ struct ExpectationsTests {
                 right: {table: dwd_empty, keys: [ref], amount: amt}
             """)
         let rec = try #require(results["rec"])
-        #expect(rec.status == .fail)
+        #expect(rec.status == .fail, "\(rec.message ?? "")")
         #expect(rec.failingRows == 3)
         guard case .object(let classes)? = rec.observed["classes"] else { Issue.record("no classes"); return }
         #expect(classes["matched"] == .object(["count": .number(1), "amount": .number(10)]))

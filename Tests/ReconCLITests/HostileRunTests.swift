@@ -205,7 +205,10 @@ struct HostileRunTests {
             .map { String($0.dropFirst("recon: run ".count).prefix(22)) })
         #expect(!process.output.contains("failed"), "\(process.output)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
-            .filter { $0.hasPrefix("recon-") && ($0.contains("-\(process.pid)-") || $0.contains(runID)) }
+            .filter { name in
+                TemporaryFiles.Kind.allCases.contains { name.hasPrefix("recon-\($0.rawValue)-\(process.pid)-") }
+                    || (name.hasPrefix("recon-") && name.contains(runID))
+            }
         #expect(leftovers.isEmpty, "\(leftovers)")
         let status: String = try Connection(target).query("SELECT status FROM recon_meta.runs WHERE run_id = \(runID)").scalar()
         #expect(status == "interrupted")
@@ -218,7 +221,9 @@ struct HostileRunTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let process = try pausedInTheBuild(["--reports", directory + "/reports"])
         func ours() throws -> [String] {
-            try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.contains("-\(process.pid)-") }
+            try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { name in
+                TemporaryFiles.Kind.allCases.contains { name.hasPrefix("recon-\($0.rawValue)-\(process.pid)-") }
+            }
         }
         #expect(try ours().contains { $0.hasPrefix("recon-audit-data-") })
         process.send(SIGKILL)

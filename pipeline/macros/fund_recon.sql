@@ -2,12 +2,22 @@
    SQL text with {{ parameter }}, ref(), source() and var(). A macro's body is spliced on the line
    that calls it, so an error in it points at that line of the model. #}
 
-{# A source's rows with each key's first occurrence (by file and line) numbered 1: DWD keeps
-   those, and dwd_removed_duplicates reports the others. #}
+{# The latest load time of the rows an incremental model holds: its next build takes the input
+   loaded after it. Every incremental model carries _loaded_at, the load time of the source rows
+   its row says what they say (for a de-duplicated key, its first occurrence's). #}
+{% macro last_loaded() %}(select coalesce(max(_loaded_at), '-infinity'::timestamptz) from {{ this }}){% endmacro %}
+
+{# A source's rows with each key's first occurrence (by file and line) numbered 1, and how many
+   rows the key has (_copies): DWD keeps the first, and dwd_removed_duplicates reports the others. Built incrementally, only the keys with
+   rows loaded since the model's last build, each with every one of its rows. #}
 {% macro first_by_source_line(relation, key) %}
-select t.*, row_number() over (partition by {{ key }} order by _source_file, _source_line) as _rn
+select t.*, row_number() over (partition by {{ key }} order by _source_file, _source_line) as _rn,
+       count(*) over (partition by {{ key }}) as _copies
 from {{ relation }} t
 where {{ key }} is not null
+{% if is_incremental() %}
+  and {{ key }} in (select {{ key }} from {{ relation }} where _loaded_at > {{ last_loaded() }})
+{% endif %}
 {% endmacro %}
 
 {# An event time's business date, hour and hour start in the business time zone. #}
@@ -17,25 +27,47 @@ extract(hour from {{ column }} at time zone '{{ var('business_timezone') }}')::i
 date_trunc('hour', {{ column }}, '{{ var('business_timezone') }}') as hour_start
 {% endmacro %}
 
-{# The merchant measures of DATA_CONTRACT.md section 2 (DWS), summed over merchant events, and
-   net_payable = gross_sales - merchant_discount - commission_amount - refund_amount. #}
-{% macro merchant_measures() %}
-sum(order_count)::bigint as order_count,
-sum(gross_sales)::numeric(18,2) as gross_sales,
-sum(merchant_discount)::numeric(18,2) as merchant_discount,
-sum(platform_discount)::numeric(18,2) as platform_discount,
-sum(customer_paid)::numeric(18,2) as customer_paid,
-sum(captured_amount)::numeric(18,2) as captured_amount,
-sum(refund_amount)::numeric(18,2) as refund_amount,
-sum(commission_amount)::numeric(18,2) as commission_amount,
-(sum(gross_sales) - sum(merchant_discount) - sum(commission_amount) - sum(refund_amount))::numeric(18,2) as net_payable
+{# The merchant measures of DATA_CONTRACT.md section 2 (DWS) summed over merchant events, with the
+   latest load time among them. #}
+{% macro merchant_sums() %}
+sum(order_count) as order_count, sum(gross_sales) as gross_sales, sum(merchant_discount) as merchant_discount,
+sum(platform_discount) as platform_discount, sum(customer_paid) as customer_paid, sum(captured_amount) as captured_amount,
+sum(refund_amount) as refund_amount, sum(commission_amount) as commission_amount, max(_loaded_at) as _loaded_at
 {% endmacro %}
 
-{# The later occurrences of a source's keys: the rows DWD's de-duplication drops. #}
-{% macro removed_duplicates(name, relation, key) %}
+{# A measure of a group: what the build adds (relation a); built incrementally, plus what the group
+   held before (t, the model's own row, when it had one). #}
+{% macro held(a, column) %}({{ a }}.{{ column }}{% if is_incremental() %} + coalesce(t.{{ column }}, 0){% endif %}){% endmacro %}
+
+{# The merchant measures, and net_payable = gross_sales - merchant_discount - commission_amount -
+   refund_amount, of the sums in relation a (merchant_sums), added to what the group held. #}
+{% macro merchant_measures(a) %}
+{{ held(a, 'order_count') }}::bigint as order_count,
+{{ held(a, 'gross_sales') }}::numeric(18,2) as gross_sales,
+{{ held(a, 'merchant_discount') }}::numeric(18,2) as merchant_discount,
+{{ held(a, 'platform_discount') }}::numeric(18,2) as platform_discount,
+{{ held(a, 'customer_paid') }}::numeric(18,2) as customer_paid,
+{{ held(a, 'captured_amount') }}::numeric(18,2) as captured_amount,
+{{ held(a, 'refund_amount') }}::numeric(18,2) as refund_amount,
+{{ held(a, 'commission_amount') }}::numeric(18,2) as commission_amount,
+({{ held(a, 'gross_sales') }} - {{ held(a, 'merchant_discount') }} - {{ held(a, 'commission_amount') }}
+ - {{ held(a, 'refund_amount') }})::numeric(18,2) as net_payable,
+{{ a }}._loaded_at
+{% endmacro %}
+
+{# Built incrementally, the group's row as it stood (t), to add the new events to; nothing otherwise. #}
+{% macro held_rows(a, keys) %}{% if is_incremental() %}left join {{ this }} t using ({{ keys }}){% endif %}{% endmacro %}
+
+{# The later occurrences of a source's keys: the rows DWD's de-duplication drops. Only keys the
+   de-duplicated model (kept) counts more than one row for are read, by key; rows without a key
+   are numbered among themselves. #}
+{% macro removed_duplicates(name, relation, key, kept, kept_key) %}
 select '{{ name }}' as source_table, {{ key }}::text as source_key, _source_file, _source_line,
        row_number() over (partition by {{ key }} order by _source_file, _source_line) as _rn
-from {{ relation }}
+from (select {{ key }}, _source_file, _source_line from {{ relation }}
+      where {{ key }} in (select {{ kept_key }} from {{ kept }} where _copies > 1)
+      union all
+      select {{ key }}, _source_file, _source_line from {{ relation }} where {{ key }} is null) d
 {% endmacro %}
 
 {# No break, typed: the first member of every family's union, so that the NULLs of the members
@@ -45,4 +77,51 @@ select null::text as break_type, null::text as entity_type, null::text as entity
        null::text as gateway, null::text as currency, null::date as biz_date, null::numeric as expected_amount,
        null::numeric as actual_amount, null::numeric as diff_amount, null::text as detail
 where false
+{% endmacro %}
+
+{# Per gateway, currency and day: what we captured and refunded (business date), what the gateway
+   settled (settled_on) and paid out (paid_out_on), with each event's load time. Built
+   incrementally, only the events of rows loaded since the model's last build (a refund also when
+   its payment, which names the gateway, came after it). #}
+{% macro gateway_events() %}
+select gateway, currency, biz_date, amount as captured_amount, 0::numeric(18,2) as refund_amount,
+       0::numeric(18,2) as settled_gross, 0::numeric(18,2) as settled_fees, 0::numeric(18,2) as settled_net,
+       0::numeric(18,2) as payout_amount, _loaded_at
+from {{ ref('dwd_payments') }} where status = 'captured'
+{% if is_incremental() %}and _loaded_at > {{ last_loaded() }}{% endif %}
+union all
+select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
+from {{ ref('dwd_refunds') }} r join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
+{% if is_incremental() %}where r._loaded_at > {{ last_loaded() }} or p._loaded_at > {{ last_loaded() }}{% endif %}
+union all
+select gateway, currency, settled_on, 0, 0, gross, fee, net, 0, _loaded_at
+from {{ ref('dwd_gateway_settlements') }}
+{% if is_incremental() %}where _loaded_at > {{ last_loaded() }}{% endif %}
+union all
+select gateway, currency, paid_out_on, 0, 0, 0, 0, 0, amount, _loaded_at
+from {{ ref('dwd_gateway_payouts') }}
+{% if is_incremental() %}where _loaded_at > {{ last_loaded() }}{% endif %}
+{% endmacro %}
+
+{# The gateway measures of relation a (sums of gateway_events), added to what the group held. #}
+{% macro gateway_measures(a) %}
+{{ held(a, 'captured_amount') }}::numeric(18,2) as captured_amount, {{ held(a, 'refund_amount') }}::numeric(18,2) as refund_amount,
+{{ held(a, 'settled_gross') }}::numeric(18,2) as settled_gross, {{ held(a, 'settled_fees') }}::numeric(18,2) as settled_fees,
+{{ held(a, 'settled_net') }}::numeric(18,2) as settled_net, {{ held(a, 'payout_amount') }}::numeric(18,2) as payout_amount,
+{{ a }}._loaded_at
+{% endmacro %}
+
+{# Sums of gateway_events over a group. #}
+{% macro gateway_sums() %}
+sum(captured_amount) as captured_amount, sum(refund_amount) as refund_amount, sum(settled_gross) as settled_gross,
+sum(settled_fees) as settled_fees, sum(settled_net) as settled_net, sum(payout_amount) as payout_amount,
+max(_loaded_at) as _loaded_at
+{% endmacro %}
+
+{# Hours between our time of an event and the gateway's, when they are an hour or more apart by
+   both readings of the gateway's local time (a repeated DST hour has two); null otherwise. #}
+{% macro clock_gap(ours, theirs, theirs_alt) %}
+case when {{ theirs }} is not null and abs(extract(epoch from {{ ours }} - {{ theirs }})) >= 3600
+          and ({{ theirs_alt }} is null or abs(extract(epoch from {{ ours }} - {{ theirs_alt }})) >= 3600)
+     then round(extract(epoch from {{ ours }} - {{ theirs }}) / 3600, 1) end
 {% endmacro %}

@@ -18,6 +18,7 @@ recon as (
                                    where d.currency = r.currency and d.paid_out_on = (r.event_at at time zone 'UTC')::date + 2)
               else false end as explained_by_missing_file
   from {{ ref('ads_gateway_recon') }} r
+  where r.match_status not in ('matched', 'pending_settlement')
 ),
 breaks as (
   {{ no_breaks() }}
@@ -37,10 +38,9 @@ breaks as (
   select 'timezone_shift', r.entity_type, r.entity_key, r.merchant_id, r.gateway, r.currency, r.event_date,
          null, null, null,
          'recorded at ' || r.event_at || ', the gateway says ' || r.transaction_at || ' ('
-           || round(extract(epoch from r.event_at - r.transaction_at) / 3600, 1) || ' hours apart)'
-  from recon r
-  where r.transaction_at is not null and abs(extract(epoch from r.event_at - r.transaction_at)) >= 3600
-    -- an ambiguous local time (a repeated DST hour) matches if either reading does
-    and (r.transaction_at_alt is null or abs(extract(epoch from r.event_at - r.transaction_at_alt)) >= 3600)
+           || r.clock_gap_hours || ' hours apart)'
+  from {{ ref('ads_gateway_recon') }} r
+  -- an ambiguous local time (a repeated DST hour) matches if either reading does
+  where r.clock_gap_hours is not null
 )
 select * from breaks

@@ -1,8 +1,32 @@
-{{ config(materialized='table', partition_by='biz_date', indexes=[{'columns': ['commission_id'], 'unique': True}, {'columns': ['order_id']}], distributed_by='order_id') }}
--- Commission charges (refund_id null) and reversals (negative), de-duplicated on commission_id.
-with ranked as ({{ first_by_source_line(source('ods', 'ods_commissions'), 'commission_id') }})
-select commission_id, order_id, merchant_id, refund_id, base_amount, rate, amount, upper(currency) as currency, charged_at,
-       {{ business_time('charged_at') }},
-       _source_file, _source_line
-from ranked
-where _rn = 1
+{{ config(materialized='incremental', unique_key='commission_id', incremental_strategy='delete+insert', partition_by='biz_date', indexes=[{'columns': ['_copies']}, {'columns': ['commission_id'], 'unique': True}, {'columns': ['_loaded_at']}, {'columns': ['order_id']}, {'columns': ['refund_id']}], distributed_by='order_id') }}
+-- Commission charges (refund_id null) and reversals (negative), de-duplicated on commission_id,
+-- with the amount the rate says (rule R4: a charge is rate x (gross - merchant discount), a
+-- reversal -rate x the refund; unknown while its order or refund is missing). Incremental: the
+-- commissions with rows loaded since the last build, and those whose order or refund came since.
+-- _loaded_at stays the commission row's own: the event it makes for the merchant never changes.
+with ranked as (
+  select t.*, row_number() over (partition by commission_id order by _source_file, _source_line) as _rn,
+         count(*) over (partition by commission_id) as _copies
+  from {{ source('ods', 'ods_commissions') }} t
+  where commission_id is not null
+  {% if is_incremental() %}
+    and commission_id in (
+      select commission_id from {{ source('ods', 'ods_commissions') }} where _loaded_at > {{ last_loaded() }}
+      union all
+      select commission_id from {{ source('ods', 'ods_commissions') }}
+      where order_id in (select order_id from {{ ref('dwd_orders') }} where _loaded_at > {{ last_loaded() }})
+      union all
+      select commission_id from {{ source('ods', 'ods_commissions') }}
+      where refund_id in (select refund_id from {{ ref('dwd_refunds') }} where _loaded_at > {{ last_loaded() }}))
+  {% endif %}
+)
+select c.commission_id, c.order_id, c.merchant_id, c.refund_id, c.base_amount, c.rate, c.amount, upper(c.currency) as currency, c.charged_at,
+       {{ business_time('c.charged_at') }},
+       c._source_file, c._source_line, c._loaded_at, c._copies,
+       case when o.order_id is null then null
+            when c.refund_id is null then round(c.rate * (o.gross_amount - o.merchant_discount), 2)
+            else -round(c.rate * r.amount, 2) end as expected_amount
+from ranked c
+left join {{ ref('dwd_orders') }} o on o.order_id = c.order_id
+left join {{ ref('dwd_refunds') }} r on r.refund_id = c.refund_id
+where c._rn = 1

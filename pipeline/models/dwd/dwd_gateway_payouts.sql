@@ -10,9 +10,9 @@ adyen as (
   where type = 'MerchantPayout'
 )
 select 'stripe' as gateway, payout_id as batch_id, upper(currency) as currency, amount,
-       coalesce(file_date, (effective_at_utc at time zone 'UTC')::date) as paid_out_on, _source_file, _source_line
+       coalesce(file_date, (effective_at_utc at time zone 'UTC')::date) as paid_out_on, _source_file, _source_line, _loaded_at
 from stripe where _rn = 1
 union all
 select 'adyen', batch_number::text, upper(net_currency), coalesce(net_debit_nc, 0) - coalesce(net_credit_nc, 0),
-       creation_date::date, _source_file, _source_line
+       creation_date::date, _source_file, _source_line, _loaded_at
 from adyen where _rn = 1
