@@ -198,8 +198,10 @@ struct IngestTests {
         let header = "balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,"
             + "source_id,charge_id,automatic_payout_id,automatic_payout_effective_at_utc\n"
         let line = "txn_1,2026-10-03 10:00:00,2026-10-04 00:00:00,usd,10.00,0.59,9.41,charge,ch_1,ch_1,po_1,2026-10-04 12:00:00\n"
-        try fixture.write("gateway/stripe/payout_reconciliation_2026-10-04.csv", header + line)
-        try fixture.write("gateway/stripe/payout_reconciliation_2026-10-05.csv", header + line)
+        let bad = "txn_2,yesterday,2026-10-04 00:00:00,usd,1.00,0.33,0.67,charge,ch_2,ch_2,po_1,2026-10-04 12:00:00\n"
+        // The second is hashed while it loads: what it loaded and rejected is taken back out.
+        try fixture.write("gateway/stripe/payout_reconciliation_2026-10-04.csv", header + line + bad)
+        try fixture.write("gateway/stripe/payout_reconciliation_2026-10-05.csv", header + line + bad)
         try fixture.write("gateway/stripe/payout_reconciliation_2026-10-06.csv", header)
         try fixture.write("gateway/stripe/payout_reconciliation_2026-10-07.csv", header)
         try withLoadedRun(fixture.directory) { connection, report throws in
@@ -212,6 +214,8 @@ struct IngestTests {
             #expect(try connection.query("SELECT count(*) FROM ods_stripe_balance_transactions").scalar(Int.self) == 1)
             #expect(try connection.query("SELECT fee FROM ods_stripe_balance_transactions").scalar(Cents.self) == Cents(59))
             #expect(try connection.query("SELECT count(*) FROM ods_file_loads WHERE status = 'duplicate'").scalar(Int.self) == 1)
+            #expect(try connection.query("SELECT file FROM ods_rejects").rows.map { try $0.decode(String.self, at: 0) }
+                    == ["gateway/stripe/payout_reconciliation_2026-10-04.csv"])
         }
     }
 

@@ -48,6 +48,9 @@ final class CSVReader {
     private var atEnd = false
     private var line = 1
     private var first = true
+    /// Every byte read goes through it, so a file's checksum needs no second read.
+    private var hasher = SHA256()
+    private var lineBreaks = 0
     let path: String
 
     /// Opens `path`; a directory, or anything that is not a readable file, is an `InputError`.
@@ -83,6 +86,10 @@ final class CSVReader {
             return false
         }
         chunk = [UInt8](data)
+        chunk.withUnsafeBufferPointer { buffer in
+            hasher.update(buffer)
+            lineBreaks += SHA256.countLineBreaks(buffer)
+        }
         position = 0
         if first {
             first = false
@@ -123,6 +130,13 @@ final class CSVReader {
         position = end + 1
         line += 1
         return true
+    }
+
+    /// The SHA-256 of the whole file and its line feeds, taken while it was read (what was not
+    /// read yet is read now, so a reader stopped early still gives the file's checksum).
+    func digest() throws -> (hex: String, lineBreaks: Int) {
+        while try refill() { position = chunk.count }
+        return (hasher.finalize(), lineBreaks)
     }
 
     /// Reads the next record into `record`; false at the end of the file. Blank lines are skipped.

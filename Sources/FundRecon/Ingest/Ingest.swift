@@ -4,8 +4,9 @@ import Postgres
 
 /// Loads a dataset directory (DATA_CONTRACT.md section 1) into a run's `oltp` and `ods` schemas.
 ///
-/// OLTP extracts go by COPY into the `oltp` schema and are then copied into `ods_*`; reseller,
-/// Stripe and Adyen files are parsed and loaded into `ods_*` directly. Every row carries
+/// Every file is parsed, checked and loaded by COPY straight into its `ods_*` table; the `oltp`
+/// schema shows each extract as a view of its ODS table (the rows as the platform sent them,
+/// with their lineage), so no extract is copied twice. Every row carries
 /// `_source_file`, `_source_line` and `_loaded_at`; a record that cannot be parsed goes to
 /// `ods_rejects` with its file, line, raw text and reason while the rest of the file loads; each
 /// file's counts go to `ods_file_loads`, and a file whose SHA-256 was loaded before is skipped.
@@ -35,17 +36,27 @@ public enum Ingest {
         }
     }
 
-    /// The DDL of every table ingest fills, with the table it creates (`schema.table`, unquoted).
-    /// The `ods_` copies of the extracts are made by the load itself (CREATE TABLE AS, the fastest
-    /// copy), except in a persistent warehouse, whose copies exist before its first load.
-    static func tableDDL(schemas: RunSchemas, withExtractCopies: Bool = false) -> [(table: (String, String), sql: SQL)] {
+    /// The DDL of every table ingest fills, with the relation it creates (`schema.table`, unquoted).
+    /// A run's extracts load into their `ods_` tables and `oltp` has views of them; a persistent
+    /// warehouse (`persistent`) keeps both as tables, as it always has: its imports append the
+    /// hour's rows to each.
+    static func tableDDL(schemas: RunSchemas, persistent: Bool = false) -> [(table: (String, String), sql: SQL)] {
         let ods = schemas.name(.ods)
         let oltp = schemas.name(.oltp)
-        var statements = Sources.extracts.map { ((oltp, $0.table.table), $0.table.createSQL(schema: oltp)) }
-        if withExtractCopies { statements += Sources.extracts.map {
-            ((ods, "ods_" + $0.table.table),
-             "CREATE TABLE \(schema: ods, table: "ods_" + $0.table.table) (LIKE \(schema: oltp, table: $0.table.table) INCLUDING DEFAULTS)")
-        } }
+        var statements: [(table: (String, String), sql: SQL)]
+        if persistent {
+            statements = Sources.extracts.map { ((oltp, $0.table.table), $0.table.createSQL(schema: oltp)) }
+            statements += Sources.extracts.map {
+                ((ods, "ods_" + $0.table.table),
+                 "CREATE TABLE \(schema: ods, table: "ods_" + $0.table.table) (LIKE \(schema: oltp, table: $0.table.table) INCLUDING DEFAULTS)")
+            }
+        } else {
+            statements = Sources.extracts.map { ((ods, "ods_" + $0.table.table), $0.table.createSQL(schema: ods, as: "ods_" + $0.table.table)) }
+            statements += Sources.extracts.map {
+                ((oltp, $0.table.table),
+                 "CREATE VIEW \(schema: oltp, table: $0.table.table) AS SELECT * FROM \(schema: ods, table: "ods_" + $0.table.table)")
+            }
+        }
         statements += Sources.fileTables.map { ((ods, $0.table), $0.createSQL(schema: ods)) }
         statements.append(((ods, "ods_rejects"), """
             CREATE TABLE \(schema: ods, table: "ods_rejects") (

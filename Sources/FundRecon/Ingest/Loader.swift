@@ -29,17 +29,11 @@ final class Loader {
         seen = window?.knownContents ?? [:]
     }
 
-    /// The OLTP extracts into `oltp`, then their `ods_` copies.
+    /// The OLTP extracts into their `ods_` tables.
     func runExtracts() throws -> LoadReport {
         for (file, table) in Sources.extracts {
-            try timed { try load(csv: "oltp/" + file, table: table, schema: schemas.name(.oltp), event: Ingest.eventColumns[table.table]) }
-        }
-        try connection.transaction { connection in
-            for (_, table) in Sources.extracts {
-                try connection.execute("""
-                    CREATE TABLE \(schema: ods, table: "ods_" + table.table) AS
-                    SELECT * FROM \(schema: schemas.name(.oltp), table: table.table)
-                    """)
+            try timed {
+                try load(csv: "oltp/" + file, table: table, schema: ods, into: "ods_" + table.table, event: Ingest.eventColumns[table.table])
             }
         }
         try finish(tables: Sources.extracts.map { "ods_" + $0.table.table })
@@ -182,25 +176,37 @@ final class Loader {
     }
 
     /// Checks the file's checksum against what was loaded before; records a duplicate and returns
-    /// nil, or returns the checksum to load under. A file of one line (a header, no data) is never
-    /// a duplicate: two days without activity give identical files, and each one's arrival counts.
+    /// nil, or returns the checksum to load under.
     func checksum(_ relative: String, source: String) throws -> String? {
         let (sha, lineBreaks) = try SHA256.digest(ofFile: directory + "/" + relative)
-        if let known = window?.knownFiles[relative] {
-            // Loaded before: unchanged, nothing to do; changed, it replaces what it loaded then.
-            if known == sha { return nil }
-            report.reloaded.append(relative)
-            logger.notice("\(relative) changed since it was loaded: its rows are replaced")
-        }
-        if lineBreaks > 1, let first = seen[sha], first != relative {
+        guard try isNewVersion(relative, sha: sha) else { return nil }
+        return try isDuplicate(relative, source: source, sha: sha, lineBreaks: lineBreaks) ? nil : sha
+    }
+
+    /// False when the file was loaded before under its name with this content (nothing to do);
+    /// a changed file replaces what it loaded then.
+    func isNewVersion(_ relative: String, sha: String) throws -> Bool {
+        guard let known = window?.knownFiles[relative] else { return true }
+        if known == sha { return false }
+        report.reloaded.append(relative)
+        logger.notice("\(relative) changed since it was loaded: its rows are replaced")
+        return true
+    }
+
+    /// True, with the duplicate recorded, when another file had this content. A file of one line
+    /// (a header, no data) is never a duplicate: two days without activity give identical files,
+    /// and each one's arrival counts.
+    func isDuplicate(_ relative: String, source: String, sha: String, lineBreaks: Int) throws -> Bool {
+        guard lineBreaks > 1 else { return false }
+        if let first = seen[sha], first != relative {
             report.files.append(FileLoad(
                 source: source, file: relative, sha256: sha, rowsRead: 0, rowsLoaded: 0, rowsRejected: 0,
                 status: .duplicate, duplicateOf: first))
             logger.notice("\(relative): same content as \(first), not loaded again")
-            return nil
+            return true
         }
-        if lineBreaks > 1 { seen[sha] = relative }
-        return sha
+        seen[sha] = relative
+        return false
     }
 
     // MARK: - CSV sources
@@ -213,7 +219,8 @@ final class Loader {
 
     /// Loads one CSV file. With a window, an extract with an `event` column loads only the rows of
     /// the window (the rest are counted as outside it), and lines rejected before are passed over.
-    func load(csv relative: String, table: SourceTable, schema: String, fileValues: [String?] = [], event: String? = nil) throws {
+    func load(csv relative: String, table: SourceTable, schema: String, into name: String? = nil, fileValues: [String?] = [],
+              event: String? = nil) throws {
         let path = directory + "/" + relative
         guard FileManager.default.fileExists(atPath: path) else {
             report.files.append(FileLoad(
@@ -223,12 +230,24 @@ final class Loader {
             return
         }
         let reader = try CSVReader(path: path, shownAs: relative)
-        guard let sha = try checksum(relative, source: table.source) else { return }
+        // A file loaded before under its name is read once more to see whether it changed; a new
+        // one is hashed while it loads, and taken back out if it repeats another file's content.
+        let known = window?.knownFiles[relative] != nil
+        if known, try checksum(relative, source: table.source) == nil { return }
+        func checksumAfterReading() throws -> String? {
+            let (sha, lineBreaks) = try reader.digest()
+            guard !known else { return sha }
+            guard try isDuplicate(relative, source: table.source, sha: sha, lineBreaks: lineBreaks) else { return sha }
+            try connection.execute("DELETE FROM \(schema: schema, table: name ?? table.table) WHERE _source_file = \(relative)")
+            try connection.execute("DELETE FROM \(schema: ods, table: "ods_rejects") WHERE file = \(relative)")
+            return nil
+        }
         if fields.zones.isEmpty, table.columns.contains(where: { if case .timeZone = $0.type { true } else { false } }) {
             fields.zones = try FieldCheck.zones(on: connection)
         }
         var record = CSVRecord()
         guard try reader.next(into: &record) else {
+            guard let sha = try checksumAfterReading() else { return }
             try rejectEmpty(relative, source: table.source, sha256: sha)
             return
         }
@@ -255,7 +274,9 @@ final class Loader {
         let eventSlot = window == nil ? nil : event.flatMap { name in table.columns.firstIndex { column in column.name == name } }
         let from = event == nil ? nil : window?.from[table.table]
         let until = window?.until ?? .distantFuture
-        let copy = table.copySQL(schema: schema)
+        let copy = table.copySQL(schema: schema, into: name)
+        // A local copy: the loop reads it for every field, and a class's stored property pays an exclusivity check per access.
+        let fields = self.fields
         let fileBytes = fileValues.map { $0.map { Array($0.utf8) } }
         while !finished {
             var rejects: [Reject] = []
@@ -328,6 +349,7 @@ final class Loader {
             rejected += rejects.count
             try storeRejects(rejects, source: table.source, file: relative)
         }
+        guard let sha = try checksumAfterReading() else { return }
         report.files.append(FileLoad(
             source: table.source, file: relative, sha256: sha, rowsRead: read, rowsLoaded: loaded, rowsRejected: rejected,
             status: .loaded, duplicateOf: nil))

@@ -54,7 +54,8 @@ struct SourceColumn {
 struct SourceTable {
     /// `oltp`, `reseller`, `stripe` or `adyen`: the `source` of its rejects.
     let source: String
-    /// The table loaded (in the oltp schema for extracts, in ods otherwise).
+    /// The table's name (an extract's in the oltp schema; it loads into `ods_<table>`, and the
+    /// oltp schema shows it as a view).
     let table: String
     let columns: [SourceColumn]
     /// Extra columns the loader fills from the file itself (name, SQL type).
@@ -63,19 +64,19 @@ struct SourceTable {
     /// The column holding the row's event time, if the table has one.
     var eventColumn: String? { columns.first(where: \.isEvent)?.name }
 
-    /// DDL for the table, with the lineage columns every ODS row carries.
-    func createSQL(schema: String) -> SQL {
+    /// DDL for the table (or a table of its columns named `name`), with the lineage columns every ODS row carries.
+    func createSQL(schema: String, as name: String? = nil) -> SQL {
         var parts = columns.map { "\(identifier: $0.name) \($0.type.sql)" as SQL }
         parts += fileColumns.map { "\(identifier: $0.name) \($0.sql)" as SQL }
         parts += ["_source_file text NOT NULL", "_source_line integer NOT NULL", "_loaded_at timestamptz NOT NULL DEFAULT now()"]
-        return "CREATE TABLE \(schema: schema, table: table) (\n  \(parts.joined(separator: ",\n  "))\n)"
+        return "CREATE TABLE \(schema: schema, table: name ?? table) (\n  \(parts.joined(separator: ",\n  "))\n)"
     }
 
-    /// The COPY statement feeding the table (every column but `_loaded_at`).
-    func copySQL(schema: String) -> SQL {
+    /// The COPY statement feeding the table, or `name` (every column but `_loaded_at`).
+    func copySQL(schema: String, into name: String? = nil) -> SQL {
         let names = columns.map { "\(identifier: $0.name)" as SQL } + fileColumns.map { "\(identifier: $0.name)" as SQL }
             + ["_source_file", "_source_line"]
-        return "COPY \(schema: schema, table: table) (\(names.joined(separator: ", "))) FROM STDIN"
+        return "COPY \(schema: schema, table: name ?? table) (\(names.joined(separator: ", "))) FROM STDIN"
     }
 }
 

@@ -116,7 +116,7 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
 
     /// The time of the latest order, when the pipeline builds the orders model.
     func latestActivity(_ connection: Connection) throws -> Date? {
-        guard let orders = try plan.project?.model(for: .orders), let warehouse else { return nil }
+        guard let orders = plan.project?.model(for: .orders), let warehouse else { return nil }
         let table: SQL = "\(schema: warehouse.name(orders.layer), table: orders.name)"
         let exists: Bool = try connection.query("SELECT to_regclass(\(table.text)) IS NOT NULL").scalar()
         guard exists else { return nil }

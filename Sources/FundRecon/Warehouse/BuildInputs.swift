@@ -24,7 +24,7 @@ struct BuildInputs: Sendable {
 
     /// The same for every build task of a run: the imports, which change it, come before them.
     static func fingerprint(persistent: RunSchemas, pipeline: String, vars: [String: String], on connection: Connection) throws -> String {
-        let tables = Ingest.tableDDL(schemas: persistent, withExtractCopies: true).map { $0.table }
+        let tables = Ingest.tableDDL(schemas: persistent, persistent: true).map { $0.table }
         let parts = tables.map { schema, table in
             "SELECT count(*)::text || '@' || coalesce(max(_loaded_at)::text, '') FROM \(schema: schema, table: table)" as SQL
         }

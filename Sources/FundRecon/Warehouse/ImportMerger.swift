@@ -22,7 +22,7 @@ struct ImportMerger: Sendable {
         try connection.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(\(RunSession.lockSpace), hashtext(\(prefix)))")
             for schema in persistent.all { try connection.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)") }
-            for statement in Ingest.tableDDL(schemas: persistent, withExtractCopies: true) {
+            for statement in Ingest.tableDDL(schemas: persistent, persistent: true) {
                 let relation = quoteIdentifier(statement.table.0) + "." + quoteIdentifier(statement.table.1)
                 let exists: Bool = try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
                 if !exists { try connection.execute(statement.sql) }
