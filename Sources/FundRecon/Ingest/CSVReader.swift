@@ -12,6 +12,8 @@ struct CSVRecord {
     var quoted = false
     /// The 1-based line on which the record starts.
     var line = 0
+    /// The byte offset in the file at which the record starts.
+    var offset = 0
     /// Why the record could not be framed (a quoted field that never closes): it is to be
     /// rejected, and the reader went on at the line after its first one.
     var framingProblem: String?
@@ -44,6 +46,10 @@ final class CSVReader {
 
     private let handle: FileHandle
     private var chunk: [UInt8] = []
+    /// The file offset of `chunk[0]`.
+    private var chunkStart = 0
+    /// The file offset the reader ends at (after a `seek` with a length).
+    private var stop: Int?
     private var position = 0
     private var atEnd = false
     private var line = 1
@@ -77,7 +83,9 @@ final class CSVReader {
         guard !atEnd else { return false }
         let data: Data?
         do {
-            data = try handle.read(upToCount: 1 << 18)
+            let next = chunkStart + chunk.count
+            let count = stop.map { min(1 << 18, $0 - next) } ?? 1 << 18
+            data = count > 0 ? try handle.read(upToCount: count) : nil
         } catch {
             throw InputError(file: path, line: line, message: "cannot read the file: \(error.localizedDescription)")
         }
@@ -85,6 +93,7 @@ final class CSVReader {
             atEnd = true
             return false
         }
+        chunkStart += chunk.count
         chunk = [UInt8](data)
         chunk.withUnsafeBufferPointer { buffer in
             hasher.update(buffer)
@@ -139,6 +148,24 @@ final class CSVReader {
         return (hasher.finalize(), lineBreaks)
     }
 
+    /// Goes on reading at `offset`, the start of a record on `line` (an `ExtractIndex` block's).
+    /// The checksum taken while reading no longer covers the file: take it with `SHA256.digest`.
+    /// With `length`, the reader ends there (reads no further than the block).
+    func seek(to offset: Int, line: Int, length: Int? = nil) throws {
+        do {
+            try handle.seek(toOffset: UInt64(offset))
+        } catch {
+            throw InputError(file: path, line: line, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        chunk = []
+        chunkStart = offset
+        stop = length.map { offset + $0 }
+        position = 0
+        atEnd = false
+        first = false
+        self.line = line
+    }
+
     /// Reads the next record into `record`; false at the end of the file. Blank lines are skipped.
     func next(into record: inout CSVRecord) throws -> Bool {
         record.bytes.removeAll(keepingCapacity: true)
@@ -158,6 +185,7 @@ final class CSVReader {
             }
         }
         record.line = line
+        record.offset = chunkStart + position
         if nextUnquotedLine(into: &record) { return true }
         record.quoted = true
         var fieldStart = 0

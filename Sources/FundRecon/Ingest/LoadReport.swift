@@ -4,6 +4,11 @@ public struct LoadReport: Sendable, Codable {
     public var files: [FileLoad] = []
     /// Incremental loads: files whose content changed since they were loaded (their rows are replaced).
     public var reloaded: [String] = []
+    /// Incremental loads: the indexes of the extracts read whole, for the next runs to read only their window.
+    public var extractIndexes: [String: ExtractIndex] = [:]
+
+    /// The indexes are the next run's shortcut, not part of the report.
+    enum CodingKeys: String, CodingKey { case files, reloaded }
 
     /// True when every file conserved its records (R11).
     public var isConserved: Bool { files.allSatisfy(\.isConserved) }

@@ -16,6 +16,8 @@ public struct LoadWindow: Sendable {
     public var knownContents: [String: String] = [:]
     /// Lines already in `ods_rejects`, per file: not rejected (or counted) twice.
     public var rejectedLines: [String: Set<Int>] = [:]
+    /// Per extract file, where its rows lie in time (as of the content it was taken from).
+    public var extractIndexes: [String: ExtractIndex] = [:]
 
     public init(until: Date, filesDueBefore: CalendarDate) {
         self.until = until

@@ -232,11 +232,19 @@ final class Loader {
         let reader = try CSVReader(path: path, shownAs: relative)
         // A file loaded before under its name is read once more to see whether it changed; a new
         // one is hashed while it loads, and taken back out if it repeats another file's content.
-        let known = window?.knownFiles[relative] != nil
-        if known, try checksum(relative, source: table.source) == nil { return }
+        // An extract loaded by period is hashed first: its index (where its rows lie in time)
+        // holds only for the content it was taken from.
+        let windowed = window != nil && event != nil
+        let known = window?.knownFiles[relative] != nil || windowed
+        var hashedFirst: String?
+        if known {
+            guard let sha = try checksum(relative, source: table.source) else { return }
+            hashedFirst = sha
+        }
+        let indexSHA = windowed ? hashedFirst : nil
         func checksumAfterReading() throws -> String? {
+            if let hashedFirst { return hashedFirst }
             let (sha, lineBreaks) = try reader.digest()
-            guard !known else { return sha }
             guard try isDuplicate(relative, source: table.source, sha: sha, lineBreaks: lineBreaks) else { return sha }
             try connection.execute("DELETE FROM \(schema: schema, table: name ?? table.table) WHERE _source_file = \(relative)")
             try connection.execute("DELETE FROM \(schema: ods, table: "ods_rejects") WHERE file = \(relative)")
@@ -278,30 +286,50 @@ final class Loader {
         // A local copy: the loop reads it for every field, and a class's stored property pays an exclusivity check per access.
         let fields = self.fields
         let fileBytes = fileValues.map { $0.map { Array($0.utf8) } }
+        // With an index of this content, only the blocks whose times meet the window are read;
+        // without one, the file is read whole and indexed.
+        let stored = indexSHA.flatMap { sha in window?.extractIndexes[relative].flatMap { $0.sha256 == sha ? $0 : nil } }
+        var blocks = stored?.blocks(from: from, until: until)[...] ?? []
+        var blockEnd = stored == nil ? Int.max : 0
+        var builder = stored == nil ? indexSHA.map(ExtractIndex.Builder.init) : nil
+        func nextRecord() throws -> Bool {
+            while true {
+                if try reader.next(into: &record), record.offset < blockEnd { return true }
+                guard let block = blocks.popFirst() else { return false }
+                try reader.seek(to: block.offset, line: block.line, length: block.end == .max ? nil : block.end - block.offset)
+                blockEnd = block.end
+            }
+        }
         while !finished {
             var rejects: [Reject] = []
             loaded += try connection.copyIn(copy) { writer in
                 let lineage = [Array(relative.utf8)]
                 while rejects.count < Loader.rejectBatch {
-                    guard try reader.next(into: &record) else {
+                    guard try nextRecord() else {
                         finished = true
                         return
                     }
+                    var instant: Date?
+                    var eventField: ArraySlice<UInt8>?
+                    if let eventSlot, record.framingProblem == nil, record.count == header.count {
+                        eventField = record.field(positions[eventSlot])
+                        instant = eventField!.isEmpty ? nil : TimestampParser.parse(utf8: eventField!)
+                    }
+                    builder?.add(offset: record.offset, line: record.line, event: instant)
                     if !rejectedBefore.isEmpty && rejectedBefore.contains(record.line) { continue }
                     if let problem = record.framingProblem {
                         read += 1
                         rejects.append(Reject(line: record.line, raw: Loader.printable(record.rawBytes), reason: problem))
                         continue
                     }
-                    if let eventSlot, record.count == header.count {
-                        let field = record.field(positions[eventSlot])
-                        if field.isEmpty {
+                    if let eventSlot, let eventField {
+                        if eventField.isEmpty {
                             read += 1
                             rejects.append(Reject(line: record.line, raw: record.rawText,
                                                   reason: "no \(table.columns[eventSlot].name): the row cannot be placed in a period"))
                             continue
                         }
-                        if let instant = TimestampParser.parse(utf8: field), instant >= until || from.map({ instant < $0 }) == true {
+                        if let instant, instant >= until || from.map({ instant < $0 }) == true {
                             outside += 1
                             continue
                         }
@@ -350,6 +378,7 @@ final class Loader {
             try storeRejects(rejects, source: table.source, file: relative)
         }
         guard let sha = try checksumAfterReading() else { return }
+        if var builder { report.extractIndexes[relative] = builder.finish() }
         report.files.append(FileLoad(
             source: table.source, file: relative, sha256: sha, rowsRead: read, rowsLoaded: loaded, rowsRejected: rejected,
             status: .loaded, duplicateOf: nil))

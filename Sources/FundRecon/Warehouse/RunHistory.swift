@@ -48,6 +48,9 @@ public enum RunHistory {
                 CREATE TABLE IF NOT EXISTS recon_meta.model_builds (
                   schema_prefix text NOT NULL, model text NOT NULL, identity text NOT NULL, run_id text NOT NULL,
                   built_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, model));
+                CREATE TABLE IF NOT EXISTS recon_meta.extract_indexes (
+                  schema_prefix text NOT NULL, file text NOT NULL, sha256 text NOT NULL, blocks text NOT NULL,
+                  run_id text NOT NULL, indexed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, file));
                 CREATE TABLE IF NOT EXISTS recon_meta.source_epochs (
                   schema_prefix text PRIMARY KEY, epoch bigint NOT NULL, run_id text NOT NULL,
                   changed_at timestamptz NOT NULL DEFAULT now());
