@@ -33,12 +33,13 @@ def timed(args, env=None, accept=(0,)):
 def main():
     machine = {"cores": os.cpu_count(), "postgres": subprocess.run([f"{PG_BIN}/postgres", "--version"], capture_output=True, text=True).stdout.strip()}
     sizes = {}
-    for orders in SIZES:
-        print(f"== {orders} orders")
-        sizes[str(orders)] = bench_size(orders)
     os.makedirs(os.path.join(ROOT, "reports"), exist_ok=True)
-    with open(os.path.join(ROOT, "reports/bench.json"), "w") as out:
-        json.dump({"machine": machine, "sizes": sizes}, out, indent=2, sort_keys=True)
+    for orders in SIZES:
+        print(f"== {orders} orders", flush=True)
+        sizes[str(orders)] = bench_size(orders)
+        # Written after every size: a long run that stops later keeps what it measured.
+        with open(os.path.join(ROOT, "reports/bench.json"), "w") as out:
+            json.dump({"machine": machine, "sizes": sizes}, out, indent=2, sort_keys=True)
     print("wrote reports/bench.json")
 
 
