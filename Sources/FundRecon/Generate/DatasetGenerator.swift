@@ -50,19 +50,21 @@ struct Voucher {
     }
 }
 
-/// One line of a gateway settlement file.
+/// One line of a gateway settlement file. Held inline (no allocation of its own): lines wait in
+/// memory until their file's day, so their size is the generator's peak.
 struct SettlementLine {
     var gateway: Gateway
     var isRefund: Bool
-    var chargeRef: String
-    var refundRef: String
+    var chargeRef: InlineText
+    var refundRef: InlineText
     var paymentID: Int64
     var currency: String
     var gross: Int64
     var fee: Int64
-    var fees: [Int64]
+    /// Stripe's one fee, or Adyen's commission, markup, scheme fees and interchange.
+    var fees: SIMD4<Int64>
     var eventTime: Int64
-    var lineID: String
+    var lineID: InlineText
     var method: String
     /// The merchant account's currency when the line was written in another one.
     var accountCurrency: String?
@@ -343,7 +345,7 @@ final class GeneratorRun {
             writeTwice: anomalies.contains(.duplicateSourceRow))
         if shift != 0 {
             record(.timezoneShift, keys: ["order_id": String(orderID), "payment_id": String(payment.paymentID),
-                                          "gateway_txn_ref": payment.chargeRef, "shift_hours": "8"],
+                                          "gateway_txn_ref": payment.chargeRef.string, "shift_hours": "8"],
                    amount: nil, detail: "captured_at written 8 hours late (local time labelled UTC); the gateway has the true time")
         }
         if anomalies.contains(.duplicateSourceRow) {
@@ -382,7 +384,7 @@ final class GeneratorRun {
             let second = capture(order: orderID, merchant: merchant, gateway: gateway, amount: customerPaid, at: captured + 45)
             queue(second)
             record(.duplicateCapture, keys: ["order_id": String(orderID), "payment_id": String(second.paymentID),
-                                             "first_payment_id": String(payment.paymentID), "gateway_txn_ref": second.chargeRef],
+                                             "first_payment_id": String(payment.paymentID), "gateway_txn_ref": second.chargeRef.string],
                    amount: Money.text(customerPaid), detail: "a second captured payment for order \(orderID)")
         }
         if let resellerIndex {
@@ -440,7 +442,7 @@ final class GeneratorRun {
                          TimeText.iso(refundedAt)])
         nextCommissionID += 1
         addBalance(day: zone.localDay(refundedAt), merchant: merchant.id, -amount - reversal)
-        queue(settlementLine(gateway: payment.gateway, isRefund: true, chargeRef: payment.chargeRef, refundRef: ref,
+        queue(settlementLine(gateway: payment.gateway, isRefund: true, chargeRef: payment.chargeRef.string, refundRef: ref,
                              paymentID: payment.paymentID, currency: merchant.currency, gross: -amount, at: refundedAt))
     }
 
@@ -453,11 +455,12 @@ final class GeneratorRun {
         gateway: Gateway, isRefund: Bool, chargeRef: String, refundRef: String, paymentID: Int64, currency: String,
         gross: Int64, at time: Int64
     ) -> SettlementLine {
-        let fees = gateway == .stripe ? [FeeSchedule.stripe(gross)] : FeeSchedule.adyen(gross)
+        let fees = gateway == .stripe ? SIMD4(FeeSchedule.stripe(gross), 0, 0, 0) : FeeSchedule.adyen(gross)
         return SettlementLine(
-            gateway: gateway, isRefund: isRefund, chargeRef: chargeRef, refundRef: refundRef, paymentID: paymentID,
-            currency: currency, gross: gross, fee: fees.reduce(0, +), fees: fees, eventTime: time,
-            lineID: "txn_" + random.hex(24), method: random.chance(perMille: 550) ? "visa" : "mc", accountCurrency: nil)
+            gateway: gateway, isRefund: isRefund, chargeRef: InlineText(chargeRef), refundRef: InlineText(refundRef),
+            paymentID: paymentID, currency: currency, gross: gross, fee: fees.wrappedSum(), fees: fees, eventTime: time,
+            lineID: InlineText("txn_" + random.hex(24)), method: random.chance(perMille: 550) ? "visa" : "mc",
+            accountCurrency: nil)
     }
 
     /// Stripe settles a day's activity in the next day's file (T+1), Adyen in the batch two days on (T+2).

@@ -7,7 +7,7 @@ extension GeneratorRun {
         _ anomalies: Set<AnomalyClass>, payment: inout SettlementLine, orderID: Int64, merchant: Merchant
     ) {
         let keys = ["order_id": String(orderID), "payment_id": String(payment.paymentID),
-                    "gateway_txn_ref": payment.chargeRef, "gateway": payment.gateway.rawValue]
+                    "gateway_txn_ref": payment.chargeRef.string, "gateway": payment.gateway.rawValue]
         var delay = 0
         if anomalies.contains(.missingSettlement) {
             record(.missingSettlement, keys: keys, amount: Money.text(payment.gross),
@@ -27,7 +27,7 @@ extension GeneratorRun {
             let delta = max(1, min(100, payment.gross / 2))
             let expected = payment.gross
             let reissued = settlementLine(
-                gateway: payment.gateway, isRefund: false, chargeRef: payment.chargeRef, refundRef: "",
+                gateway: payment.gateway, isRefund: false, chargeRef: payment.chargeRef.string, refundRef: "",
                 paymentID: payment.paymentID, currency: payment.currency, gross: expected - delta, at: payment.eventTime)
             payment = reissued
             record(.settlementAmountMismatch, keys: keys, amount: Money.text(delta),
@@ -61,7 +61,7 @@ extension GeneratorRun {
             nextStripeFile += 1
         }
         for batchDay in adyenLines.keys.sorted() where batchDay < day {
-            try writeAdyenBatches(batchDay, lines: adyenLines.removeValue(forKey: batchDay) ?? [])
+            try writeAdyenBatches(batchDay)
         }
         while nextResellerDay < day && nextResellerDay <= lastDay {
             try writeResellerFiles(nextResellerDay)
@@ -77,7 +77,9 @@ extension GeneratorRun {
     // MARK: - Stripe
 
     func writeStripeFiles(_ fileDay: Int) throws {
-        let lines = (stripeLines.removeValue(forKey: fileDay) ?? []).sorted { $0.eventTime < $1.eventTime }
+        // Sorted where they lie (a sorted copy of a day's lines was the generator's peak).
+        var lines = stripeLines.removeValue(forKey: fileDay) ?? []
+        lines.sort { $0.eventTime < $1.eventTime }
         let date = CalendarDate(daysSinceEpoch: fileDay).description
         let reportName = "gateway/stripe/payout_reconciliation_\(date).csv"
         let payoutName = "gateway/stripe/payouts_\(date).csv"
@@ -100,9 +102,10 @@ extension GeneratorRun {
             let currency = line.currency.lowercased()
             let payoutID = "po_\(TimeText.compact(fileDay))_\(currency)"
             totals[payoutID, default: 0] += line.gross - line.fee
-            report.row([line.lineID, TimeText.plain(line.eventTime), available, currency, Money.text(line.gross),
+            let charge = line.chargeRef.string
+            report.row([line.lineID.string, TimeText.plain(line.eventTime), available, currency, Money.text(line.gross),
                         Money.text(line.fee), Money.text(line.gross - line.fee), line.isRefund ? "refund" : "charge",
-                        line.isRefund ? line.refundRef : line.chargeRef, line.chargeRef, payoutID, effective])
+                        line.isRefund ? line.refundRef.string : charge, charge, payoutID, effective])
         }
         try finish(report, kind: "gateway/stripe lines")
         let payoutsFile = try FileOutput(path: path(payoutName))
@@ -122,13 +125,14 @@ extension GeneratorRun {
 
     // MARK: - Adyen
 
-    func writeAdyenBatches(_ batchDay: Int, lines: [SettlementLine]) throws {
-        let byCurrency = Dictionary(grouping: lines.sorted { $0.eventTime < $1.eventTime }) { line -> String in
-            // A batch holds one currency; a line settled in the wrong currency still travels in its
-            // merchant account's batch, which is how the mismatch is seen.
-            line.currencyOfAccount
-        }
-        for (account, batchLines) in byCurrency.sorted(by: { $0.key < $1.key }) {
+    func writeAdyenBatches(_ batchDay: Int) throws {
+        var lines = adyenLines.removeValue(forKey: batchDay) ?? []
+        lines.sort { $0.eventTime < $1.eventTime }
+        // A batch holds one currency; a line settled in the wrong currency still travels in its
+        // merchant account's batch, which is how the mismatch is seen. One account's lines are
+        // copied out at a time.
+        for account in Set(lines.map(\.currencyOfAccount)).sorted() {
+            let batchLines = lines.filter { $0.currencyOfAccount == account }
             let batch = nextAdyenBatch
             nextAdyenBatch += 1
             let name = "gateway/adyen/settlement_detail_report_batch_\(batch).csv"
@@ -147,14 +151,14 @@ extension GeneratorRun {
                       "Commission (NC)", "Markup (NC)", "Scheme Fees (NC)", "Interchange (NC)", "Batch Number"])
             var net: Int64 = 0
             for line in batchLines {
-                let fees = line.fees.map(Money.text)
+                let fees = (0..<4).map { Money.text(line.fees[$0]) }
                 let amount = Money.text(abs(line.gross))
                 let lineNet = line.gross - line.fee
                 net += lineNet
-                file.row(["FundReconPlatform", "FundRecon" + account, line.chargeRef,
+                file.row(["FundReconPlatform", "FundRecon" + account, line.chargeRef.string,
                           line.paymentID == 0 ? "" : String(line.paymentID), line.method,
                           adyenZone.localText(line.eventTime), "Europe/Amsterdam", line.isRefund ? "Refunded" : "Settled",
-                          line.isRefund ? line.refundRef : "", line.currency, line.isRefund ? amount : "",
+                          line.isRefund ? line.refundRef.string : "", line.currency, line.isRefund ? amount : "",
                           line.isRefund ? "" : amount, "1", line.currency, lineNet < 0 ? Money.text(-lineNet) : "",
                           lineNet >= 0 ? Money.text(lineNet) : "", fees[0], fees[1], fees[2], fees[3], String(batch)])
             }

@@ -86,8 +86,8 @@ enum FeeSchedule {
     static func stripe(_ gross: Int64) -> Int64 { gross <= 0 ? 0 : Money.scaled(gross, by: 290, scale: 10_000) + 30 }
 
     /// Adyen's four components for a capture: commission, markup, scheme fees, interchange.
-    static func adyen(_ gross: Int64) -> [Int64] {
-        guard gross > 0 else { return [0, 0, 0, 0] }
-        return [10, Money.scaled(gross, by: 60, scale: 10_000), 2, Money.scaled(gross, by: 110, scale: 10_000)]
+    static func adyen(_ gross: Int64) -> SIMD4<Int64> {
+        guard gross > 0 else { return .zero }
+        return SIMD4(10, Money.scaled(gross, by: 60, scale: 10_000), 2, Money.scaled(gross, by: 110, scale: 10_000))
     }
 }
