@@ -59,7 +59,8 @@ demo: setup
 	elif [ $$code -ne 0 ]; then echo "exit code $$code: the audit could not run"; exit $$code; fi; \
 	echo "reports: $$(pwd)/reports/recon-report.html (open it in a browser), recon-report.xlsx, junit.xml, results.json"
 
-## bench: 1,000,000 orders through generation and ingest, against plain COPY; writes reports/bench.json.
+## bench: every stage at BENCH_SIZES orders a month (default 100,000 and 1,000,000; 10,000,000 on request) against
+## PostgreSQL's own limits; BENCH_PARTS picks parts; writes reports/bench.json (docs/performance.md).
 bench: packages
 	$(SWIFT) build -c release --product recon
 	python3 scripts/bench.py

@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """make bench: FundRecon's stages measured in rows per second against PostgreSQL's own limits.
 
-Generates a dataset of ORDERS orders (default 1,000,000), loads it with `recon load` into a private
-PostgreSQL cluster, loads the same files with plain `psql \\copy` as the limit, and writes
-reports/bench.json. Every recon run is wrapped in /usr/bin/time for its peak RSS.
+For each of BENCH_SIZES (orders a month; default 100,000 and 1,000,000) generates a dataset, loads it
+with `recon load` into a private PostgreSQL cluster, and measures the parts of BENCH_PARTS (build,
+audit, incremental, reports, ingest: all by default) against PostgreSQL's own limits (the same SQL
+through psql, plain `psql \\copy`). Writes BENCH_OUT (reports/bench.json) after every size. Every
+recon run is wrapped in /usr/bin/time for its peak RSS.
 """
 import json, os, re, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECON = os.path.join(ROOT, ".build/release/recon")
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
+OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "reports/bench.json"))
+# What to measure after generation and the first load (BENCH_PARTS=ingest for the ingest figures alone).
+PARTS = set(os.environ.get("BENCH_PARTS", "build,audit,incremental,rebuild,reports,ingest").split(","))
+# --check-timeout of the audits and check runs (recon's default, 60 s, when unset).
+CHECK_TIMEOUT = ["--check-timeout", os.environ["BENCH_CHECK_TIMEOUT"]] if os.environ.get("BENCH_CHECK_TIMEOUT") else []
 DAYS = 30
 PG_BIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 if not os.path.exists(os.path.join(PG_BIN, "initdb")):
@@ -33,14 +40,14 @@ def timed(args, env=None, accept=(0,)):
 def main():
     machine = {"cores": os.cpu_count(), "postgres": subprocess.run([f"{PG_BIN}/postgres", "--version"], capture_output=True, text=True).stdout.strip()}
     sizes = {}
-    os.makedirs(os.path.join(ROOT, "reports"), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(OUT)), exist_ok=True)
     for orders in SIZES:
         print(f"== {orders} orders", flush=True)
         sizes[str(orders)] = bench_size(orders)
         # Written after every size: a long run that stops later keeps what it measured.
-        with open(os.path.join(ROOT, "reports/bench.json"), "w") as out:
+        with open(OUT, "w") as out:
             json.dump({"machine": machine, "sizes": sizes}, out, indent=2, sort_keys=True)
-    print("wrote reports/bench.json")
+    print(f"wrote {OUT}")
 
 
 def bench_size(ORDERS):
@@ -69,54 +76,79 @@ def bench_size(ORDERS):
                                        "-c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB",
                                        "start"]), check=True, capture_output=True)
         db = f"host={cluster} port=5432 user=postgres dbname=postgres"
-        report_path = os.path.join(work, "load.json")
-        seconds, rss, _ = timed([RECON, "load", "--data", data, "--db", db, "--report-json", report_path, "-q"])
-        files = json.load(open(report_path))
-        sources = {}
-        for f in files:
-            s = sources.setdefault(f["source"], {"files": 0, "rows": 0, "seconds": 0.0})
-            s["files"] += 1
-            s["rows"] += f["rows_loaded"]
-            s["seconds"] += f["duration_ms"] / 1000.0
+        seconds, rss, files, sources = recon_load(work, data, db)
         print(f"load: {sum(s['rows'] for s in sources.values())} rows in {seconds:.2f} s, peak RSS {rss:.0f} MB")
 
-        build = bench_build(work, data, db)
-        audit = bench_audit(work, data, db)
-        incremental = bench_incremental(work, data, db)
-        breaks = int(os.environ.get("BENCH_BREAKS", "1000000"))  # the report issue's size, at every data size
-        seconds_reports, rss_reports, _ = timed([RECON, "bench-reports", "--breaks", str(breaks), "--out", os.path.join(work, "reports")])
-        reports = {"break_rows": breaks, "seconds": seconds_reports, "rows_per_s": round(breaks / seconds_reports),
-                   "peak_rss_mb": round(rss_reports, 1),
-                   "xlsx_bytes": os.path.getsize(os.path.join(work, "reports", "bench.xlsx"))}
-        print(f"reports: {breaks} break rows to HTML + XLSX in {seconds_reports:.2f} s, peak RSS {rss_reports:.0f} MB")
-        # The limit: the same files by plain COPY into bare typed tables (no checks, no lineage).
-        limits = copy_limits(data, db, files)
-        ingest = {}
-        for source, s in sorted(sources.items()):
-            entry = {"files": s["files"], "rows": s["rows"], "seconds": round(s["seconds"], 3),
-                     "rows_per_s": round(s["rows"] / s["seconds"]) if s["seconds"] else None}
-            if source in limits:
-                lim = limits[source]
-                entry["copy_limit_seconds"] = round(lim, 3)
-                entry["copy_limit_rows_per_s"] = round(s["rows"] / lim) if lim else None
-                entry["ratio_to_copy"] = round(s["seconds"] / lim, 2) if lim else None
-            ingest[source] = entry
-            print(f"  {source:8} {s['rows']:>9} rows {s['seconds']:7.2f} s"
-                  + (f"  (plain COPY {limits[source]:.2f} s, x{entry['ratio_to_copy']})" if source in limits else ""))
-        return {
-            "generation": generation,
-            "build": build,
-            "audit": audit,
-            "incremental": incremental,
-            "reports": reports,
-            "ingest": {"total_seconds": seconds, "peak_rss_mb": round(rss, 1), "sources": ingest,
-                       "note": "reseller limit covers the CSV files only; XML has no COPY equivalent"},
-        }
+        figures = {"generation": generation}
+        if "build" in PARTS:
+            figures["build"] = bench_build(work, data, db)
+        if "audit" in PARTS:
+            figures["audit"] = bench_audit(work, data, db)
+        if "incremental" in PARTS:
+            figures["incremental"] = bench_incremental(work, data, db)
+        if "reports" in PARTS:
+            figures["reports"] = bench_reports(work)
+        figures["ingest"] = dict(bench_ingest(work, data, db, files) if "ingest" in PARTS else {},
+                                 first_load_seconds=seconds, peak_rss_mb=round(rss, 1),
+                                 note="reseller limit covers the CSV files only; XML has no COPY equivalent")
+        return figures
     finally:
         if os.path.exists(f"{cluster}/data/postmaster.pid"):
             subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-m", "immediate", "stop"]),
                            capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_reports(work):
+    """HTML and XLSX reports of a synthetic run with BENCH_BREAKS break rows."""
+    breaks = int(os.environ.get("BENCH_BREAKS", "1000000"))  # the report issue's size, at every data size
+    seconds, rss, _ = timed([RECON, "bench-reports", "--breaks", str(breaks), "--out", os.path.join(work, "reports")])
+    print(f"reports: {breaks} break rows to HTML + XLSX in {seconds:.2f} s, peak RSS {rss:.0f} MB")
+    return {"break_rows": breaks, "seconds": seconds, "rows_per_s": round(breaks / seconds), "peak_rss_mb": round(rss, 1),
+            "xlsx_bytes": os.path.getsize(os.path.join(work, "reports", "bench.xlsx"))}
+
+
+def recon_load(work, data, db):
+    """One `recon load` of every file into a run of its own; returns (seconds, peak RSS MB, files, per-source sums)."""
+    report_path = os.path.join(work, "load.json")
+    seconds, rss, _ = timed([RECON, "load", "--data", data, "--db", db, "--report-json", report_path, "-q"])
+    files = json.load(open(report_path))
+    sources = {}
+    for f in files:
+        s = sources.setdefault(f["source"], {"files": 0, "rows": 0, "seconds": 0.0})
+        s["files"] += 1
+        s["rows"] += f["rows_loaded"]
+        s["seconds"] += f["duration_ms"] / 1000.0
+    return seconds, rss, files, sources
+
+
+def bench_ingest(work, data, db, files, rounds=2):
+    """`recon load` against plain COPY of the same files, alternately on the warm server (the first load of a
+    fresh cluster also creates its WAL segments). Per source, recon's time is the sum of its files' loads, which
+    run on two connections side by side; so the whole command is also set against all the COPYs in a row."""
+    loads, limits = [], []
+    for _ in range(rounds):
+        limits.append(copy_limits(data, db, files))
+        seconds, _, _, sources = recon_load(work, data, db)
+        loads.append((seconds, sources))
+    ingest = {}
+    for source in sorted(loads[0][1]):
+        s = min((l[1][source] for l in loads), key=lambda s: s["seconds"])
+        entry = {"files": s["files"], "rows": s["rows"], "seconds": round(s["seconds"], 3),
+                 "rows_per_s": round(s["rows"] / s["seconds"]) if s["seconds"] else None}
+        if source in limits[0]:
+            lim = min(l[source] for l in limits)
+            entry.update(copy_limit_seconds=round(lim, 3), copy_limit_rows_per_s=round(s["rows"] / lim) if lim else None,
+                         ratio_to_copy=round(s["seconds"] / lim, 2) if lim else None)
+        ingest[source] = entry
+        print(f"  {source:8} {s['rows']:>9} rows {s['seconds']:7.2f} s"
+              + (f"  (plain COPY {entry['copy_limit_seconds']:.2f} s, x{entry['ratio_to_copy']})" if "copy_limit_seconds" in entry else ""))
+    whole = min(l[0] for l in loads)
+    copies = min(sum(l.values()) for l in limits)
+    print(f"  ingest: recon load {[round(l[0], 2) for l in loads]} s, every COPY in a row {[round(sum(l.values()), 2) for l in limits]} s: "
+          f"x{whole / copies:.2f}")
+    return {"sources": ingest, "recon_load_seconds": [l[0] for l in loads],
+            "copy_all_seconds": [round(sum(l.values()), 3) for l in limits], "ratio_whole_to_copy_all": round(whole / copies, 2)}
 
 
 def bench_audit(work, data, db):
@@ -125,7 +157,7 @@ def bench_audit(work, data, db):
     # Exit 1 (a check failed) and 3 (a check could not run, e.g. past its timeout) are figures too.
     seconds, rss, _ = timed([RECON, "audit", "--data", data, "--db", db, "--reports", reports,
                              "--pipeline", os.path.join(ROOT, "pipeline"), "--expectations", os.path.join(ROOT, "expectations/fund_recon.yml"),
-                             "-q"], accept=(0, 1, 3))
+                             "-q"] + CHECK_TIMEOUT, accept=(0, 1, 3))
     result = json.load(open(os.path.join(reports, "results.json")))
     tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in result["tasks"]}
     slowest = sorted(((c.get("duration_ms", 0), c["id"]) for c in result["checks"]), reverse=True)[:5]
@@ -136,14 +168,22 @@ def bench_audit(work, data, db):
 
 
 def run_period(work, data, db, prefix, grain, period, extra=()):
-    """One `recon run` (JSON results only); returns (seconds, peak RSS MB, task durations)."""
+    """One `recon run` (JSON results only); returns (seconds, peak RSS MB, task durations). The task durations
+    include the partitions written and the slowest checks (ms), which say where an hourly run's time goes."""
     reports = os.path.join(work, "run-" + prefix + "-" + period)
     seconds, rss, _ = timed([RECON, "run", "--db", db, "--schema-prefix", prefix, "--grain", grain, "--period", period,
-                             "--data", data, "--reports", reports, "--format", "json", "-q"] + list(extra))
+                             "--data", data, "--reports", reports, "--format", "json", "-q"] + CHECK_TIMEOUT + list(extra),
+                            accept=(0, 1, 3))
     result = json.load(open(os.path.join(reports, "results.json")))
     tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in result["tasks"]}
     if "partitions_replaced" in result:
         tasks["partitions_written"] = result["partitions_replaced"]
+    checks = sorted(((c.get("duration_ms", 0), c["id"]) for c in result.get("checks", [])), reverse=True)[:8]
+    if checks:
+        tasks["slowest_checks_ms"] = {i: ms for ms, i in checks}
+    not_passed = {c["id"]: c["status"] for c in result.get("checks", []) if c["status"] not in ("pass", "passed")}
+    if not_passed:
+        tasks["checks_not_passed"] = not_passed
     return seconds, rss, tasks
 
 
@@ -165,16 +205,17 @@ def bench_incremental(work, data, db):
                                        ["--tasks", "import_main_data,import_reseller_data"])
         imports.append(seconds)
         print(f"incremental: imports only, hour {last}T{hour} in {seconds:.2f} s {tasks}")
-    seconds_full, rss_full, tasks_full = run_period(work, data, db, "bench_full", "hour", f"{last}T02")
-    print(f"incremental: full rebuild through {last}T02 in {seconds_full:.2f} s {tasks_full}")
     median = sorted(h["seconds"] for h in hourly)[1]
+    figures = {"hourly_runs": hourly, "hourly_median_seconds": median, "hourly_imports_only_seconds": imports}
+    if "rebuild" in PARTS:
+        seconds_full, rss_full, tasks_full = run_period(work, data, db, "bench_full", "hour", f"{last}T02")
+        print(f"incremental: full rebuild through {last}T02 in {seconds_full:.2f} s {tasks_full}")
+        figures["full_rebuild"] = {"seconds": seconds_full, "peak_rss_mb": round(rss_full, 1), "tasks": tasks_full}
+        figures["ratio_full_to_hourly"] = round(seconds_full / median, 2)
     partitions = int(subprocess.run(["psql", db, "-tAc", "SELECT count(*) FROM recon_meta.partitions WHERE schema_prefix = 'bench_inc'"],
                                     capture_output=True, text=True).stdout.strip() or 0)
     print(f"incremental: the warehouse holds {partitions} partitions")
-    return {"hourly_runs": hourly, "hourly_median_seconds": median, "hourly_imports_only_seconds": imports,
-            "partitions_in_warehouse": partitions,
-            "full_rebuild": {"seconds": seconds_full, "peak_rss_mb": round(rss_full, 1), "tasks": tasks_full},
-            "ratio_full_to_hourly": round(seconds_full / median, 2)}
+    return dict(figures, partitions_in_warehouse=partitions)
 
 
 def bench_build(work, data, db):
@@ -254,7 +295,8 @@ def bench_suite(work, db, run_id, rounds=3):
     recon, by_hand = [], []
     for _ in range(rounds):
         seconds, _, _ = timed([RECON, "check", "--db", db, "--run", run_id, "--pipeline", os.path.join(ROOT, "pipeline"),
-                               "--expectations", suite + ".yml", "--reports", os.path.join(work, "anchor-reports")])
+                               "--expectations", suite + ".yml", "--reports", os.path.join(work, "anchor-reports")] + CHECK_TIMEOUT,
+                               accept=(0, 1, 3))
         recon.append(seconds)
         started = time.monotonic()
         subprocess.run(["psql", db, "-Atq", "-f", script], check=True, capture_output=True)
