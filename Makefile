@@ -5,7 +5,7 @@ RECON := .build/debug/recon
 APT_PACKAGES := pkg-config libpq-dev libxml2-dev libxlsxwriter-dev postgresql
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup packages build test demo bench interop pytools airflow golden clean
+.PHONY: setup packages build test demo bench interop pytools airflow citus golden clean
 
 ## setup: install the Debian packages FundRecon needs (only the missing ones), then build.
 setup: packages build
@@ -40,9 +40,27 @@ airflow:
 		(python3 -m venv .venv-airflow && timeout 900 .venv-airflow/bin/pip install -q "apache-airflow==$(AIRFLOW_VERSION)") || \
 		echo "airflow: apache-airflow $(AIRFLOW_VERSION) did not install: the DagBag test will be skipped"
 
+## citus: Citus (distributed PostgreSQL) in PostgreSQL 15, for the Citus tests and `--db` on a local topology. Nothing
+## to do when it is installed; else ../shared/citus/install.sh builds it from the upstream source (1-2.5 minutes);
+## else how to install Citus Data's packages.
+PG_LIBDIR := $(shell pg_config --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
+# The installer beside the repository (../shared), or where these machines keep it.
+CITUS_INSTALLER := $(or $(firstword $(wildcard ../shared/citus/install.sh /work/shared/citus/install.sh)),../shared/citus/install.sh)
+citus:
+	@if [ -f $(PG_LIBDIR)/citus.so ]; then \
+		echo "citus: installed in $(PG_LIBDIR)"; \
+	elif [ -f $(CITUS_INSTALLER) ]; then \
+		bash $(CITUS_INSTALLER); \
+	else \
+		echo "citus: not installed, and $(CITUS_INSTALLER) is not here. Install Citus Data's packages:"; \
+		echo "  curl https://install.citusdata.com/community/deb.sh | sudo bash"; \
+		echo "  sudo apt-get install -y postgresql-15-citus-13.2"; \
+		exit 1; \
+	fi
+
 ## test: every unit, integration and end-to-end test against real embedded PostgreSQL clusters, then the
 ## CI gate on this repository itself: golden-data regression and anomaly coverage of fund_recon.yml.
-test: setup pytools airflow
+test: setup pytools airflow citus
 	$(SWIFT) test --skip-build
 	$(RECON) golden check --quiet
 	$(RECON) coverage --quiet

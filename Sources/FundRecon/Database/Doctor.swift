@@ -76,10 +76,45 @@ package enum Doctor {
                     : .init(ok: false, subject: "schema creation", detail: "\(role.user) may not create schemas in \(role.database)",
                             fix: role.grant))
             findings.append(checkRoleFinding(target, connection: connection))
+            findings.append(citusFinding(connection))
         } catch {
             findings.append(.init(ok: false, subject: subject, detail: "\(error)", fix: nil))
         }
         return findings
+    }
+
+    /// Whether the server is a Citus coordinator: Citus' version, its workers, and whether each
+    /// answers the coordinator (asked through `run_command_on_workers`, as distributed work is).
+    private static func citusFinding(_ connection: Connection) -> DoctorFinding {
+        let subject = "Citus"
+        do {
+            guard let version = try connection.query("SELECT extversion FROM pg_extension WHERE extname = 'citus'").first
+                .map({ try $0.decode(String.self, at: 0) })
+            else {
+                return .init(ok: true, subject: subject, detail: "not in this database: a single PostgreSQL server")
+            }
+            guard try connection.query("SELECT citus_is_coordinator()").scalar(Bool.self) else {
+                return .init(ok: false, subject: subject, detail: "Citus \(version) here, but this server is not the coordinator",
+                             fix: "give --db the coordinator's URL (its citus_set_coordinator_host)")
+            }
+            let workers = try connection.query("""
+                SELECT nodename || ':' || nodeport, success, result FROM run_command_on_workers('SELECT 1') ORDER BY 1
+                """).rows.map { row in
+                (node: try row.decode(String.self, at: 0), answers: try row.decode(Bool.self, at: 1), result: try row.decode(String.self, at: 2))
+            }
+            if workers.isEmpty {
+                return .init(ok: true, subject: subject,
+                             detail: "coordinator, Citus \(version), no workers: distributed tables stay on the coordinator")
+            }
+            let listed = workers.map { "\($0.node) \($0.answers ? "reachable" : "unreachable (\($0.result))")" }.joined(separator: ", ")
+            let down = workers.filter { !$0.answers }.map(\.node)
+            return .init(
+                ok: down.isEmpty, subject: subject,
+                detail: "coordinator, Citus \(version), \(workers.count) worker\(workers.count == 1 ? "" : "s"): \(listed)",
+                fix: down.isEmpty ? nil : "start \(down.joined(separator: ", ")) or take it out with citus_disable_node")
+        } catch {
+            return .init(ok: false, subject: subject, detail: "\(error)", fix: nil)
+        }
     }
 
     /// Who the checks would run as on this server: a reader role created for the run (tried: it

@@ -10,10 +10,13 @@ public final class EmbeddedCluster {
     public struct Options: Sendable {
         /// When set, the superuser `postgres` gets this password and connections must give it.
         public var superuserPassword: String?
+        /// Libraries the server loads at start (`shared_preload_libraries`), for example `citus`.
+        public var preloadLibraries: [String]
 
         /// Default options: trust authentication over the private socket.
-        public init(superuserPassword: String? = nil) {
+        public init(superuserPassword: String? = nil, preloadLibraries: [String] = []) {
             self.superuserPassword = superuserPassword
+            self.preloadLibraries = preloadLibraries
         }
     }
 
@@ -87,10 +90,11 @@ public final class EmbeddedCluster {
         }
         // The watchdog starts before the server, so no moment exists where a killed process leaks it.
         watchdog = EmbeddedCluster.startWatchdog(directory: directory, binaries: binaries, serverUser: serverUser)
-        let serverOptions = [
+        let serverOptions = ([
             "-p \(port)", "-k \(directory)", "-c listen_addresses=''", "-c fsync=off", "-c synchronous_commit=off",
             "-c full_page_writes=off", "-c max_connections=60", "-c unix_socket_permissions=0777",
-        ].joined(separator: " ")
+        ] + (options.preloadLibraries.isEmpty ? [] : ["-c shared_preload_libraries=\(options.preloadLibraries.joined(separator: ","))"]))
+        .joined(separator: " ")
         let start = try ProcessRunner.run(
             binaries.path("pg_ctl"),
             ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "-o", serverOptions, "start"],
