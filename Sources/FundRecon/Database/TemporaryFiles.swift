@@ -11,6 +11,11 @@ public enum TemporaryFiles {
     // Guarded by `lock`: written from task threads, read by the interrupt handler.
     private static let lock = NSLock()
     nonisolated(unsafe) private static var registered: Set<String> = []
+    /// Held while anything is deleted. A run removing its generated dataset when SIGINT's handler
+    /// ends the process would be cut off half-way by its `exit` (a CI run found part of a
+    /// `recon-audit-data-*` folder after SIGINT): the handler waits for the removal, then removes
+    /// what is still registered, and only then exits.
+    private static let removal = NSLock()
 
     /// The temporary directory, without a trailing slash.
     static var directory: String {
@@ -38,8 +43,10 @@ public enum TemporaryFiles {
 
     /// Removes a path and forgets it.
     public static func remove(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
-        lock.withLock { _ = registered.remove(path) }
+        removal.withLock {
+            try? FileManager.default.removeItem(atPath: path)
+            lock.withLock { _ = registered.remove(path) }
+        }
     }
 
     /// Forgets a path without removing it (it is kept on purpose).
@@ -49,8 +56,10 @@ public enum TemporaryFiles {
 
     /// Removes every registered path: the last thing an interrupted process does.
     public static func removeAll() {
-        let paths = lock.withLock { registered }
-        for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        removal.withLock {
+            let paths = lock.withLock { registered }
+            for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        }
     }
 
     /// Removes `recon-<kind>-<pid>-*` entries of processes that no longer exist; returns them.
