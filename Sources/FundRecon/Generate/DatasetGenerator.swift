@@ -60,7 +60,6 @@ struct SettlementLine {
     var paymentID: Int64
     var currency: String
     var gross: Int64
-    var fee: Int64
     /// Stripe's one fee, or Adyen's commission, markup, scheme fees and interchange.
     var fees: SIMD4<Int64>
     var eventTime: Int64
@@ -68,6 +67,9 @@ struct SettlementLine {
     var method: String
     /// The merchant account's currency when the line was written in another one.
     var accountCurrency: String?
+
+    /// The whole fee: the sum of its parts.
+    var fee: Int64 { fees.wrappedSum() }
 }
 
 struct ResellerSale {
@@ -458,7 +460,7 @@ final class GeneratorRun {
         let fees = gateway == .stripe ? SIMD4(FeeSchedule.stripe(gross), 0, 0, 0) : FeeSchedule.adyen(gross)
         return SettlementLine(
             gateway: gateway, isRefund: isRefund, chargeRef: InlineText(chargeRef), refundRef: InlineText(refundRef),
-            paymentID: paymentID, currency: currency, gross: gross, fee: fees.wrappedSum(), fees: fees, eventTime: time,
+            paymentID: paymentID, currency: currency, gross: gross, fees: fees, eventTime: time,
             lineID: InlineText("txn_" + random.hex(24)), method: random.chance(perMille: 550) ? "visa" : "mc",
             accountCurrency: nil)
     }

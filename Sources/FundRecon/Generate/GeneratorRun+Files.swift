@@ -35,7 +35,6 @@ extension GeneratorRun {
         }
         if anomalies.contains(.feeMismatch) {
             payment.fees[0] += 5
-            payment.fee += 5
             record(.feeMismatch, keys: keys, amount: Money.text(5),
                    detail: "fee \(Money.text(payment.fee)) where the schedule gives \(Money.text(payment.fee - 5))")
         }
