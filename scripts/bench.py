@@ -3,7 +3,7 @@
 
 For each of BENCH_SIZES (orders a month; default 100,000 and 1,000,000) generates a dataset, loads it
 with `recon load` into a private PostgreSQL cluster, and measures the parts of BENCH_PARTS (build,
-audit, incremental, reports, ingest: all by default) against PostgreSQL's own limits (the same SQL
+audit, incremental, rebuild, reports, ingest: all by default) against PostgreSQL's own limits (the same SQL
 through psql, plain `psql \\copy`). Writes BENCH_OUT (reports/bench.json) after every size. Every
 recon run is wrapped in /usr/bin/time for its peak RSS.
 """
@@ -160,11 +160,18 @@ def bench_audit(work, data, db):
                              "-q"] + CHECK_TIMEOUT, accept=(0, 1, 3))
     result = json.load(open(os.path.join(reports, "results.json")))
     tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in result["tasks"]}
-    slowest = sorted(((c.get("duration_ms", 0), c["id"]) for c in result["checks"]), reverse=True)[:5]
-    not_passed = {c["id"]: c["status"] for c in result["checks"] if c["status"] not in ("pass", "passed")}
+    slowest, not_passed = check_figures(result, 5)
     print(f"audit: {seconds:.2f} s, peak RSS {rss:.0f} MB {tasks}; slowest checks {slowest}; not passed {not_passed}")
     return {"seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks, "summary": result["summary"],
-            "slowest_checks_ms": {i: ms for ms, i in slowest}, "checks_not_passed": not_passed}
+            "slowest_checks_ms": slowest, "checks_not_passed": not_passed}
+
+
+def check_figures(result, count):
+    """From a results.json: the `count` slowest checks ({id: ms}, slowest first) and those that did not pass ({id: status})."""
+    checks = result.get("checks", [])
+    slowest = sorted(((c.get("duration_ms", 0), c["id"]) for c in checks), reverse=True)[:count]
+    return ({i: ms for ms, i in slowest},
+            {c["id"]: c["status"] for c in checks if c["status"] not in ("pass", "passed")})
 
 
 def run_period(work, data, db, prefix, grain, period, extra=()):
@@ -178,10 +185,9 @@ def run_period(work, data, db, prefix, grain, period, extra=()):
     tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in result["tasks"]}
     if "partitions_replaced" in result:
         tasks["partitions_written"] = result["partitions_replaced"]
-    checks = sorted(((c.get("duration_ms", 0), c["id"]) for c in result.get("checks", [])), reverse=True)[:8]
-    if checks:
-        tasks["slowest_checks_ms"] = {i: ms for ms, i in checks}
-    not_passed = {c["id"]: c["status"] for c in result.get("checks", []) if c["status"] not in ("pass", "passed")}
+    slowest, not_passed = check_figures(result, 8)
+    if slowest:
+        tasks["slowest_checks_ms"] = slowest
     if not_passed:
         tasks["checks_not_passed"] = not_passed
     return seconds, rss, tasks
@@ -259,7 +265,7 @@ def bench_checks(work, db, run_id):
     reports = os.path.join(work, "check-reports")
     out = subprocess.run(["/usr/bin/time", "-f", "BENCH %e %M", RECON, "check", "--db", db, "--run", run_id,
                           "--pipeline", os.path.join(ROOT, "pipeline"), "--expectations", os.path.join(ROOT, "expectations/fund_recon.yml"),
-                          "--reports", reports, "--format", "json", "-q"], capture_output=True, text=True)
+                          "--reports", reports, "--format", "json", "-q"] + CHECK_TIMEOUT, capture_output=True, text=True)
     line = [l for l in out.stderr.splitlines() if l.startswith("BENCH ")][-1].split()
     seconds, rss = float(line[1]), int(line[2]) / 1024.0
     result = json.load(open(os.path.join(reports, "results.json")))
