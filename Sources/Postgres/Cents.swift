@@ -86,5 +86,6 @@ public struct Cents: Sendable, Hashable, Comparable, CustomStringConvertible, Po
     public static func < (lhs: Cents, rhs: Cents) -> Bool { lhs.rawValue < rhs.rawValue }
     public static func + (lhs: Cents, rhs: Cents) -> Cents { Cents(lhs.rawValue + rhs.rawValue) }
     public static func - (lhs: Cents, rhs: Cents) -> Cents { Cents(lhs.rawValue - rhs.rawValue) }
+    public static func += (lhs: inout Cents, rhs: Cents) { lhs = lhs + rhs }
     public static prefix func - (value: Cents) -> Cents { Cents(-value.rawValue) }
 }

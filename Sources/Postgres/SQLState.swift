@@ -45,6 +45,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, ExpressibleByStrin
     public static let undefinedTable: SQLState = "42P01"
     /// 42703: the column does not exist.
     public static let undefinedColumn: SQLState = "42703"
+    /// No function matches (also: a type without a hash function for `hash_record_extended`).
+    public static let undefinedFunction: SQLState = "42883"
 
     /// Pattern matching in `switch` and `catch ... where`.
     public static func ~= (pattern: SQLState, value: SQLState?) -> Bool { value == pattern }

@@ -136,10 +136,14 @@ func printOutcome(_ outcome: GoldenOutcome, verb: String) {
         return
     }
     print("\(outcome.name) \(verb) its expected outputs:")
-    for (table, differences) in outcome.tables where !differences.isEmpty {
-        print("  \(table): \(differences.count) row difference(s)")
-        for difference in differences.prefix(10) { print("    \(difference.description)") }
-        if differences.count > 10 { print("    ... \(differences.count - 10) more in the reports") }
+    for table in outcome.tables where table.isChanged {
+        print("  \(table.model): \(table.summary)")
+        for money in table.money.filter({ $0.dimension == "total" }).prefix(6) {
+            print("    \(money.column) \(money.currency) \(signed(money.delta))")
+        }
+        for sample in table.samples.prefix(10) { print("    \(sample.description)") }
+        let more = table.added + table.removed + table.changed - min(table.samples.count, 10)
+        if more > 0 { print("    ... \(more) more row\(more == 1 ? "" : "s") (golden-report.html)") }
     }
-    for change in outcome.checks { print("  check \(change.id): expected \(change.expected), got \(change.actual)") }
+    for change in outcome.checks { print("  check \(change.id): \(GoldenRunner.expectedGot(change))") }
 }

@@ -16,7 +16,7 @@ struct Recon: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Audit.self, Run.self, Backfill.self, Check.self, Report.self, Golden.self, CoverageCommand.self, BenchReports.self,
+            Audit.self, Run.self, Backfill.self, Check.self, Diff.self, Report.self, Golden.self, CoverageCommand.self, BenchReports.self,
             Generate.self, Load.self, Build.self, Dag.self, Doctor.self, GC.self, Hold.self,
         ]
     )

@@ -26,6 +26,8 @@ public final class RunSession {
     public let connection: Connection
     /// True when the schemas are left in place at the end.
     public let keepSchemas: Bool
+    /// Whether closing says the schemas were kept (not when a caller drops them after the run).
+    public var announcesKept = true
     private let interrupts: Interrupts?
     private var registration: Int?
     private var closed = false
@@ -82,7 +84,9 @@ public final class RunSession {
             for schema in schemas.all {
                 try connection.execute("COMMENT ON SCHEMA \(identifier: schema) IS \(literal: RunSession.keptMarker)")
             }
-            logger.notice("run \(runID): schemas kept (\(schemas.all.joined(separator: ", ")))")
+            if announcesKept {
+                logger.notice("run \(runID): schemas kept (\(schemas.all.joined(separator: ", ")))")
+            }
         } else {
             try RunSession.drop(schemas: schemas.all, on: connection)
             logger.info("run \(runID): schemas dropped")

@@ -29,7 +29,7 @@ public enum TemporaryFiles {
 
     /// The kinds of temporary path there are: only names of these kinds are ever swept.
     public enum Kind: String, CaseIterable, Sendable {
-        case capture, auditData = "audit-data", coverage, golden, snapshot
+        case capture, auditData = "audit-data", coverage, diff, golden, snapshot
     }
 
     private static let kinds = Kind.allCases.map(\.rawValue)

@@ -36,6 +36,18 @@ public enum Ingest {
         }
     }
 
+    /// Makes the source tables of `schemas` views of those `other` loaded: a second build of the
+    /// same sources reads them without loading them again.
+    public static func share(from other: RunSchemas, schemas: RunSchemas, connection: Connection) throws {
+        try connection.transaction { connection in
+            for (relation, _) in tableDDL(schemas: other) {
+                guard let layer = Layer.allCases.first(where: { other.name($0) == relation.0 }) else { continue }
+                try connection.execute(
+                    "CREATE VIEW \(schema: schemas.name(layer), table: relation.1) AS SELECT * FROM \(schema: relation.0, table: relation.1)")
+            }
+        }
+    }
+
     /// The DDL of every table ingest fills, with the relation it creates (`schema.table`, unquoted).
     /// A run's extracts load into their `ods_` tables and `oltp` has views of them; a persistent
     /// warehouse (`persistent`) keeps both as tables, as it always has: its imports append the

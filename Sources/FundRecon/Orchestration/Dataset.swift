@@ -18,6 +18,9 @@ public enum DataSource: Sendable {
     case directory(String)
     /// A dataset generated for the run (into a temporary directory, removed with the run).
     case generate(GeneratorSpec)
+    /// The sources another run loaded on the same database, read through views of its tables:
+    /// `recon diff` builds its second pipeline on the first one's load.
+    case shared(RunSchemas)
     /// None: the run only reads tables that exist (checks, reports).
     case none
 }

@@ -25,6 +25,8 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
     private let plan: RunPlan
     /// Where a generated dataset is written (removed with the run unless its schemas are kept).
     private let generatedDirectory: String
+    /// A user's `--keep-schemas` keeps the generated dataset with them.
+    private let keepsDataset: Bool
 
     init(database choice: DatabaseChoice, source: DataSource, keepSchemas: Bool, plan: RunPlan, interrupts: Interrupts?,
          logger: Logger, progress: @Sendable (String) -> Void) throws {
@@ -36,8 +38,11 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
             logger.warning("keeping the schemas keeps nothing on the embedded cluster, which is deleted at exit: name a server")
         }
         // On the embedded cluster an interrupt deletes the whole cluster: no schemas to drop first.
-        session = try RunSession(on: database.target, keepSchemas: keepSchemas,
+        session = try RunSession(on: database.target, runID: plan.request.runID ?? .generate(),
+                                 keepSchemas: keepSchemas || plan.request.handsOverSchemas,
                                  interrupts: database.cluster == nil ? interrupts : nil, logger: logger)
+        session.announcesKept = !plan.request.handsOverSchemas
+        keepsDataset = keepSchemas
         connections = session.connections
         warehouse = session.schemas
         databaseName = database.displayName
@@ -47,7 +52,7 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         runner = try plan.project.map { try PipelineRunner(project: $0, schemas: schemas, overrides: plan.request.vars) }
         // A generated dataset is the run's own, removed with it (also when a signal ends the
         // process, or by the watchdog or the next command when it died); kept with the schemas.
-        if case .generate = source, !keepSchemas {
+        if case .generate = source, !keepsDataset {
             generatedDirectory = TemporaryFiles.path(.auditData, unique: schemas.base)
         } else {
             generatedDirectory = NSTemporaryDirectory() + "recon-audit-data-\(schemas.base)"
@@ -84,6 +89,9 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
                 context.progress("injected \(report.anomalies.count) anomalies (\(generatedDirectory)/manifest.json)")
             }
             dataset = Dataset(directory: generatedDirectory, generated: report)
+        case .shared(let other):
+            try Ingest.share(from: other, schemas: session.schemas, connection: try context.connect())
+            return nil
         case .none:
             dataset = nil
         }
@@ -130,6 +138,8 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         case .generate(let spec):
             return ReportContext(dataset: "generated: seed \(spec.seed), \(spec.days) days from \(spec.start), "
                 + "\(spec.ordersPerDay) orders a day, anomalies \(spec.anomalies)")
+        case .shared(let other):
+            return ReportContext(dataset: "the sources of run \(other.base.dropFirst(3))")
         case .none:
             return ReportContext()
         }
@@ -154,7 +164,7 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
 
     func close() {
         if let historyMark { interrupts?.remove(historyMark) }
-        if case .generate = source, !session.keepSchemas { TemporaryFiles.remove(generatedDirectory) }
+        if case .generate = source, !keepsDataset { TemporaryFiles.remove(generatedDirectory) }
         try? session.close()
         database.close()
     }

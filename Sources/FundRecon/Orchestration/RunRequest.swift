@@ -26,6 +26,12 @@ public struct RunRequest: Sendable {
     public var asOf: Date?
     /// Who the checks log in as (a role created for the run by default).
     public var checkRole: CheckRoleChoice = .automatic
+    /// The run's id: a new one unless given (`recon diff` names its two runs before they start).
+    public var runID: RunID?
+    /// The caller works on the run's schemas after it and drops them itself (`recon diff`, golden):
+    /// they outlive the run, marked kept so `recon gc` leaves them meanwhile, without the notice a
+    /// user's `--keep-schemas` gets; a generated dataset is still removed with the run.
+    public var handsOverSchemas = false
     /// Keep every model statement in the build report (`recon build --emit-sql`).
     public var recordStatements = false
 

@@ -8,15 +8,6 @@ public struct TableSnapshot: Sendable, Equatable {
     public var header: [String]
     public var rows: [[String]]
 
-    /// The key columns of each ADS table: what identifies a row in a diff.
-    public static let keys: [String: [String]] = [
-        "ads_merchant_balance_daily": ["merchant_id", "currency", "biz_date"],
-        "ads_gateway_recon": ["entity_type", "entity_key", "gateway_ref"],
-        "ads_recon_breaks": ["break_type", "entity_type", "entity_key"],
-        "ads_monthly_statement": ["merchant_id", "currency", "month_start"],
-        "ads_recon_summary_daily": ["biz_date"],
-    ]
-
     /// Reads a table of a run, timestamps in UTC (local to the read, not the session); `parse` sorts.
     /// Load times (`_loaded_at`, when the run's sources were loaded) are left out: they are lineage,
     /// not output, and differ between any two runs.

@@ -1,4 +1,4 @@
-{{ config(materialized='table', indexes=[{'columns': ['break_type']}, {'columns': ['biz_date']}, {'columns': ['merchant_id']}], role='breaks') }}
+{{ config(materialized='table', unique_key=['break_type', 'entity_type', 'entity_key'], indexes=[{'columns': ['break_type']}, {'columns': ['biz_date']}, {'columns': ['merchant_id']}], role='breaks') }}
 -- Every break of every kind, in one shape: what broke (break_type, named after the anomaly
 -- classes of DATA_CONTRACT.md section 4), which entity, whose money, and how old it is. Each
 -- family of breaks is a view of its own (ads_breaks_*); this table is their union, aged.
