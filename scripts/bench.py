@@ -3,7 +3,7 @@
 
 For each of BENCH_SIZES (orders a month; default 100,000 and 1,000,000) generates a dataset, loads it
 with `recon load` into a private PostgreSQL cluster, and measures the parts of BENCH_PARTS (build,
-audit, incremental, rebuild, reports, ingest: all by default) against PostgreSQL's own limits (the same SQL
+audit, incremental, rebuild, reports, ingest, diff: all by default) against PostgreSQL's own limits (the same SQL
 through psql, plain `psql \\copy`). Writes BENCH_OUT (reports/bench.json) after every size. Every
 recon run is wrapped in /usr/bin/time for its peak RSS.
 """
@@ -14,7 +14,7 @@ RECON = os.path.join(ROOT, ".build/release/recon")
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
 OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "reports/bench.json"))
 # What to measure after generation and the first load (BENCH_PARTS=ingest for the ingest figures alone).
-PARTS = set(os.environ.get("BENCH_PARTS", "build,audit,incremental,rebuild,reports,ingest").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "build,audit,incremental,rebuild,reports,ingest,diff").split(","))
 # --check-timeout of the audits and check runs (recon's default, 60 s, when unset).
 CHECK_TIMEOUT = ["--check-timeout", os.environ["BENCH_CHECK_TIMEOUT"]] if os.environ.get("BENCH_CHECK_TIMEOUT") else []
 DAYS = 30
@@ -88,6 +88,8 @@ def bench_size(ORDERS):
             figures["incremental"] = bench_incremental(work, data, db)
         if "reports" in PARTS:
             figures["reports"] = bench_reports(work)
+        if "diff" in PARTS:
+            figures["diff"] = bench_diff(work, data, db)
         figures["ingest"] = dict(bench_ingest(work, data, db, files) if "ingest" in PARTS else {},
                                  first_load_seconds=seconds, peak_rss_mb=round(rss, 1),
                                  note="reseller limit covers the CSV files only; XML has no COPY equivalent")
@@ -97,6 +99,41 @@ def bench_size(ORDERS):
             subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-m", "immediate", "stop"]),
                            capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_diff(work, data, db):
+    """`recon diff` of two pipelines that differ in one DWD model (refunds recorded 0.50 lower):
+    its two builds beside each other, and the comparison's own time against one build (the base's:
+    the build alone, its sources shared with the head's load)."""
+    repo = os.path.join(work, "diff-repo")
+    os.makedirs(repo)
+    for folder in ("pipeline", "expectations"):
+        shutil.copytree(os.path.join(ROOT, folder), os.path.join(repo, folder))
+    git = ["git", "-C", repo, "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run(["git", "init", "-q", repo], check=True)
+    subprocess.run(git + ["add", "pipeline", "expectations"], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "base"], check=True)
+    model = os.path.join(repo, "pipeline/models/dwd/dwd_refunds.sql")
+    text = open(model).read()
+    changed = text.replace("upper(currency) as currency, amount, reason",
+                           "upper(currency) as currency, (amount - 0.50)::numeric(18,2) as amount, reason")
+    assert changed != text, "the bench's change to dwd_refunds no longer applies"
+    open(model, "w").write(changed)
+    reports = os.path.join(work, "diff-reports")
+    seconds, rss, _ = timed([RECON, "diff", "--base", "HEAD", "--pipeline", os.path.join(repo, "pipeline"),
+                             "--expectations", os.path.join(repo, "expectations/fund_recon.yml"), "--data", data,
+                             "--db", db, "--reports", reports, "--fail-on", "none", "-q"] + CHECK_TIMEOUT)
+    result = json.load(open(os.path.join(reports, "diff.json")))["diff"]
+    timings = {k: v / 1000.0 for k, v in result["timings"].items()}
+    compared = [m for m in result["models"] if m["status"] == "compared"]
+    figures = {"seconds": seconds, "peak_rss_mb": round(rss, 1), "timings_s": timings,
+               "models_compared": len(compared), "models_changed": sum(1 for m in result["models"] if m["added"] + m["removed"] + m["changed"]),
+               "rows_compared": sum(m["rows_base"] + m["rows_head"] for m in compared),
+               "diff_vs_one_build": round(timings["diff"] / timings["build_base"], 3)}
+    print(f"diff: {seconds:.2f} s (head build {timings['build_head']:.2f} s with the load, base build {timings['build_base']:.2f} s, "
+          f"comparison {timings['diff']:.2f} s = {figures['diff_vs_one_build']:.2f}x the base build), "
+          f"{len(compared)} models compared, peak RSS {rss:.0f} MB")
+    return figures
 
 
 def bench_reports(work):
