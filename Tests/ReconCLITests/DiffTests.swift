@@ -131,9 +131,10 @@ struct DiffTests {
         #expect(strict.status == 1)
         #expect(strict.output.contains("dwd_refunds.amount USD total moved -"), "\(strict.output)")
         // No schema of either side is left behind.
-        let left: Int = try Connection(ServerUnderTest.target()).query(
-            "SELECT count(*) FROM pg_namespace WHERE obj_description(oid, 'pg_namespace') = \(RunSession.keptMarker)").scalar()
-        #expect(left == 0)
+        let runs = try #require((result.json["diff"] as? [String: Any])?["runs"] as? [String: String])
+        #expect(runs.count == 2)
+        let schemas = runs.values.flatMap { run in ["oltp", "ods", "dwd", "dws", "ads"].map { "rc_\(run)_\($0)" } }
+        #expect(try ServerUnderTest.schemaCount(schemas) == 0)
     }
 
     @Test func aChangeToAClosedMonthFailsNamingThePeriod() throws {

@@ -22,9 +22,12 @@ public struct DiffResult: Sendable, Codable {
     public var breaksModel: String?
     /// Build and diff times, in milliseconds.
     public var timings: [String: Int] = [:]
+    /// The run ids of the two sides (`head`, `base`): their schemas are `rc_<id>_*` while the
+    /// diff runs, and after it with `--keep-schemas`.
+    public var runs: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case base, head, dataset, models, checks, vars, seeds, timings
+        case base, head, dataset, models, checks, vars, seeds, timings, runs
         case closedThrough = "closed_through"
         case breaksModel = "breaks_model"
     }

@@ -83,6 +83,7 @@ public enum DiffRunner {
         // are dropped here at the end, and on a signal (the embedded cluster is deleted whole).
         let runs = (head: RunID.generate(), base: RunID.generate())
         let schemas = (head: RunSchemas(runID: runs.head), base: RunSchemas(runID: runs.base))
+        result.runs = ["head": runs.head.rawValue, "base": runs.base.rawValue]
         let target = database.target
         let dropsSchemas = !request.keepSchemas
         let cleanup = database.cluster == nil ? interrupts?.register {
