@@ -27,6 +27,10 @@ struct Recon: ParsableCommand {
         interrupts.install()
         TemporaryFiles.sweep()
         do {
+            if let unknown = unknownOption(Array(CommandLine.arguments.dropFirst())) {
+                FileHandle.standardError.write(Data("recon: error: unknown option '\(unknown.option)' (see '\(unknown.command) --help')\n".utf8))
+                Foundation.exit(2)
+            }
             var command = try parseAsRoot()
             try command.run()
             interrupts.holdIfInterrupted()
@@ -44,6 +48,31 @@ struct Recon: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+}
+
+extension Recon {
+    /// An option the command does not have is named before anything else is judged: ArgumentParser
+    /// validates a command's options (`give exactly one of --data DIR and --run ID`) before it
+    /// reports an argument it did not use, which hid a mistyped option behind a wrong complaint.
+    /// The options a command has are those its help lists. Nil when every option is known.
+    static func unknownOption(_ arguments: [String]) -> (option: String, command: String)? {
+        var command: ParsableCommand.Type = Recon.self
+        var path = ["recon"]
+        var rest = arguments[...]
+        while let name = rest.first, let sub = command.configuration.subcommands.first(where: { $0._commandName == name }) {
+            command = sub
+            path.append(name)
+            rest = rest.dropFirst()
+        }
+        guard command != Recon.self else { return nil }
+        let help = Recon.helpMessage(for: command)
+        let known = Set(help.matches(of: /--[a-z0-9][a-z0-9-]*/).map { String($0.output) }).union(["--help", "--version"])
+        for argument in rest.prefix(while: { $0 != "--" }) where argument.hasPrefix("--") {
+            let option = String(argument.prefix { $0 != "=" })
+            if !known.contains(option) { return (option, path.joined(separator: " ")) }
+        }
+        return nil
     }
 }
 

@@ -6,7 +6,12 @@ extension Recon {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The monthly audit pack for finance (HTML and XLSX): statements, gateway summary, breaks with aging, checks, sign-off.",
-            discussion: "Builds the month from --data, or reads a run kept with `recon audit --keep-schemas` (--db URL --run ID).")
+            discussion: """
+                Builds the month from --data, or reads a run kept with `recon audit --keep-schemas` (--db URL --run ID). \
+                Writes monthly-YYYY-MM.html and .xlsx, junit.xml and results.json (--format picks) and exits as \
+                `recon audit` does: 0 every error-severity check passed, 1 one failed, 2 bad usage or files, 3 a runtime \
+                failure. The pack is written in every case; a failed check is its appendix and the exit code says so.
+                """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var database: DatabaseOptions
@@ -33,18 +38,16 @@ extension Recon {
         func run() throws {
             let logger = global.bootstrapLogging()
             var request = try checks.request(pipeline: pipelineOptions)
-            request.formats = checks.formats.intersection([.html, .xlsx])
             request.month = month
             var kind = RunKind.ephemeral(database: database.choice, source: .directory(data ?? ""), keepSchemas: false)
             if let runID = keptRun.flatMap(RunID.init) {
                 kind = .existing(target: try database.server("--run reads kept schemas: pass --db URL"), keptRun: runID)
                 request.tasks = [.runChecks, .writeReports]
             }
-            // The pack is written whatever the checks say; failed checks are its appendix, not an error.
-            try runChecked(quiet: global.quiet, failOn: .error, reports: checks.reports, pack: "monthly-\(month)", gate: false) {
+            // The pack is written whatever the checks say; the exit code is the gate's, as `audit`'s.
+            try runChecked(quiet: global.quiet, failOn: checks.failOn, reports: checks.reports) {
                 try Orchestrator.run(request, kind: kind, interrupts: interrupts, logger: logger, progress: global.progress)
             }
-            print("monthly pack: \(checks.reports)/monthly-\(month).html and \(checks.reports)/monthly-\(month).xlsx")
         }
     }
 }

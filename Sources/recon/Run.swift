@@ -97,8 +97,7 @@ extension Recon {
             let logger = global.bootstrapLogging()
             let parsed = try warehouse.period(period)
             let request = try warehouse.request(checks: checks, pipeline: pipelineOptions)
-            let pack = parsed.grain == .month ? "monthly-\(parsed)" : "recon-report"
-            try runChecked(quiet: global.quiet, failOn: checks.failOn, reports: checks.reports, pack: pack) {
+            try runChecked(quiet: global.quiet, failOn: checks.failOn, reports: checks.reports) {
                 try Orchestrator.run(request, kind: try warehouse.kind(period: parsed), interrupts: interrupts, logger: logger,
                                      progress: global.progress)
             }

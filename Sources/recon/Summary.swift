@@ -4,17 +4,16 @@ import Foundation
 
 /// Runs a run's body, maps its failures to their exit codes, prints the one-screen summary, and
 /// exits with the result's own code (0 pass, 1 a check failed, 3 a check could not be evaluated).
-func runChecked(quiet: Bool, failOn: Severity, reports: String, pack: String = "recon-report", gate: Bool = true,
-                _ body: () throws -> RunResult) throws {
-    let result = try handlingFailures(body).audit
+func runChecked(quiet: Bool, failOn: Severity, reports: String, _ body: () throws -> RunResult) throws {
+    let run = try handlingFailures(body)
     interrupts.holdIfInterrupted()
-    let code = result.exitCode(failOn: failOn)
-    if !quiet || code != 0 { printSummary(result, reports: reports, pack: pack) }
-    if code != 0 && gate { throw ExitCode(code) }
+    let code = run.audit.exitCode(failOn: failOn)
+    if !quiet || code != 0 { printSummary(run.audit, reports: reports, files: run.reportFiles) }
+    if code != 0 { throw ExitCode(code) }
 }
 
 /// The one-screen summary: checks per layer and status, failures with their first sample row.
-func printSummary(_ result: AuditResult, reports: String, pack: String = "recon-report") {
+func printSummary(_ result: AuditResult, reports: String, files: [String]) {
     print("")
     print("layer  checks   pass   warn   fail  error")
     for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
@@ -36,7 +35,9 @@ func printSummary(_ result: AuditResult, reports: String, pack: String = "recon-
     }
     if problems.count > 25 { print("      ... and \(problems.count - 25) more in the reports") }
     print("")
-    print("reports: \(reports)/ (\(pack).html, \(pack).xlsx, junit.xml, results.json)")
+    // The files this run wrote, as written: nothing is named that is not there.
+    let names = files.map { URL(fileURLWithPath: $0).lastPathComponent }
+    if !names.isEmpty { print("reports: \(reports)/ (\(names.joined(separator: ", ")))") }
 }
 
 extension String {

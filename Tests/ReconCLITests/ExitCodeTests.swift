@@ -52,6 +52,13 @@ struct ExitCodeTests {
         #expect(try ReconProcess.run(["--no-such-flag"]).status == 2)
         #expect(try ReconProcess.run(["hold", "--quiet", "--verbose"]).status == 2)
         #expect(try ReconProcess.run(["gc"], environment: [:]).status == 2)
+        // A mistyped option is named, whatever else the command would have said about its options.
+        for arguments in [["report", "--month", "2026-10", "--bogus"], ["golden", "check", "--bogus=1"], ["audit", "--generate", "--dayz", "3"]] {
+            let result = try ReconProcess.run(arguments)
+            #expect(result.status == 2)
+            let option = arguments.last { $0.hasPrefix("--") }!.split(separator: "=")[0]
+            #expect(result.output.contains("unknown option '\(option)'"), "\(arguments): \(result.output)")
+        }
     }
 
     @Test func doctorPassesOnThisMachineWithAServer() throws {
@@ -337,8 +344,16 @@ struct MonthlyReportTests {
                 try? RunSession.drop(schemas: ["oltp", "ods", "dwd", "dws", "ads"].map { "rc_\(runID)_\($0)" }, on: connection)
             }
         }
+        for file in ["junit.xml", "results.json"] { try? FileManager.default.removeItem(atPath: reports + "/" + file) }
         let kept = try ReconProcess.run(["report", "--month", "2026-11", "--db", db, "--run", runID] + common)
-        #expect(kept.status == 0, "\(kept.output)")
+        // The pack is written, and the exit code is the gate's, as audit's: a check failed.
+        #expect(kept.status == 1, "\(kept.output)")
+        // What it says it wrote is there.
+        let line = try #require(kept.output.split(separator: "\n").first { $0.hasPrefix("reports: ") })
+        for file in ["monthly-2026-11.html", "monthly-2026-11.xlsx", "junit.xml", "results.json"] {
+            #expect(line.contains(file), "\(line)")
+            #expect(FileManager.default.fileExists(atPath: reports + "/" + file), "\(file)")
+        }
         let html = try String(contentsOfFile: reports + "/monthly-2026-11.html", encoding: .utf8)
         #expect(html.contains("Monthly audit pack 2026-11"))
         #expect(html.contains("Merchant statements"))
@@ -346,8 +361,9 @@ struct MonthlyReportTests {
         #expect(html.contains("Sign-off"))
         #expect(FileManager.default.fileExists(atPath: reports + "/monthly-2026-11.xlsx"))
 
-        let fromData = try ReconProcess.run(["report", "--month", "2026-10", "--data", data, "--db", db] + common)
-        #expect(fromData.status == 0, "\(fromData.output)")
+        let fromData = try ReconProcess.run(["report", "--month", "2026-10", "--data", data, "--db", db, "--format", "html"] + common)
+        #expect(fromData.status == 1, "\(fromData.output)")
+        #expect(fromData.output.contains("reports: \(reports)/ (monthly-2026-10.html)"), "\(fromData.output)")
         #expect(FileManager.default.fileExists(atPath: reports + "/monthly-2026-10.html"))
         #expect(try ReconProcess.run(["report", "--month", "2026-13", "--data", data]).status == 2)
         #expect(try ReconProcess.run(["report", "--month", "2026-11", "--db", db, "--run", "r20000101000000_000000"] + common).status == 3)
