@@ -219,6 +219,28 @@ struct IngestTests {
         }
     }
 
+    @Test func aFileWhoseNameMatchesNoContractNameIsListedNotSilentlySkipped() throws {
+        let fixture = FixtureDataset()
+        defer { fixture.remove() }
+        try fixture.write("oltp/orders.csv", ordersHeader)
+        try fixture.write("oltp/orders_2026-10-02.csv", ordersHeader)
+        try fixture.write("gateway/stripe/payouts-2026-10-01.csv", "x\n")
+        try fixture.write("gateway/stripe/payout_reconciliation_yesterday.csv", "x\n")
+        try fixture.write("gateway/adyen/settlement_detail_report_batch_7.csv.bak", "x\n")
+        try fixture.write("gateway/paypal/report.csv", "x\n")
+        try fixture.write("resellers/2026-10-02/RS001.json", "{}")
+        try fixture.write("resellers/latest/RS001.csv", "x\n")
+        try fixture.write("manifest.json", "{}")
+        try fixture.write("notes.txt", "x")
+        try withLoadedRun(fixture.directory) { _, report throws in
+            #expect(report.ignored == [
+                "oltp/orders_2026-10-02.csv", "notes.txt", "gateway/adyen/settlement_detail_report_batch_7.csv.bak", "gateway/paypal",
+                "gateway/stripe/payout_reconciliation_yesterday.csv", "gateway/stripe/payouts-2026-10-01.csv", "resellers/2026-10-02/RS001.json",
+                "resellers/latest",
+            ])
+        }
+    }
+
     @Test func missingExtractIsRecordedNotReadAsZero() throws {
         let fixture = FixtureDataset()
         defer { fixture.remove() }

@@ -25,7 +25,9 @@ public enum Ingest {
     ) throws -> LoadReport {
         try prepare(schemas: schemas, connection: connection)
         var report = try load(dataset: directory, part: .extracts, schemas: schemas, connection: connection, logger: logger)
-        report.files += try load(dataset: directory, part: .files, schemas: schemas, connection: connection, logger: logger).files
+        let files = try load(dataset: directory, part: .files, schemas: schemas, connection: connection, logger: logger)
+        report.files += files.files
+        report.ignored += files.ignored
         return report
     }
 

@@ -7,8 +7,12 @@ public struct LoadReport: Sendable, Codable {
     /// Incremental loads: the indexes of the extracts read whole, for the next runs to read only their window.
     public var extractIndexes: [String: ExtractIndex] = [:]
 
+    /// Files in the dataset whose name matches no name of the contract: not loaded, listed so
+    /// that a misnamed file is seen, not silently left out.
+    public var ignored: [String] = []
+
     /// The indexes are the next run's shortcut, not part of the report.
-    enum CodingKeys: String, CodingKey { case files, reloaded }
+    enum CodingKeys: String, CodingKey { case files, reloaded, ignored }
 
     /// True when every file conserved its records (R11).
     public var isConserved: Bool { files.allSatisfy(\.isConserved) }

@@ -37,21 +37,26 @@ final class Loader {
             }
         }
         try finish(tables: Sources.extracts.map { "ods_" + $0.table.table })
+        let extracts = Set(Sources.extracts.map(\.file))
+        report.ignored = unmatched(in: "oltp") { extracts.contains($0) }
+        warnIgnored()
         return report
     }
 
     /// Stripe, Adyen and reseller files into their `ods_` tables.
     func runFiles() throws -> LoadReport {
-        for relative in listFiles("gateway/stripe", prefix: "payout_reconciliation_", suffix: ".csv") where isDue(relative) {
+        // A name without its date (or batch number) is not the contract's: listed as ignored below.
+        for relative in listFiles("gateway/stripe", prefix: "payout_reconciliation_", suffix: ".csv")
+            where dateInName(relative) != nil && isDue(relative) {
             guard try isPlausible(relative, source: "stripe") else { continue }
             try timed { try load(csv: relative, table: Sources.stripeTransactions, schema: ods, fileValues: [dateInName(relative)]) }
         }
-        for relative in listFiles("gateway/stripe", prefix: "payouts_", suffix: ".csv") where isDue(relative) {
+        for relative in listFiles("gateway/stripe", prefix: "payouts_", suffix: ".csv") where dateInName(relative) != nil && isDue(relative) {
             guard try isPlausible(relative, source: "stripe") else { continue }
             try timed { try load(csv: relative, table: Sources.stripePayouts, schema: ods, fileValues: [dateInName(relative)]) }
         }
         let batches = listFiles("gateway/adyen", prefix: "settlement_detail_report_batch_", suffix: ".csv")
-            .sorted { (batchNumber($0) ?? .max, $0) < (batchNumber($1) ?? .max, $1) }
+            .filter { Self.isBatchName(($0 as NSString).lastPathComponent) }.sorted { (batchNumber($0) ?? .max, $0) < (batchNumber($1) ?? .max, $1) }
         for relative in batches where try isDueBatch(relative) {
             guard try isPlausible(relative, source: "adyen") else { continue }
             try timed { try load(csv: relative, table: Sources.adyenDetails, schema: ods) }
@@ -61,7 +66,56 @@ final class Loader {
             try timed { try loadReseller(relative) }
         }
         try finish(tables: Sources.fileTables.map(\.table))
+        report.ignored = ignoredFiles()
+        warnIgnored()
         return report
+    }
+
+    /// The files part's folders: what in them matches no name of the contract (DATA_CONTRACT.md
+    /// section 1), and anything at the top beside `oltp/`, `gateway/`, `resellers/`, `manifest.json`.
+    func ignoredFiles() -> [String] {
+        let top = unmatched(in: "") { ["oltp", "gateway", "resellers", "manifest.json"].contains($0) }
+        var found = top
+        for gateway in ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/gateway")) ?? []).sorted() {
+            switch gateway {
+            case "stripe":
+                found += unmatched(in: "gateway/stripe") { name in
+                    ["payout_reconciliation_", "payouts_"].contains { name.hasPrefix($0) } && name.hasSuffix(".csv")
+                        && dateInName("gateway/stripe/" + name) != nil
+                }
+            case "adyen":
+                found += unmatched(in: "gateway/adyen", Self.isBatchName)
+            default:
+                found.append("gateway/" + gateway)
+            }
+        }
+        for day in ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/resellers")) ?? []).sorted() {
+            guard CalendarDate(day) != nil else { found.append("resellers/" + day); continue }
+            found += unmatched(in: "resellers/" + day) { $0.hasSuffix(".xml") || $0.hasSuffix(".csv") }
+        }
+        return found
+    }
+
+    /// `settlement_detail_report_batch_<digits>.csv` (a number too large to be one is a rejected
+    /// file, recorded as such, not an ignored one).
+    static func isBatchName(_ name: String) -> Bool {
+        let prefix = "settlement_detail_report_batch_"
+        guard name.hasPrefix(prefix), name.hasSuffix(".csv") else { return false }
+        let digits = name.dropFirst(prefix.count).dropLast(4)
+        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+    }
+
+    /// The entries of `folder` (relative; "" for the dataset's top) that `matches` rejects.
+    func unmatched(in folder: String, _ matches: (String) -> Bool) -> [String] {
+        let path = folder.isEmpty ? directory : directory + "/" + folder
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+            .filter { !$0.hasPrefix(".") && !matches($0) }.map { folder.isEmpty ? $0 : folder + "/" + $0 }
+    }
+
+    func warnIgnored() {
+        for file in report.ignored {
+            logger.warning("\(file): its name matches no file of DATA_CONTRACT.md section 1: not loaded")
+        }
     }
 
     /// Records the part's file loads and refreshes the statistics of its tables: the models read
@@ -157,6 +211,7 @@ final class Loader {
 
     func resellerFiles() -> [String] {
         let days = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/resellers")) ?? []).sorted()
+            .filter { CalendarDate($0) != nil }
         return days.flatMap { day in
             ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/resellers/" + day)) ?? [])
                 .filter { $0.hasSuffix(".xml") || $0.hasSuffix(".csv") }.sorted().map { "resellers/\(day)/\($0)" }

@@ -35,6 +35,7 @@ public struct RunOutputs: Sendable {
         for task in loads.keys.sorted() {
             merged.files += loads[task]?.files ?? []
             merged.reloaded += loads[task]?.reloaded ?? []
+            merged.ignored += loads[task]?.ignored ?? []
         }
         return merged
     }
