@@ -74,6 +74,35 @@ struct ExpectationsTests {
         bench = try CheckBench()
     }
 
+    /// A sample is evidence: the same rows give the same sample whatever order they lie in on disk
+    /// (the first failing rows in the order of their text), for a fused row-level scan and a
+    /// set-level query alike.
+    @Test func samplesDoNotDependOnTheTablesPhysicalOrder() throws {
+        let dwd = bench.run.schemas.name(.dwd)
+        let checks = """
+              - {id: rows, type: accepted_values, table: dwd_sampled, column: status, values: [paid], sample_size: 3}
+              - {id: keys, type: unique, table: dwd_sampled, columns: [k], sample_size: 3}
+
+            """
+        var samples: [[String]] = []
+        for order in ["ASC", "DESC"] {
+            try bench.run.connection.executeScript("""
+                SET search_path = "\(dwd)";
+                DROP TABLE IF EXISTS dwd_sampled;
+                CREATE TABLE dwd_sampled AS SELECT i AS id, 'bad' || i AS status, i % 5 AS k FROM generate_series(1, 40) i ORDER BY i \(order);
+                RESET search_path;
+                """)
+            let results = try bench.evaluate(checks)
+            samples.append(["rows", "keys"].map { id in
+                (results[id]?.sample ?? []).map { row in row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text)" }.joined(separator: " ") }
+                    .joined(separator: "; ")
+            })
+        }
+        #expect(samples[0] == samples[1], "\(samples)")
+        // The text order of the rows: (1,bad1,1), (10,bad10,0), (11,bad11,1).
+        #expect(samples[0][0].hasPrefix("id=1 k=1 status=bad1; id=10 k=0 status=bad10; id=11"), "\(samples[0][0])")
+    }
+
     @Test func rowLevelChecksCountFailingRowsAndSampleThem() throws {
         let results = try bench.evaluate("""
               - {id: nn, type: not_null, table: dwd_items, columns: [name]}

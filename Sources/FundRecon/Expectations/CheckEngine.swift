@@ -181,14 +181,16 @@ public struct CheckEngine: Sendable {
 
     /// The statement that counts a failing-rows query and samples it: the query is a MATERIALIZED
     /// CTE, planned as the query alone (no LIMIT reaches into it) and run once; the sample reads
-    /// the first rows of its result.
+    /// the first rows of its result in the order of their text, so the same data gives the same
+    /// sample in every run.
     static func countAndSample(_ query: SQL, count: SQL, sampleSize: Int) -> SQL {
         """
         WITH failing AS MATERIALIZED (
         \(query)
         )
         SELECT (SELECT coalesce(\(count), 0) FROM failing) AS _failing_rows, sample.*
-        FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT * FROM failing LIMIT \(integer: sampleSize)) AS sample ON true
+        FROM (SELECT 1) AS one
+        LEFT JOIN LATERAL (SELECT * FROM failing f ORDER BY f::text LIMIT \(integer: sampleSize)) AS sample ON true
         """
     }
 
@@ -407,9 +409,13 @@ public struct CheckEngine: Sendable {
         return result
     }
 
-    /// The sample of a failed row-level check: its failing rows, with the columns that explain them.
+    /// The sample of a failed row-level check: its failing rows, with the columns that explain
+    /// them, the first in the order of their text (the same data, the same sample).
     func rowSample(_ check: CompiledCheck, _ predicate: SQL, _ extras: SQL?) -> SQL {
-        "SELECT *\(CompiledCheck.extraColumns(extras)) FROM \(check.relation) WHERE \(predicate) LIMIT \(integer: check.spec.sampleSize)"
+        """
+        SELECT * FROM (SELECT *\(CompiledCheck.extraColumns(extras)) FROM \(check.relation) WHERE \(predicate)) AS sample
+        ORDER BY sample::text LIMIT \(integer: check.spec.sampleSize)
+        """
     }
 
     func finish(
