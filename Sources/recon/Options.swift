@@ -76,6 +76,9 @@ struct CheckOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run the checks on this connection string of a role that may only read.", valueName: "url"))
     var readerURL: String?
 
+    @Option(help: ArgumentHelp("Waivers (a YAML file with a top-level waivers: list, EXPECTATIONS.md \"Waivers\"), beside the expectations file's own.", valueName: "file"))
+    var waivers: String?
+
     func validate() throws {
         if checkRole != nil && readerURL != nil { throw ValidationError("give --check-role or --reader-url, not both") }
         guard checkTimeout > 0 else { throw ValidationError("--check-timeout must be positive") }
@@ -96,6 +99,7 @@ struct CheckOptions: ParsableArguments {
         request.asOf = asOfDate
         if let checkRole { request.checkRole = .role(checkRole) }
         if let readerURL { request.checkRole = .target(.url(readerURL)) }
+        request.waiversPath = waivers
         return request
     }
 }

@@ -15,18 +15,20 @@ func runChecked(quiet: Bool, failOn: Severity, reports: String, _ body: () throw
 /// The one-screen summary: checks per layer and status, failures with their first sample row.
 func printSummary(_ result: AuditResult, reports: String, files: [String]) {
     print("")
-    print("layer  checks   pass   warn   fail  error")
-    for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
-        let s = CheckSummary(checks)
-        print(layer.name.padding(toLength: 5, withPad: " ", startingAt: 0) + [s.checks, s.pass, s.warn, s.fail, s.error]
-            .map { String($0).leftPadded(7) }.joined())
+    // The waived column only when a waiver covered a check.
+    let waived = result.summary.waived > 0
+    print("layer  checks   pass   warn   fail  error" + (waived ? " waived" : ""))
+    func figures(_ s: CheckSummary) -> String {
+        ([s.checks, s.pass, s.warn, s.fail, s.error] + (waived ? [s.waived] : [])).map { String($0).leftPadded(7) }.joined()
     }
-    let s = result.summary
-    print("total" + [s.checks, s.pass, s.warn, s.fail, s.error].map { String($0).leftPadded(7) }.joined())
+    for (layer, checks) in Dictionary(grouping: result.checks, by: \.layer).sorted(by: { $0.key < $1.key }) {
+        print(layer.name.padding(toLength: 5, withPad: " ", startingAt: 0) + figures(CheckSummary(checks)))
+    }
+    print("total" + figures(result.summary))
     let problems = result.checks.filter { $0.status != .pass }
     if !problems.isEmpty { print("") }
     for check in problems.prefix(25) {
-        let detail = check.status == .error ? (check.message ?? "") : check.outcome
+        let detail = check.status == .error ? (check.message ?? "") : check.outcome + (check.judgement.map { " (\($0))" } ?? "")
         print("\(check.status.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)) \(check.id): \(detail)")
         if let row = check.sample.first, let columns = check.sampleColumns {
             let shown = columns.prefix(8).map { "\($0)=\(row[$0]?.text ?? "")" }.joined(separator: " ")

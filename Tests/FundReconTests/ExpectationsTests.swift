@@ -443,4 +443,83 @@ struct ExpectationsTests {
         #expect(!shape(old).contains(shape(alone)))
         try connection.execute("RESET search_path")
     }
+
+    /// EXPECTATIONS.md "Materiality": a 0.01 difference is a warning, a 500.00 one an error; per
+    /// currency amounts and the relative share of the checked total decide each currency alone.
+    @Test func materialityDecidesWhetherMoneyMatters() throws {
+        let dwd = bench.run.schemas.name(.dwd)
+        try bench.run.connection.executeScript("""
+            SET search_path = "\(dwd)";
+            CREATE TABLE dwd_mat (k text, currency text, lhs numeric(18,2), rhs numeric(18,2));
+            INSERT INTO dwd_mat VALUES ('a', 'USD', 100.00, 99.99), ('b', 'EUR', 500.00, 0.00), ('c', 'EUR', 9500.00, 9500.00);
+            RESET search_path;
+            """)
+        let results = try bench.evaluate("""
+              - {id: cent, type: balance, table: dwd_mat, lhs: lhs, rhs: rhs, where: "k = 'a'", materiality: {amount: 5.00}}
+              - {id: big, type: balance, table: dwd_mat, lhs: lhs, rhs: rhs, where: "k = 'b'", materiality: {amount: 5.00}}
+              - {id: per_currency, type: balance, table: dwd_mat, lhs: lhs, rhs: rhs, materiality: {amount: {USD: 1.00, EUR: 1000.00}}}
+              - {id: usd_only, type: balance, table: dwd_mat, lhs: lhs, rhs: rhs, materiality: {amount: {USD: 1.00}}}
+              - {id: share_within, type: balance, table: dwd_mat, lhs: lhs, rhs: rhs, where: "currency = 'EUR'", materiality: {relative: 0.05}}
+              - {id: share_above, type: balance, table: dwd_mat, lhs: lhs, rhs: rhs, where: "currency = 'EUR'", materiality: {relative: 0.04}}
+              - {id: recon, type: reconcile, left: {table: dwd_left, keys: [ref], amount: amt}, right: {table: dwd_right, keys: [ref], amount: amt}, materiality: {amount: 10}}
+
+            """)
+        #expect(results["cent"]?.status == .warn)
+        #expect(results["cent"]?.moneyAtStake == ["USD": "0.01"])
+        #expect(results["cent"]?.judgement?.contains("below materiality: USD 0.01 within the materiality") == true, "\(results["cent"]?.judgement ?? "")")
+        #expect(results["big"]?.status == .fail)
+        #expect(results["big"]?.moneyAtStake == ["EUR": "500.00"])
+        #expect(results["per_currency"]?.status == .warn)
+        // A currency without an amount is never immaterial.
+        #expect(results["usd_only"]?.status == .fail)
+        // EUR: 500.00 at stake of a checked total of 10,000.00: within 5%, above 4%.
+        #expect(results["share_within"]?.status == .warn)
+        #expect(results["share_above"]?.status == .fail)
+        // Reconcile: B (-1.00) and D (7.00, missing on the left) are 8.00 at stake.
+        #expect(results["recon"]?.status == .warn)
+        #expect(results["recon"]?.moneyAtStake == ["": "8.00"])
+
+        func failure(_ checks: String) throws -> ExpectationsError {
+            try #require(throws: ExpectationsError.self) { _ = try bench.evaluate(checks) }
+        }
+        #expect(try failure("  - {id: a, type: not_null, table: dwd_items, columns: [id], materiality: {amount: 1}}\n").message
+            .hasPrefix("materiality needs a check that measures money"))
+        #expect(try failure("  - {id: a, type: sql, query: 'select 1 as x', amount: x, materiality: {relative: 0.1}}\n").message
+            .hasPrefix("relative materiality needs the checked total"))
+    }
+
+    /// EXPECTATIONS.md "Waivers": a valid waiver covers the failing rows it matches; all covered is
+    /// `waived`; an expired or exceeded one waives nothing and says so; an unknown check is an error.
+    @Test func waiversCoverFailingRowsWithinTheirDateAndAmount() throws {
+        let check = "  - {id: recon, type: reconcile, left: {table: dwd_left, keys: [ref], amount: amt}, right: {table: dwd_right, keys: [ref], amount: amt}}\n"
+        func waiver(_ keys: String, expires: String = "2026-12-31", max: String = "") -> String {
+            "  - {check: recon, \(keys)reason: gateway delay, approved_by: J. Doe, ticket: FIN-1\(max), expires: \(expires)}\n"
+        }
+        // D alone: one of two failing rows waived, the check still fails.
+        var result = try #require(try bench.evaluate(check + "waivers:\n" + waiver("keys: {ref: D}, ")).first?.value)
+        #expect(result.status == .fail)
+        #expect(result.failingRows == 2 && result.waivedRows == 1)
+        #expect(result.waivers?.first?.status == .applied)
+        #expect(result.waivers?.first?.rows == 1)
+        #expect(result.waivers?.first?.amount == ["": "7.00"])
+        // B and D: everything waived.
+        result = try #require(try bench.evaluate(check + "waivers:\n" + waiver("keys: {ref: D}, ") + waiver("keys: {ref: B}, ")).first?.value)
+        #expect(result.status == .waived)
+        #expect(result.waivedRows == 2)
+        // A waiver of every row, but expired before the as_of date (2026-10-05): nothing waived.
+        result = try #require(try bench.evaluate(check + "waivers:\n" + waiver("", expires: "2026-10-04")).first?.value)
+        #expect(result.status == .fail)
+        #expect(result.waivers?.first?.status == .expired)
+        #expect(result.waivedRows == nil)
+        // D holds 7.00, more than the waiver's max_amount of 5.00: exceeded, nothing waived.
+        result = try #require(try bench.evaluate(check + "waivers:\n" + waiver("keys: {ref: D}, ", max: ", max_amount: 5.00")).first?.value)
+        #expect(result.status == .fail)
+        #expect(result.waivers?.first?.status == .exceeded)
+
+        let unknown = try #require(throws: ExpectationsError.self) {
+            _ = try bench.evaluate(check + "waivers:\n  - {check: no_such_check, reason: r, approved_by: a, expires: 2026-12-31}\n")
+        }
+        #expect(unknown.message == "the waiver names no existing check: 'no_such_check'")
+        #expect(unknown.line == 5)
+    }
 }

@@ -369,3 +369,57 @@ struct MonthlyReportTests {
         #expect(try ReconProcess.run(["report", "--month", "2026-11", "--db", db, "--run", "r20000101000000_000000"] + common).status == 3)
     }
 }
+
+@Suite("Materiality and waivers as EXPECTATIONS.md writes them")
+struct WaiverGateTests {
+    /// An expectations file written from the contract alone: its waivers and materiality are
+    /// honoured, `--waivers FILE` adds waivers, and a waiver of no check is exit 2 naming the line.
+    @Test func waiversAndMaterialityGateTheRun() throws {
+        let directory = NSTemporaryDirectory() + "recon-waivers-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let expectations = directory + "/expectations.yml"
+        try Data("""
+            version: 1
+            checks:
+              - id: captures_settle
+                type: reconcile
+                left: {table: dwd_payments, keys: [gateway_txn_ref], amount: amount, where: "status = 'captured'"}
+                right: {table: dwd_gateway_settlements, keys: [gateway_txn_ref], amount: gross, where: "line_type = 'charge'"}
+                tolerance: 0.01
+                materiality: {amount: 1.00}
+            waivers:
+              - check: captures_settle
+                reason: settlements of the month's last days arrive after it
+                approved_by: J. Doe
+                expires: 2026-12-31
+
+            """.utf8).write(to: URL(fileURLWithPath: expectations))
+        let common = ["audit", "--generate", "--days", "3", "--orders-per-day", "100", "--anomalies", "missing_settlement=2,orphan_settlement=2", "--db", try ServerUnderTest.target().conninfo,
+                      "--as-of", "2026-10-04T00:00:00Z", "--format", "json", "-q"]
+        let waived = try ReconProcess.run(common + ["--expectations", expectations, "--reports", directory + "/r1"])
+        #expect(waived.status == 0, "\(waived.output)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/r1/results.json"))) as? [String: Any])
+        let check = try #require((json["checks"] as? [[String: Any]])?.first)
+        #expect(check["status"] as? String == "waived")
+        #expect((check["money_at_stake"] as? [String: String])?.isEmpty == false)
+        #expect(((json["waivers"] as? [[String: Any]])?.first?["status"]) as? String == "applied")
+        #expect((json["summary"] as? [String: Any])?["waived"] as? Int == 1)
+
+        // The same file without its waiver fails: the money at stake is above 1.00.
+        let bare = directory + "/bare.yml"
+        let text = try String(contentsOfFile: expectations, encoding: .utf8)
+        try Data(String(text[..<text.range(of: "waivers:")!.lowerBound]).utf8).write(to: URL(fileURLWithPath: bare))
+        #expect(try ReconProcess.run(common + ["--expectations", bare, "--reports", directory + "/r2"]).status == 1)
+        // The waiver from a --waivers file instead: waived again.
+        let waivers = directory + "/waivers.yml"
+        try Data(("waivers:\n" + String(text[text.range(of: "waivers:\n")!.upperBound...])).utf8).write(to: URL(fileURLWithPath: waivers))
+        #expect(try ReconProcess.run(common + ["--expectations", bare, "--waivers", waivers, "--reports", directory + "/r3"]).status == 0)
+        // A waiver of a check that does not exist is bad input, with its file and line.
+        try Data("waivers:\n  - {check: nope, reason: r, approved_by: a, expires: 2026-12-31}\n".utf8).write(to: URL(fileURLWithPath: waivers))
+        let bad = try ReconProcess.run(common + ["--expectations", bare, "--waivers", waivers, "--reports", directory + "/r4"])
+        #expect(bad.status == 2)
+        #expect(bad.output.contains("waivers.yml:2"), "\(bad.output)")
+        #expect(bad.output.contains("the waiver names no existing check: 'nope'"), "\(bad.output)")
+    }
+}

@@ -76,7 +76,8 @@ public struct CheckEngine: Sendable {
             let context = PlanContext(spec: spec, relation: own?.relation ?? "", relations: resolved.mapValues(\.relation),
                                       catalog: catalog, zone: businessTimeZone, scope: scope, filter: filter)
             return CompiledCheck(spec: spec, relation: context.relation, layer: layer, plan: try spec.definition.plan(context),
-                                 table: spec.table.isEmpty ? layer.name : spec.table)
+                                 table: spec.table.isEmpty ? layer.name : spec.table,
+                                 checkedTotal: spec.materiality?.relative == nil ? nil : spec.definition.checkedTotal(context))
         }
     }
 
@@ -117,6 +118,12 @@ public struct CheckEngine: Sendable {
         }
         group.wait()
         for result in others.results { results[result.id] = result }
+        // Materiality and waivers judge what failed; a waiver of a check that passed covered nothing.
+        let waivers = Dictionary(grouping: file.waivers, by: \.check)
+        for check in compiled {
+            guard let result = results[check.spec.id] else { continue }
+            results[check.spec.id] = judged(check, result, waivers: waivers[check.spec.id] ?? [], on: first)
+        }
         for result in results.values where result.status != .pass {
             logger.debug("\(result.id): \(result.status.rawValue), \(result.failingRows) failing rows")
         }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// pass, warn (a failed warn check), fail (a failed error check), error (could not be evaluated).
+/// pass, warn (a failed warn check, or one below its materiality), fail (a failed error check),
+/// waived (every failing row covered by a valid waiver), error (could not be evaluated).
 public enum CheckStatus: String, Sendable, Codable {
-    case pass, warn, fail, error
+    case pass, warn, fail, waived, error
 }
 
 /// One check's outcome, as results.json, JUnit and every report show it.
@@ -23,9 +24,19 @@ public struct CheckResult: Sendable, Codable {
     public var message: String?
     /// The columns of the sample, in order.
     public var sampleColumns: [String]?
+    /// Money checks that failed: the failing rows' money at stake per currency, exact, as text.
+    public var moneyAtStake: [String: String]?
+    /// Failing rows a valid waiver covers (counted in `failingRows` too).
+    public var waivedRows: Int?
+    /// The waivers naming the check and what each did.
+    public var waivers: [WaiverOutcome]?
+    /// Why a failing check is `warn` or `waived`: its materiality, its waivers.
+    public var judgement: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, type, table, layer, severity, status, observed, sample, sql, description, message
+        case id, type, table, layer, severity, status, observed, sample, sql, description, message, waivers, judgement
+        case moneyAtStake = "money_at_stake"
+        case waivedRows = "waived_rows"
         case failingRows = "failing_rows"
         case durationMS = "duration_ms"
         case sampleColumns = "sample_columns"

@@ -37,6 +37,8 @@ public struct CheckSpec: Sendable {
     public var period: PeriodColumn?
     /// The line the check starts on.
     public var line: Int
+    /// How much money matters (money checks only).
+    public var materiality: Materiality?
 
     /// The `type:` name.
     public var typeName: String { Swift.type(of: definition).name }

@@ -33,6 +33,13 @@ protocol CheckType: Sendable {
     func layer(resolving resolver: TableResolver) -> CheckLayer?
     /// How the check is evaluated.
     func plan(_ context: PlanContext) throws -> CheckPlan
+    /// The money at stake in one failing row, an expression over `f`, the row as `jsonb`
+    /// (EXPECTATIONS.md "Materiality"); nil: the type does not measure money.
+    var stake: SQL? { get }
+    /// Whether the type knows the total it checks (relative materiality needs it).
+    var measuresTotal: Bool { get }
+    /// The checked total per currency: a query of rows (currency text, total numeric).
+    func checkedTotal(_ context: PlanContext) -> SQL?
 }
 
 extension CheckType {
@@ -43,6 +50,24 @@ extension CheckType {
     var otherTables: [String] { [] }
     var ownPeriod: PeriodColumn? { nil }
     func layer(resolving resolver: TableResolver) -> CheckLayer? { nil }
+    var stake: SQL? { nil }
+    var measuresTotal: Bool { stake != nil }
+    func checkedTotal(_ context: PlanContext) -> SQL? { nil }
+}
+
+extension PlanContext {
+    /// A row's `jsonb` field as a number (NULL when absent).
+    static func money(_ field: String) -> SQL { "((f ->> \(literal: field))::numeric)" }
+
+    /// `currency` of `table` as text when it has one, else '' (one bucket).
+    func currency(of table: String) -> SQL {
+        catalog.columns[relation(table).text]?["currency"] == nil ? "''::text" : "currency::text"
+    }
+
+    /// The sum of absolute values of `measure` per currency over `table`'s rows the check reads.
+    func total(of measure: SQL, in table: String, filter: SQL) -> SQL {
+        "SELECT \(currency(of: table)), coalesce(sum(abs(\(measure))), 0) FROM \(relation(table)) WHERE \(filter) GROUP BY 1"
+    }
 }
 
 /// Where a check type's table comes from.

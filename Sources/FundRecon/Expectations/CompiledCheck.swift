@@ -9,6 +9,8 @@ struct CompiledCheck: Sendable {
     let plan: CheckPlan
     /// The table results name: the declared one, or, for a `sql` check without one, its layer.
     let table: String
+    /// The checked total per currency (relative materiality only).
+    var checkedTotal: SQL? = nil
 
     /// The SQL shown in reports: the statement that lists every failing row.
     var displaySQL: SQL {

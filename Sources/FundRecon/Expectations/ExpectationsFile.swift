@@ -4,4 +4,6 @@ public struct ExpectationsFile: Sendable {
     public var checks: [CheckSpec]
     /// The file's text (the schemas its SQL names are what a check's reader role is granted).
     public var text: String = ""
+    /// Acknowledged exceptions (EXPECTATIONS.md "Waivers"): the file's, and a `--waivers` file's.
+    public var waivers: [Waiver] = []
 }

@@ -6,7 +6,7 @@ import Yams
 public enum ExpectationsParser {
     /// The keys every check may have; each type adds its own (`CheckType.keys`).
     static let commonKeys: Set<String> = ["id", "type", "table", "description", "severity", "where", "sample_size", "tags",
-                                          "max_failing", "tolerance", "period"]
+                                          "max_failing", "tolerance", "period", "materiality"]
 
     /// Parses a file from disk.
     public static func parse(file path: String) throws -> ExpectationsFile {
@@ -35,6 +35,7 @@ public enum ExpectationsParser {
         var defaultTolerance = Decimal(0)
         var defaultSample = 20
         var checksNode: Node?
+        var waiversNode: Node?
         for (key, value) in top {
             switch key.string {
             case "version":
@@ -59,7 +60,8 @@ public enum ExpectationsParser {
                     }
                 }
             case "checks": checksNode = value
-            default: throw fail(key, nil, "unknown top-level key '\(key.string ?? "?")' (version, defaults, checks)")
+            case "waivers": waiversNode = value
+            default: throw fail(key, nil, "unknown top-level key '\(key.string ?? "?")' (version, defaults, checks, waivers)")
             }
         }
         guard let checksNode, let list = checksNode.sequence else { throw fail(root, nil, "checks must be a list") }
@@ -123,9 +125,21 @@ public enum ExpectationsParser {
                 spec.maxFailing = value
             }
             if fields["tolerance"] != nil { spec.tolerance = try reader.decimal("tolerance") }
+            if let node = fields["materiality"] {
+                let materiality = try materiality(node, id: id, fail: fail)
+                guard definition.stake != nil else {
+                    throw fail(keyNodes["materiality"], id, "materiality needs a check that measures money (reconcile, balance, cross_period, "
+                        + "continuity, or sql with amount)")
+                }
+                if materiality.relative != nil && !definition.measuresTotal {
+                    throw fail(keyNodes["materiality"], id, "relative materiality needs the checked total, which a sql check's query does not give: use amount")
+                }
+                spec.materiality = materiality
+            }
             checks.append(spec)
         }
-        return ExpectationsFile(path: file, checks: checks, text: text)
+        let waivers = try waiversNode.map { try Self.waivers($0, file: file, checks: checks, fail: fail) } ?? []
+        return ExpectationsFile(path: file, checks: checks, text: text, waivers: waivers)
     }
 
     /// `period: column` or `period: {column: ..., grain: hour|day|month}`.

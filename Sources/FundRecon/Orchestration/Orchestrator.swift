@@ -40,6 +40,8 @@ public enum Orchestrator {
             database: mode.databaseName, summary: CheckSummary(outcome.outputs.checks), checks: outcome.outputs.checks,
             stages: mode.setupStages + outcome.records.map(StageTiming.init), expectations: request.expectationsPath)
         audit.tasks = outcome.records
+        let waivers = outcome.outputs.checks.flatMap { $0.waivers ?? [] }
+        audit.waivers = waivers.isEmpty ? nil : waivers
         if let period = mode.period {
             audit.period = period.description
             audit.restatements = outcome.outputs.published.filter(\.restatement)
@@ -169,7 +171,12 @@ struct RunPlan: Sendable {
     init(_ request: RunRequest) throws {
         self.request = request
         selected = Set(request.tasks)
-        expectations = selected.contains(.runChecks) ? try ExpectationsParser.parse(file: request.expectationsPath) : nil
+        var expectations = selected.contains(.runChecks) ? try ExpectationsParser.parse(file: request.expectationsPath) : nil
+        if let path = request.waiversPath, var file = expectations {
+            file.waivers += try ExpectationsParser.waivers(file: path, checks: file.checks)
+            expectations = file
+        }
+        self.expectations = expectations
         project = try request.pipelineDirectory.map { try PipelineProject.load(directory: $0) }
         if let project { _ = try project.orderedModels() }
         if !request.formats.isEmpty && !request.reportsDirectory.isEmpty {

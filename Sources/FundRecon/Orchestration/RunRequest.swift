@@ -14,6 +14,8 @@ public struct RunRequest: Sendable {
     public var vars: [String: String] = [:]
     /// Only checks with one of these tags (all when empty).
     public var tags: Set<String> = []
+    /// A waivers file (`--waivers`), beside the expectations file's own `waivers:`.
+    public var waiversPath: String?
     /// The statement timeout of each check.
     public var checkTimeoutMilliseconds = 60_000
     /// The report files to write.

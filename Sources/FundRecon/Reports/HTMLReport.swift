@@ -21,7 +21,8 @@ public enum HTMLReport {
         let gate = result.exitCode(failOn: .error)
         let verdict = gate == 0 ? ("pass", "All error checks passed") : gate == 1 ? ("fail", "Checks failed") : ("error", "Checks could not be evaluated")
         html += "<header><h1>\(e(context.title))</h1><p class=\"verdict \(verdict.0)\">\(verdict.1): "
-            + "\(result.summary.pass) pass, \(result.summary.warn) warn, \(result.summary.fail) fail, \(result.summary.error) error</p>"
+            + "\(result.summary.pass) pass, \(result.summary.warn) warn, \(result.summary.fail) fail, "
+            + (result.summary.waived > 0 ? "\(result.summary.waived) waived, " : "") + "\(result.summary.error) error</p>"
         html += "<table class=\"facts\">"
         var facts: [(String, String)] = [("Run", result.runID), ("Started", result.startedAt), ("Finished", result.finishedAt),
                                           ("Database", result.database), ("Dataset", context.dataset),
@@ -157,6 +158,18 @@ public enum HTMLReport {
                 let observed = check.status == .error ? (check.message ?? "could not be evaluated") : check.outcome
                 html += "<p class=\"observed\">Observed: \(e(observed)). Expected: no failing rows"
                     + "\(check.severity == .warn ? " (warning only)" : "").</p>"
+                if let money = check.moneyAtStake, !money.isEmpty {
+                    html += "<p>Money at stake: " + e(money.sorted { $0.key < $1.key }.map { "\($0.key.isEmpty ? "" : $0.key + " ")\($0.value)" }
+                        .joined(separator: ", ")) + "</p>"
+                }
+                if let judgement = check.judgement { html += "<p class=\"observed\">\(e(judgement))</p>" }
+                for outcome in check.waivers ?? [] {
+                    let waiver = outcome.waiver
+                    html += "<p class=\"muted\">Waiver (\(e(outcome.status.rawValue))): \(e(waiver.reason)), approved by \(e(waiver.approvedBy))"
+                        + (waiver.ticket.map { ", ticket \(e($0))" } ?? "") + ", expires \(e(waiver.expires.description)); "
+                        + "covers \(outcome.rows) row\(outcome.rows == 1 ? "" : "s")"
+                        + e(outcome.amount.sorted { $0.key < $1.key }.map { " \($0.key) \($0.value)" }.joined()) + "</p>"
+                }
                 if let columns = check.sampleColumns, !check.sample.isEmpty {
                     html += "<table class=\"sample\"><tr>" + columns.map { "<th>\(e($0))</th>" }.joined() + "</tr>"
                     for row in check.sample {
@@ -284,7 +297,7 @@ public enum HTMLReport {
         .trend{margin-left:10px}.trend i{display:inline-block;width:7px;height:12px;margin-right:1px;background:#d1d5db}
         .trend i.succeeded,.trend i.pass{background:#16a34a}.trend i.fail{background:#dc2626}.trend i.warn{background:#d97706}.trend i.error{background:#6b7280}
         .verdict.pass,.badge.pass{background:#dcfce7;color:#166534}.verdict.fail,.badge.fail{background:#fee2e2;color:#991b1b}
-        .verdict.error,.badge.error{background:#fef3c7;color:#92400e}.badge.warn{background:#fef9c3;color:#854d0e}
+        .verdict.error,.badge.error{background:#fef3c7;color:#92400e}.badge.warn{background:#fef9c3;color:#854d0e}.badge.waived{background:#e0e7ff;color:#3730a3}
         .badge{font-size:11px;text-transform:uppercase;padding:1px 6px;border-radius:3px;font-weight:700}
         td.fail{color:#991b1b;font-weight:700}td.error{color:#92400e;font-weight:700}
         details.check{border:1px solid #e5e7eb;border-radius:4px;margin:4px 0;padding:4px 8px}

@@ -84,7 +84,7 @@ public enum XLSXReport {
                                           ("Pipeline commit", context.pipelineCommit ?? ""), ("Month", context.month ?? "")]
         for (name, value) in facts where !value.isEmpty { try summary.write([.text(name), .text(value)]) }
         for (name, count) in [("Checks", result.summary.checks), ("Pass", result.summary.pass), ("Warn", result.summary.warn),
-                              ("Fail", result.summary.fail), ("Error", result.summary.error)] {
+                              ("Fail", result.summary.fail), ("Waived", result.summary.waived), ("Error", result.summary.error)] {
             try summary.write([.text(name), .integer(count)])
         }
         for stage in result.stages { try summary.write([.text("Stage \(stage.name) (ms)"), .integer(stage.durationMS)]) }

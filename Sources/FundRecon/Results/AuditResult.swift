@@ -17,9 +17,11 @@ public struct AuditResult: Sendable, Codable {
     public var restatements: [PartitionChange]?
     /// A persistent run's partitions written (changed, new or removed).
     public var partitionsReplaced: Int?
+    /// Every waiver in force and what it covered (EXPECTATIONS.md "Waivers"); nil without waivers.
+    public var waivers: [WaiverOutcome]?
 
     enum CodingKeys: String, CodingKey {
-        case summary, checks, stages, database, expectations, tasks, period, restatements
+        case summary, checks, stages, database, expectations, tasks, period, restatements, waivers
         case partitionsReplaced = "partitions_replaced"
         case runID = "run_id"
         case startedAt = "started_at"

@@ -5,6 +5,7 @@ public struct CheckSummary: Sendable, Codable, Equatable {
     public var warn = 0
     public var fail = 0
     public var error = 0
+    public var waived = 0
 
     public init(_ results: [CheckResult]) {
         checks = results.count
@@ -14,6 +15,7 @@ public struct CheckSummary: Sendable, Codable, Equatable {
             case .warn: warn += 1
             case .fail: fail += 1
             case .error: error += 1
+            case .waived: waived += 1
             }
         }
     }

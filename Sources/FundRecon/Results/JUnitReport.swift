@@ -26,6 +26,8 @@ public enum JUnitReport {
                     xml += "/>\n"
                 case .warn:
                     xml += ">\n      <system-out>\(Markup.escape("warning: " + check.outcome + "\n" + detail))</system-out>\n    </testcase>\n"
+                case .waived:
+                    xml += ">\n      <system-out>\(Markup.escape("waived: " + (check.judgement ?? check.outcome) + "\n" + detail))</system-out>\n    </testcase>\n"
                 case .fail:
                     xml += ">\n      <failure message=\"\(Markup.escape(check.outcome))\" type=\"\(Markup.escape(check.type))\">"
                         + "\(Markup.escape(detail))</failure>\n    </testcase>\n"

@@ -18,6 +18,12 @@ struct BalanceCheck: CheckType {
         [(table, grain + PlanContext.columnNames([lhs, rhs]))]
     }
 
+    var stake: SQL? { "abs(\(PlanContext.money("difference")))" }
+
+    func checkedTotal(_ context: PlanContext) -> SQL? {
+        context.total(of: PlanContext.fragment(lhs), in: context.spec.table, filter: context.filter)
+    }
+
     func plan(_ context: PlanContext) throws -> CheckPlan {
         let (left, right) = (PlanContext.fragment(lhs), PlanContext.fragment(rhs))
         guard !grain.isEmpty else {

@@ -23,6 +23,12 @@ struct ContinuityCheck: CheckType {
 
     var ownPeriod: PeriodColumn? { PeriodColumn(column: period, grain: nil) }
 
+    var stake: SQL? { "abs(coalesce(\(PlanContext.money("opening")), 0) - coalesce(\(PlanContext.money("previous_closing")), 0))" }
+
+    func checkedTotal(_ context: PlanContext) -> SQL? {
+        context.total(of: PlanContext.column(closing), in: context.spec.table, filter: context.spec.where.map(PlanContext.fragment) ?? "true")
+    }
+
     func columns(table: String) -> [(table: String, columns: [String])] { [(table, keys + [period, opening, closing])] }
 
     func plan(_ context: PlanContext) throws -> CheckPlan {

@@ -25,6 +25,17 @@ struct CrossPeriodCheck: CheckType {
     }
 
     var mainTable: String? { fine.table }
+
+    var stake: SQL? {
+        measures.map { "abs(coalesce(\(PlanContext.money("fine_" + $0)), 0) - coalesce(\(PlanContext.money("coarse_" + $0)), 0))" as SQL }
+            .joined(separator: " + ")
+    }
+
+    /// The coarse side's measures.
+    func checkedTotal(_ context: PlanContext) -> SQL? {
+        let sum = measures.map { "abs(\(PlanContext.column($0)))" as SQL }.joined(separator: " + ")
+        return context.total(of: sum, in: coarse.table, filter: coarse.where.map(PlanContext.fragment) ?? "true")
+    }
     var otherTables: [String] { [coarse.table] }
 
     func columns(table: String) -> [(table: String, columns: [String])] {

@@ -24,6 +24,15 @@ struct ReconcileCheck: CheckType {
     }
 
     var mainTable: String? { left.table }
+
+    var stake: SQL? { "abs(\(PlanContext.money("difference")))" }
+
+    /// The left side's amounts per currency (a key or `match_also` column named `currency`).
+    func checkedTotal(_ context: PlanContext) -> SQL? {
+        let grouping = grouping(left, context.relation)
+        let currency: SQL = (left.keys + matchAlso).firstIndex(of: "currency").map { "g.\(identifier: "k\($0)")::text" } ?? "''::text"
+        return "SELECT \(currency), coalesce(sum(abs(g.amount)), 0) FROM (\(grouping.alone)) g GROUP BY 1"
+    }
     var otherTables: [String] { [right.table] }
 
     func columns(table: String) -> [(table: String, columns: [String])] {

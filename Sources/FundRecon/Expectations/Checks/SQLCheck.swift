@@ -6,14 +6,17 @@ import Postgres
 /// layer among the models the query names.
 struct SQLCheck: CheckType {
     static let name = "sql"
-    static let keys: Set<String> = ["query", "layer"]
+    static let keys: Set<String> = ["query", "layer", "amount"]
     static let table = TableSource.optional
     static let scoping = PeriodScoping.refused("a sql check cannot be scoped by period (its query is run as written)")
     let query: String
     let declaredLayer: Layer?
+    /// The column of the query's rows that holds each row's money (`amount:`).
+    let amount: String?
 
     init(_ fields: FieldReader) throws {
         query = try fields.string("query").trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
+        amount = try fields.optionalString("amount")
         declaredLayer = try fields.optionalString("layer").map { name in
             guard let layer = Layer(rawValue: name) else {
                 throw fields.failure("layer must be one of \(Layer.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -23,6 +26,10 @@ struct SQLCheck: CheckType {
     }
 
     func columns(table: String) -> [(table: String, columns: [String])] { [] }
+
+    var stake: SQL? { amount.map { "abs(\(PlanContext.money($0)))" } }
+    /// The query lists failing rows only: there is no checked total.
+    var measuresTotal: Bool { false }
 
     /// The declared layer, or the highest layer among the models and tables the query names.
     func layer(resolving resolver: TableResolver) -> CheckLayer? {
