@@ -14,7 +14,7 @@ struct Recon: ParsableCommand {
             expectations/pipeline file; 3 a runtime failure (database unreachable, a model or check \
             that could not run).
             """,
-        version: "0.1.0",
+        version: Evidence.toolVersion,
         subcommands: [
             Audit.self, Run.self, Backfill.self, Check.self, Diff.self, Report.self, Golden.self, CoverageCommand.self, BenchReports.self,
             Generate.self, Load.self, Build.self, Dag.self, Doctor.self, GC.self, Hold.self,

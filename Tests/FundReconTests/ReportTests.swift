@@ -64,10 +64,14 @@ struct ReportTests {
                         durationMS: 3, description: "money & <things>", message: status == .error ? "[42703] no such column \"x\"" : nil,
                         sampleColumns: ["k", "v"])
         }
-        let checks = [check("a_pass", .pass, layer: .dwd), check("b_warn", .warn, layer: .dwd),
-                      check("c_fail", .fail, layer: .ads), check("d_error", .error, layer: .ods)]
-        let result = AuditResult(runID: "r20261129000000_abcdef", startedAt: "2026-11-29T00:00:00Z", finishedAt: "2026-11-29T00:00:01Z",
+        var checks = [check("a_pass", .pass, layer: .dwd), check("b_warn", .warn, layer: .dwd),
+                      check("c_fail", .fail, layer: .ads), check("d_error", .error, layer: .ods), check("e_waived", .waived, layer: .ads)]
+        for index in checks.indices { checks[index].line = 10 + index }
+        // Run-specific schema names in a check's SQL are not part of any message or detail.
+        checks[2].sql = "select * from \"rc_r20261129000000_abcdef_ads\".\"ads_x\" where k < 0"
+        var result = AuditResult(runID: "r20261129000000_abcdef", startedAt: "2026-11-29T00:00:00Z", finishedAt: "2026-11-29T00:00:01Z",
                                  database: "embedded", summary: CheckSummary(checks), checks: checks, stages: [], expectations: "x.yml")
+        result.evidence = Evidence(toolVersion: "0.1.0", user: "ci", host: "runner", expectationsSHA256: "ab12", pipelineCommit: "c0ffee")
         let xml = JUnitReport.render(result)
         let path = NSTemporaryDirectory() + "recon-junit-\(UUID().uuidString).xml"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -75,8 +79,16 @@ struct ReportTests {
         let schema = repositoryRoot + "/Tests/FundReconTests/Fixtures/junit.xsd"
         let valid = try python(validateJUnit, [schema, path])
         #expect(valid.status == 0, "\(valid.output)")
-        #expect(xml.contains("<testcase classname=\"ads.expression\" name=\"c_fail\" time=\"0.003\">"))
-        #expect(xml.contains("<failure message=\"2 failing rows, expected 0\" type=\"expression\">"))
+        #expect(xml.contains("<testcase classname=\"ads.expression\" name=\"c_fail\" time=\"0.003\" file=\"x.yml\" line=\"12\">"))
+        // The rule, the table, the count and the first failing key.
+        #expect(xml.contains("<failure message=\"expression on dwd_&lt;x&gt;: 2 failing rows, expected 0; first: k=&lt;script&gt;&amp;&quot;&apos; v=1.50\" type=\"expression\">"))
+        #expect(xml.contains("select * from \"ads_x\" where k &lt; 0") || xml.contains("select * from &quot;ads_x&quot; where k &lt; 0"))
+        #expect(!xml.contains("rc_r20261129000000"))
+        #expect(xml.contains("<testsuites name=\"recon\""))
+        #expect(xml.contains("<property name=\"run_id\" value=\"r20261129000000_abcdef\"/>"))
+        #expect(xml.contains("<property name=\"expectations_sha256\" value=\"ab12\"/>"))
+        #expect(xml.contains("<property name=\"pipeline_commit\" value=\"c0ffee\"/>"))
+        #expect(xml.contains("name=\"e_waived\" time=\"0.003\" file=\"x.yml\" line=\"14\">\n      <system-out>waived: "))
         #expect(xml.contains("<error message=\"[42703] no such column &quot;x&quot;\" type=\"error\">"))
         #expect(xml.contains("<system-out>warning: 2 failing rows, expected 0"))
         // The validator has teeth: a test case without its name is refused.

@@ -133,7 +133,7 @@ struct TaskRunnerTests {
 
         let broken = RunTask(.runChecks, after: []) { context, _ in
             try context.connect().execute("SELECT * FROM no_such_table_anywhere")
-            return .checked([])
+            return .checked([], asOf: nil)
         }
         let permanent = try #require(throws: TaskFailure.self) { try runner.run([broken], logger: quietLogger) { _ in } }
         #expect(permanent.records[0].attempts == 1)
@@ -142,7 +142,7 @@ struct TaskRunnerTests {
 
     @Test func theGraphIsCheckedBeforeAnythingRuns() throws {
         let ran = Locked(false)
-        let work: @Sendable (TaskContext, RunOutputs) throws -> TaskOutput = { _, _ in ran.update { $0 = true }; return .checked([]) }
+        let work: @Sendable (TaskContext, RunOutputs) throws -> TaskOutput = { _, _ in ran.update { $0 = true }; return .checked([], asOf: nil) }
         let runner = TaskRunner(connections: Self.nowhere, faults: FaultPlan())
         let cycle = try #require(throws: TaskGraphError.self) {
             try runner.run([RunTask(.importMainData, after: [.importResellerData], work: work),
@@ -172,7 +172,7 @@ struct TaskRunnerTests {
 @Suite("The task graph and the run's outputs, without a server")
 struct TaskGraphTests {
     static func task(_ id: TaskID, among selected: Set<TaskID> = Set(TaskID.seed)) -> RunTask {
-        RunTask(id, after: id.dependencies(among: selected)) { _, _ in .checked([]) }
+        RunTask(id, after: id.dependencies(among: selected)) { _, _ in .checked([], asOf: nil) }
     }
 
     @Test func theSeedsDAGIsDeclaredOnceAndSelectionsKeepItsOrder() throws {
@@ -238,7 +238,7 @@ struct TaskGraphTests {
         #expect(outputs.build.models.map(\.model) == ["a", "b"])
         #expect(outputs.published == [change])
         #expect(TaskOutput.built(outputs.builds[.runDbtModel]!).count == 2)
-        outputs.record(.checked([]), of: .runChecks)
+        outputs.record(.checked([], asOf: nil), of: .runChecks)
         #expect(outputs.checks.isEmpty)
         #expect(outputs.reportInputs == nil)
     }

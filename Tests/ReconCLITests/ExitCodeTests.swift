@@ -195,7 +195,9 @@ struct AuditCommandTests {
         #expect(result.output.contains("FAIL  order_captures_equal_amount_due"))
         #expect(result.output.contains("FAIL  breaks_duplicate_capture"))
         let junit = try String(contentsOfFile: reports + "/junit.xml", encoding: .utf8)
-        #expect(junit.contains("<failure message=\"1 failing row, expected 0"))
+        // The rule broken, the table, and the first failing key.
+        #expect(junit.contains("<failure message=\"expression on ads_recon_breaks: 1 failing row, expected 0; first: break_type=duplicate_capture"))
+        #expect(!junit.contains("rc_r"), "no run-specific schema name in the report CI compares across runs")
     }
 
     @Test func badExpectationsExitTwoWithTheLine() throws {
@@ -405,6 +407,13 @@ struct WaiverGateTests {
         #expect((check["money_at_stake"] as? [String: String])?.isEmpty == false)
         #expect(((json["waivers"] as? [[String: Any]])?.first?["status"]) as? String == "applied")
         #expect((json["summary"] as? [String: Any])?["waived"] as? Int == 1)
+        // The evidence: the tool, who ran it, the as_of, every input file with its SHA-256 and counts.
+        let evidence = try #require(json["evidence"] as? [String: Any])
+        #expect(evidence["tool_version"] as? String == Evidence.toolVersion)
+        #expect((evidence["user"] as? String)?.isEmpty == false && (evidence["host"] as? String)?.isEmpty == false)
+        #expect(evidence["as_of"] as? String == "2026-10-04T00:00:00.000Z")
+        let inputs = evidence["inputs"] as? [[String: Any]] ?? []
+        #expect(inputs.contains { $0["file"] as? String == "oltp/orders.csv" && ($0["sha256"] as? String)?.count == 64 && ($0["rows_read"] as? Int ?? 0) > 0 })
 
         // The same file without its waiver fails: the money at stake is above 1.00.
         let bare = directory + "/bare.yml"

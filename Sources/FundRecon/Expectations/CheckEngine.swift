@@ -434,6 +434,7 @@ public struct CheckEngine: Sendable {
             severity: check.spec.severity, status: failed ? (check.spec.severity == .error ? .fail : .warn) : .pass,
             failingRows: failing, observed: observed, sample: [], sql: check.displaySQL.text, durationMS: duration,
             description: check.spec.description, message: nil)
+        result.line = check.spec.line
         if failing > 0, let sample, let worker, check.spec.sampleSize > 0 {
             let rows = try readOnly(worker) { try $0.query(sample) }
             (result.sample, result.sampleColumns) = Self.sample(rows, limit: check.spec.sampleSize, dropping: nil)
@@ -447,10 +448,12 @@ public struct CheckEngine: Sendable {
             message = error.isCancellation ? "timed out after \(timeoutMilliseconds) ms (statement timeout)"
                 : "[\(error.sqlState?.rawValue ?? "?")] \(error.message)"
         }
-        return CheckResult(
+        var result = CheckResult(
             id: check.spec.id, type: check.spec.typeName, table: check.table, layer: check.layer,
             severity: check.spec.severity, status: .error, failingRows: 0, observed: [:], sample: [], sql: check.displaySQL.text,
             durationMS: duration, description: check.spec.description, message: message)
+        result.line = check.spec.line
+        return result
     }
 
     static func value(_ text: String?) -> JSONValue {

@@ -32,9 +32,11 @@ public struct CheckResult: Sendable, Codable {
     public var waivers: [WaiverOutcome]?
     /// Why a failing check is `warn` or `waived`: its materiality, its waivers.
     public var judgement: String?
+    /// The line of the expectations file the check starts on.
+    public var line: Int?
 
     enum CodingKeys: String, CodingKey {
-        case id, type, table, layer, severity, status, observed, sample, sql, description, message, waivers, judgement
+        case id, type, table, layer, severity, status, observed, sample, sql, description, message, waivers, judgement, line
         case moneyAtStake = "money_at_stake"
         case waivedRows = "waived_rows"
         case failingRows = "failing_rows"

@@ -19,6 +19,15 @@ public struct FileLoad: Sendable, Codable, Equatable {
     /// Time spent on the file (checksum, parse, COPY), in milliseconds.
     public var durationMS: Int = 0
 
+    enum CodingKeys: String, CodingKey {
+        case source, file, sha256, status
+        case rowsRead = "rows_read"
+        case rowsLoaded = "rows_loaded"
+        case rowsRejected = "rows_rejected"
+        case duplicateOf = "duplicate_of"
+        case durationMS = "duration_ms"
+    }
+
     /// Rule R11: every record read was loaded or rejected.
     public var isConserved: Bool { rowsRead == rowsLoaded + rowsRejected }
 }

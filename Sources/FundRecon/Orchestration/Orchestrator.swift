@@ -42,6 +42,7 @@ public enum Orchestrator {
         audit.tasks = outcome.records
         let waivers = outcome.outputs.checks.flatMap { $0.waivers ?? [] }
         audit.waivers = waivers.isEmpty ? nil : waivers
+        audit.evidence = plan.evidence(outputs: outcome.outputs)
         if let period = mode.period {
             audit.period = period.description
             audit.restatements = outcome.outputs.published.filter(\.restatement)
@@ -82,7 +83,7 @@ public enum Orchestrator {
             return { context, outputs in .built(try mode.build(task, after: outputs, context)) }
         case .runChecks:
             return { context, _ in
-                guard let expectations = plan.expectations else { return .checked([]) }
+                guard let expectations = plan.expectations else { return .checked([], asOf: nil) }
                 let connection = try context.connect()
                 let settings = try mode.checkSettings(on: connection)
                 var engine = CheckEngine(resolver: TableResolver(schemas: mode.warehouse, project: plan.project))
@@ -100,7 +101,7 @@ public enum Orchestrator {
                 defer { reader.close() }
                 context.logger.info("checks run as \(reader.summary)")
                 let workers = (0..<2).map { worker in CheckWorker { try reader.connect(worker: worker) } }
-                return .checked(try engine.evaluate(expectations, workers: workers, logger: context.logger))
+                return .checked(try engine.evaluate(expectations, workers: workers, logger: context.logger), asOf: settings.asOf)
             }
         case .snapshotOutputs:
             return { context, _ in
@@ -187,6 +188,20 @@ struct RunPlan: Sendable {
         reportTables = figures ? try project.map { try ReportTables(project: $0) } : nil
         zone = request.vars["business_timezone"] ?? project?.vars["business_timezone"] ?? "UTC"
         expectationsSHA256 = expectations == nil ? "" : (try? SHA256.digest(ofFile: request.expectationsPath).hex) ?? ""
+    }
+
+    /// What the run was made of (results.json `evidence`, the reports' evidence section).
+    func evidence(outputs: RunOutputs) -> Evidence {
+        let runner = Evidence.runner
+        var evidence = Evidence(toolVersion: Evidence.toolVersion, user: runner.user, host: runner.host)
+        evidence.asOf = outputs.asOf.map(isoTimestamp)
+        evidence.expectationsSHA256 = expectationsSHA256.isEmpty ? nil : expectationsSHA256
+        evidence.pipelineCommit = request.pipelineDirectory.flatMap(RunPlan.commit(of:))
+        for check in expectations?.checks ?? [] where check.tolerance != 0 { evidence.tolerances[check.id] = "\(check.tolerance)" }
+        let load = outputs.load
+        evidence.inputs = load.files
+        evidence.ignored = load.ignored
+        return evidence
     }
 
     /// The vars in force: the project's, with the request's overrides.

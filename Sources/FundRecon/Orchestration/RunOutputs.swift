@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the tasks of a run produced, filled in as each one ends: a task reads what the tasks it
 /// depends on recorded (they ended before it began), and the run's result is built from it once
 /// every task has ended.
@@ -10,6 +12,8 @@ public struct RunOutputs: Sendable {
     public private(set) var builds: [TaskID: BuildOutcome] = [:]
     /// The check results (empty until `run_checks` ends).
     public private(set) var checks: [CheckResult] = []
+    /// The instant the checks judged freshness at.
+    public private(set) var asOf: Date?
     /// The golden snapshot of the ADS tables.
     public private(set) var snapshots: [TableSnapshot] = []
     /// What `write_reports` gathered for the reports.
@@ -23,7 +27,9 @@ public struct RunOutputs: Sendable {
         case .prepared(let dataset): self.dataset = dataset
         case .loaded(let report): loads[task] = report
         case .built(let outcome): builds[task] = outcome
-        case .checked(let results): checks = results
+        case .checked(let results, let instant):
+            checks = results
+            asOf = instant
         case .snapshots(let tables): snapshots = tables
         case .reportInputs(let inputs): reportInputs = inputs
         }

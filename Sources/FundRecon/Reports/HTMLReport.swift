@@ -52,6 +52,7 @@ public enum HTMLReport {
             html += charts(data)
         }
         html += checks(result, trend: context.trend)
+        if let evidence = result.evidence { html += Self.evidence(evidence, waivers: result.waivers ?? []) }
         if context.month != nil { html += signOff }
         html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer></body></html>\n"
         return html
@@ -284,6 +285,46 @@ public enum HTMLReport {
             }
         }
         return svg + "</svg></figure>"
+    }
+
+    /// What the run was made of: the tool, who and where, as_of, digests, waivers in force, every
+    /// input file with its SHA-256 and counts, and the files that matched no contract name.
+    static func evidence(_ evidence: Evidence, waivers: [WaiverOutcome]) -> String {
+        var html = "<section class=\"evidence\"><h2>Evidence</h2><table class=\"facts\">"
+        let facts: [(String, String?)] = [
+            ("Tool", "FundRecon \(evidence.toolVersion)"), ("Run by", "\(evidence.user) on \(evidence.host)"), ("As of", evidence.asOf),
+            ("Expectations SHA-256", evidence.expectationsSHA256), ("Pipeline commit", evidence.pipelineCommit),
+            ("Tolerances", evidence.tolerances.isEmpty ? nil : evidence.tolerances.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                .joined(separator: ", ")),
+        ]
+        for (name, value) in facts { if let value, !value.isEmpty { html += "<tr><th>\(e(name))</th><td>\(e(value))</td></tr>" } }
+        html += "</table>"
+        if !waivers.isEmpty {
+            html += "<h3>Waivers in force</h3><table><tr><th>Check</th><th>Keys</th><th>Reason</th><th>Approved by</th><th>Ticket</th>"
+                + "<th>Expires</th><th>Status</th><th class=\"n\">Rows</th><th>Amount</th></tr>"
+            for outcome in waivers {
+                let waiver = outcome.waiver
+                html += "<tr><td>\(e(waiver.check))</td><td>\(e(waiver.keys.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))</td>"
+                    + "<td>\(e(waiver.reason))</td><td>\(e(waiver.approvedBy))</td><td>\(e(waiver.ticket ?? ""))</td>"
+                    + "<td>\(e(waiver.expires.description))</td><td>\(e(outcome.status.rawValue))</td><td class=\"n\">\(outcome.rows)</td>"
+                    + "<td>\(e(outcome.amount.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))</td></tr>"
+            }
+            html += "</table>"
+        }
+        if !evidence.ignored.isEmpty {
+            html += "<p class=\"fail\">Not loaded: their names match no file of the data contract: "
+                + e(evidence.ignored.joined(separator: ", ")) + "</p>"
+        }
+        if !evidence.inputs.isEmpty {
+            html += "<details><summary>Input files (\(evidence.inputs.count))</summary><table class=\"sample\"><tr><th>File</th><th>SHA-256</th>"
+                + "<th class=\"n\">Read</th><th class=\"n\">Loaded</th><th class=\"n\">Rejected</th><th>Status</th></tr>"
+            for file in evidence.inputs {
+                html += "<tr><td>\(e(file.file))</td><td><code>\(e(file.sha256))</code></td><td class=\"n\">\(file.rowsRead)</td>"
+                    + "<td class=\"n\">\(file.rowsLoaded)</td><td class=\"n\">\(file.rowsRejected)</td><td>\(e(file.status.rawValue))</td></tr>"
+            }
+            html += "</table></details>"
+        }
+        return html + "</section>"
     }
 
     static let css = """

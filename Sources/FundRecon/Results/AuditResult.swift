@@ -19,9 +19,11 @@ public struct AuditResult: Sendable, Codable {
     public var partitionsReplaced: Int?
     /// Every waiver in force and what it covered (EXPECTATIONS.md "Waivers"); nil without waivers.
     public var waivers: [WaiverOutcome]?
+    /// What the run was made of: tool, user, host, as_of, digests, inputs.
+    public var evidence: Evidence?
 
     enum CodingKeys: String, CodingKey {
-        case summary, checks, stages, database, expectations, tasks, period, restatements, waivers
+        case summary, checks, stages, database, expectations, tasks, period, restatements, waivers, evidence
         case partitionsReplaced = "partitions_replaced"
         case runID = "run_id"
         case startedAt = "started_at"
