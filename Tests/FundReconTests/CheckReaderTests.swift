@@ -16,15 +16,17 @@ struct CheckReaderTests {
         let run: RunSession
         let admin: Connection
         let victim: Connection
+        /// This scene's row of the victim table. The table is shared with the CLI's hostile run
+        /// test (same cluster, same fixture file): each inserts its own row and never drops it.
+        let secret = "the victim row \(UUID().uuidString)"
 
         init() throws {
             admin = try SharedCluster.connect()
             try admin.executeScript("""
                 CREATE EXTENSION IF NOT EXISTS dblink;
-                DROP TABLE IF EXISTS public.recon_hostile_victim;
-                CREATE TABLE public.recon_hostile_victim (secret text);
-                INSERT INTO public.recon_hostile_victim VALUES ('the victim row');
+                CREATE TABLE IF NOT EXISTS public.recon_hostile_victim (secret text);
                 """)
+            try admin.execute("INSERT INTO public.recon_hostile_victim VALUES (\(secret))")
             victim = try Connection(SharedCluster.target(), applicationName: "recon-hostile-victim")
             unlink(CheckReaderTests.exportPath)
             run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
@@ -33,7 +35,6 @@ struct CheckReaderTests {
 
         deinit {
             try? run.close()
-            _ = try? admin.execute("DROP TABLE IF EXISTS public.recon_hostile_victim")
         }
 
         var largeObjects: Int { (try? admin.query("SELECT count(*) FROM pg_largeobject_metadata").scalar(Int.self)) ?? -1 }
@@ -73,7 +74,7 @@ struct CheckReaderTests {
         }
         #expect(!FileManager.default.fileExists(atPath: Self.exportPath), "a check wrote a server file")
         #expect(scene.largeObjects == largeObjects, "a check left a large object")
-        #expect(try scene.admin.query("SELECT count(*) FROM public.recon_hostile_victim").scalar(Int.self) == 1)
+        #expect(try scene.admin.query("SELECT count(*) FROM public.recon_hostile_victim WHERE secret = \(scene.secret)").scalar(Int.self) == 1)
         #expect(try scene.victim.query("SELECT 1").scalar(Int.self) == 1, "a check ended another role's session")
         let shown = results.map { "\($0.message ?? "") \($0.sample)" }.joined()
         #expect(!shown.contains("root:x:0"))

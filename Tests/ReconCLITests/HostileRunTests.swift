@@ -72,6 +72,7 @@ struct HostileRunTests {
         var admin: Connection?
         var victim: Connection?
         var largeObjects = 0
+        let secret = "the victim row \(UUID().uuidString)"
         if onServer {
             let target = try ServerUnderTest.target()
             extra += ["--db", target.conninfo]
@@ -79,9 +80,9 @@ struct HostileRunTests {
             try connection.executeScript("""
                 CREATE EXTENSION IF NOT EXISTS dblink;
                 CREATE TABLE IF NOT EXISTS public.recon_hostile_victim (secret text);
-                DELETE FROM public.recon_hostile_victim;
-                INSERT INTO public.recon_hostile_victim VALUES ('the victim row');
                 """)
+            // Its own row: the table is shared with CheckReaderTests (same cluster), never dropped.
+            try connection.execute("INSERT INTO public.recon_hostile_victim VALUES (\(secret))")
             largeObjects = try connection.query("SELECT count(*) FROM pg_largeobject_metadata").scalar()
             victim = try Connection(target, applicationName: "recon-hostile-victim")
             admin = connection
@@ -100,14 +101,13 @@ struct HostileRunTests {
         #expect(!reports.contains("SCRAM-SHA-256$"))
         #expect(!reports.contains("the victim row"))
         if let admin, let victim {
-            #expect(try admin.query("SELECT count(*) FROM public.recon_hostile_victim").scalar(Int.self) == 1)
+            #expect(try admin.query("SELECT count(*) FROM public.recon_hostile_victim WHERE secret = \(secret)").scalar(Int.self) == 1)
             #expect(try admin.query("SELECT count(*) FROM pg_largeobject_metadata").scalar(Int.self) == largeObjects)
             #expect(try victim.query("SELECT 1").scalar(Int.self) == 1)
             let runID = try #require(result.output.split(separator: "\n").first { $0.hasPrefix("recon: run r") }
                 .map { String($0.dropFirst("recon: run ".count).prefix(22)) })
             #expect(try admin.query("SELECT count(*) FROM pg_roles WHERE rolname LIKE \("recon_reader_" + runID + "%")")
                 .scalar(Int.self) == 0)
-            _ = try? admin.execute("DROP TABLE public.recon_hostile_victim")
         }
     }
 
