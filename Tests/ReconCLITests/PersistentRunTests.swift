@@ -193,6 +193,65 @@ struct PersistentRunTests {
         #expect(try Self.snapshot(prefix, layers: ["dws", "ads"]) == Self.snapshot(straight, layers: ["dws", "ads"]))
     }
 
+    /// A month signed by a preparer and a reviewer, changed afterwards by a late file: the run
+    /// fails with the money that moved and withdraws both sign-offs; reopening is explicit; the
+    /// run history's hash chain holds, and a record changed behind its back is named.
+    @Test func aSignedMonthChangedByALateFileFailsAndWithdrawsItsSignOffs() throws {
+        let data = try Self.landing(days: 4, seed: 75)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let late = "/gateway/stripe/payout_reconciliation_2026-10-02.csv"
+        let aside = NSTemporaryDirectory() + "recon-late-\(UUID().uuidString).csv"
+        try FileManager.default.moveItem(atPath: data + late, toPath: aside)
+        let prefix = Self.prefix()
+        defer { Self.drop(prefix) }
+        let db = try ServerUnderTest.target().conninfo
+        _ = try Self.run(prefix, "day", "2026-10-03", data: data)
+        func sign(_ by: String, _ role: String) throws -> (status: Int32, output: String) {
+            try ReconProcess.run(["close", "--db", db, "--schema-prefix", prefix, "--month", "2026-10", "--by", by, "--role", role,
+                                  "--pipeline", Self.root + "/pipeline"])
+        }
+        #expect(try sign("Ann", "reviewer").status == 2, "a reviewer signs after the preparer")
+        let prepared = try sign("Ann", "preparer")
+        #expect(prepared.status == 0, "\(prepared.output)")
+        #expect(prepared.output.contains("2026-10 signed off by Ann as preparer"))
+        let same = try sign("Ann", "reviewer")
+        #expect(same.status == 2)
+        #expect(same.output.contains("the reviewer must be someone other than the preparer"), "\(same.output)")
+        #expect(try sign("Bob", "reviewer").status == 0)
+        #expect(try Self.scalar("SELECT count(*) FROM recon_meta.signoffs WHERE schema_prefix = '\(prefix)' AND status = 'active'", Int.self) == 2)
+
+        // The late file changes October's 2nd: the run fails, naming the month and the money.
+        try FileManager.default.moveItem(atPath: aside, toPath: data + late)
+        let changed = try Self.run(prefix, "day", "2026-10-04", data: data)
+        #expect(changed.status == 1, "\(changed.output)")
+        #expect(changed.output.contains("signed month 2026-10 changed: its sign-offs are withdrawn"), "\(changed.output)")
+        #expect(changed.output.contains("FAIL  signed_months_unchanged"), "\(changed.output)")
+        let reasons = try Connection(ServerUnderTest.target()).query(SQL(unsafeSQL: """
+            SELECT status, withdrawn_reason FROM recon_meta.signoffs WHERE schema_prefix = '\(prefix)'
+            """)).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String?.self, at: 1) ?? "") }
+        #expect(reasons.count == 2 && reasons.allSatisfy { $0.0 == "withdrawn" && $0.1.contains("money moved: ") }, "\(reasons)")
+        // The next run of an unchanged warehouse passes: nothing signed is left to change.
+        #expect(try Self.run(prefix, "day", "2026-10-04", data: data).status == 0)
+
+        // Reopening is explicit and says what it withdrew.
+        #expect(try sign("Ann", "preparer").status == 0)
+        let reopened = try ReconProcess.run(["reopen", "--db", db, "--schema-prefix", prefix, "--month", "2026-10", "--by", "Cy",
+                                             "--reason", "late Stripe file"])
+        #expect(reopened.output.contains("2026-10 reopened: 1 sign-off(s) withdrawn"), "\(reopened.output)")
+
+        // The history's chain holds; a record changed behind its back is named.
+        let verified = try ReconProcess.run(["history", "verify", "--db", db])
+        #expect(verified.status == 0, "\(verified.output)")
+        let runID = try Self.scalar("""
+            SELECT run_id FROM recon_meta.runs WHERE schema_prefix = '\(prefix)' AND chain_position IS NOT NULL ORDER BY chain_position LIMIT 1
+            """, String.self)
+        let connection = try Connection(ServerUnderTest.target())
+        try connection.execute(SQL(unsafeSQL: "UPDATE recon_meta.check_results SET status = 'pass', failing_rows = 0 WHERE run_id = '\(runID)' AND status = 'fail'"))
+        let tampered = try ReconProcess.run(["history", "verify", "--db", db])
+        #expect(tampered.status == 1)
+        #expect(tampered.output.contains("FAILED at run \(runID): the record or its check results changed after it was written"), "\(tampered.output)")
+    }
+
     @Test func killedRunsLeaveTheWarehouseWholeAndTheNextRunFinishes() throws {
         let data = try Self.landing(days: 2, seed: 79)
         defer { try? FileManager.default.removeItem(atPath: data) }

@@ -43,6 +43,7 @@ public enum Orchestrator {
         let waivers = outcome.outputs.checks.flatMap { $0.waivers ?? [] }
         audit.waivers = waivers.isEmpty ? nil : waivers
         audit.evidence = plan.evidence(outputs: outcome.outputs)
+        try mode.judge(&audit, outputs: outcome.outputs)
         if let period = mode.period {
             audit.period = period.description
             audit.restatements = outcome.outputs.published.filter(\.restatement)

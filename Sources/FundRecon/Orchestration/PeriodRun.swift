@@ -213,7 +213,23 @@ final class PeriodRun: RunMode, @unchecked Sendable {
             + ", \(options.period.grain.rawValue) \(options.period)")
         context.title = "FundRecon run \(options.prefix) \(options.period)"
         context.trend = try RunHistory.trend(prefix: options.prefix, on: connection)
+        if options.period.grain == .month {
+            context.signOffs = try SignOffs.records(prefix: options.prefix, month: options.period.description, on: connection)
+        }
         return context
+    }
+
+    /// A run that changed a month finance signed off fails, with the money that moved; the
+    /// month's sign-offs are withdrawn (SignOffs).
+    func judge(_ result: inout AuditResult, outputs: RunOutputs) throws {
+        let changes = try SignOffs.guardClosedMonths(prefix: options.prefix, runID: result.runID, project: runner.project, on: main)
+        guard !changes.isEmpty else { return }
+        for change in changes {
+            progress("signed month \(change.month) changed: its sign-offs are withdrawn ("
+                + change.money.prefix(3).map { "\($0.key) \($0.signed) -> \($0.now)" }.joined(separator: "; ") + ")")
+        }
+        result.checks.append(SignOffs.result(for: changes))
+        result.summary = CheckSummary(result.checks)
     }
 
     func finish(_ result: AuditResult, outputs: RunOutputs) throws {

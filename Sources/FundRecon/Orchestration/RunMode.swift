@@ -35,6 +35,9 @@ public protocol RunMode: AnyObject, Sendable {
     func checkSettings(on connection: Connection) throws -> CheckSettings
     /// What the reports say the run was (dataset, title, earlier outcomes of each check).
     func describe(on connection: Connection) throws -> ReportContext
+    /// Judges the run as a whole once its tasks ended, before its reports are written (a
+    /// persistent warehouse fails a run that changed a signed month).
+    func judge(_ result: inout AuditResult, outputs: RunOutputs) throws
     /// Records the run's end where this kind of run keeps history.
     func finish(_ result: AuditResult, outputs: RunOutputs) throws
     /// Records a run that stopped at a failed task.
@@ -58,4 +61,5 @@ public struct CheckSettings: Sendable {
 
 extension RunMode {
     public var period: Period? { nil }
+    public func judge(_ result: inout AuditResult, outputs: RunOutputs) throws {}
 }

@@ -53,7 +53,7 @@ public enum HTMLReport {
         }
         html += checks(result, trend: context.trend)
         if let evidence = result.evidence { html += Self.evidence(evidence, waivers: result.waivers ?? []) }
-        if context.month != nil { html += signOff }
+        if context.month != nil { html += signOff(context.signOffs) }
         html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer></body></html>\n"
         return html
     }
@@ -91,12 +91,26 @@ public enum HTMLReport {
         return html + "</table><p>Unmatched items (settlement breaks): \(open)</p></section>"
     }
 
-    static let signOff = """
-        <section class="signoff"><h2>Sign-off</h2><table>
-        <tr><th>Prepared by</th><td style="width:300px"></td><th>Date</th><td style="width:140px"></td></tr>
-        <tr><th>Reviewed by</th><td></td><th>Date</th><td></td></tr>
-        <tr><th>Approved by (finance)</th><td></td><th>Date</th><td></td></tr></table></section>
-        """
+    /// The month's sign-offs as recorded (`recon close`), with their fingerprints; blank lines for
+    /// a role not signed yet; withdrawn ones listed with their reason.
+    static func signOff(_ records: [SignOffs.Record]) -> String {
+        var html = "<section class=\"signoff\"><h2>Sign-off</h2><table><tr><th>Role</th><th>By</th><th>Signed</th><th>Fingerprint</th></tr>"
+        for role in SignOffs.Role.allCases {
+            if let record = records.first(where: { $0.role == role && $0.status == "active" }) {
+                html += "<tr><th>\(role == .preparer ? "Prepared by" : "Reviewed by")</th><td>\(e(record.by))</td><td>\(e(record.signedAt))</td>"
+                    + "<td><code>\(e(String(record.fingerprint.prefix(16))))</code></td></tr>"
+            } else {
+                html += "<tr><th>\(role == .preparer ? "Prepared by" : "Reviewed by")</th><td style=\"width:300px\"></td>"
+                    + "<td style=\"width:160px\"></td><td></td></tr>"
+            }
+        }
+        html += "</table>"
+        for record in records where record.status != "active" {
+            html += "<p class=\"muted\">Withdrawn: \(e(record.role.rawValue)) \(e(record.by)) of \(e(record.signedAt)): "
+                + "\(e(record.withdrawnReason ?? ""))</p>"
+        }
+        return html + "</section>"
+    }
 
     static func summary(_ result: AuditResult) -> String {
         var html = "<section><h2>Summary per layer</h2><table><tr><th>Layer</th><th>Checks</th><th>Pass</th><th>Warn</th><th>Fail</th><th>Error</th></tr>"

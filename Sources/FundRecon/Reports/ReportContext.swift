@@ -9,6 +9,8 @@ public struct ReportContext: Sendable {
     public var trend: [String: [TrendPoint]] = [:]
     /// Partitions of closed periods this run changed.
     public var restatements: [PartitionChange] = []
+    /// The month's sign-offs (a persistent warehouse's monthly pack).
+    public var signOffs: [SignOffs.Record] = []
 
     public init(dataset: String = "", expectationsSHA256: String = "", pipelineCommit: String? = nil) {
         self.dataset = dataset

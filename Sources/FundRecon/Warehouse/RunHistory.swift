@@ -51,6 +51,9 @@ public enum RunHistory {
                 CREATE TABLE IF NOT EXISTS recon_meta.extract_indexes (
                   schema_prefix text NOT NULL, file text NOT NULL, sha256 text NOT NULL, blocks text NOT NULL,
                   run_id text NOT NULL, indexed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, file));
+                ALTER TABLE recon_meta.runs ADD COLUMN IF NOT EXISTS chain_position bigint UNIQUE;
+                ALTER TABLE recon_meta.runs ADD COLUMN IF NOT EXISTS previous_hash text;
+                ALTER TABLE recon_meta.runs ADD COLUMN IF NOT EXISTS record_hash text;
                 CREATE TABLE IF NOT EXISTS recon_meta.source_epochs (
                   schema_prefix text PRIMARY KEY, epoch bigint NOT NULL, run_id text NOT NULL,
                   changed_at timestamptz NOT NULL DEFAULT now());
@@ -110,7 +113,76 @@ public enum RunHistory {
                                          String(check.failingRows), String(check.durationMS), check.message])
                 }
             }
+            try chain(runID: runID, on: connection)
         }
+    }
+
+    /// A run record as the chain hashes it: every column of the run and its check results, in a
+    /// form that does not depend on the session (times as epoch seconds, NULL as a mark of its own).
+    static let recordText: SQL = """
+        concat_ws(chr(31), r.run_id, r.kind, r.schema_prefix, coalesce(r.grain, chr(1)), coalesce(r.period, chr(1)),
+                  coalesce(extract(epoch FROM r.period_start)::text, chr(1)), coalesce(extract(epoch FROM r.period_end)::text, chr(1)),
+                  r.status, coalesce(r.exit_code::text, chr(1)), extract(epoch FROM r.started_at)::text,
+                  coalesce(extract(epoch FROM r.finished_at)::text, chr(1)), coalesce(r.database, chr(1)),
+                  coalesce(r.rows_loaded::text, chr(1)), coalesce(r.restated_partitions::text, chr(1)), coalesce(r.checks::text, chr(1)),
+                  coalesce(r.checks_failed::text, chr(1)), coalesce(r.expectations_sha256, chr(1)), coalesce(r.error, chr(1)),
+                  coalesce((SELECT string_agg(c.check_id || ':' || c.status || ':' || c.failing_rows, ',' ORDER BY c.check_id)
+                            FROM recon_meta.check_results c WHERE c.run_id = r.run_id), chr(1)))
+        """
+
+    /// Appends a finished run to the hash chain of `recon_meta.runs`: its record's hash covers the
+    /// previous record's hash, so changing or removing any earlier record breaks every later link.
+    /// Appends are serialised by a transaction lock (call inside a transaction).
+    static func chain(runID: String, on connection: Connection) throws {
+        try connection.execute("SELECT pg_advisory_xact_lock(\(RunSession.lockSpace), 1)")
+        try connection.execute("""
+            WITH last AS (SELECT chain_position, record_hash FROM recon_meta.runs
+                          WHERE chain_position IS NOT NULL ORDER BY chain_position DESC LIMIT 1)
+            UPDATE recon_meta.runs r
+            SET chain_position = coalesce((SELECT chain_position FROM last), 0) + 1,
+                previous_hash = coalesce((SELECT record_hash FROM last), ''),
+                record_hash = encode(sha256(convert_to(coalesce((SELECT record_hash FROM last), '') || chr(30) || \(recordText), 'UTF8')), 'hex')
+            WHERE r.run_id = \(runID) AND r.chain_position IS NULL
+            """)
+    }
+
+    /// What `recon history verify` found.
+    public struct ChainReport: Sendable {
+        public var records = 0
+        /// The first record whose hash or link does not hold, and why.
+        public var broken: (runID: String, reason: String)?
+    }
+
+    /// Recomputes every chained record's hash in order and checks each link to the one before.
+    public static func verifyChain(on connection: Connection) throws -> ChainReport {
+        try ensure(on: connection)
+        var report = ChainReport()
+        var previous = ""
+        var position = 0
+        for row in try connection.query("""
+            SELECT r.run_id, r.chain_position, r.previous_hash, r.record_hash,
+                   encode(sha256(convert_to(r.previous_hash || chr(30) || \(recordText), 'UTF8')), 'hex')
+            FROM recon_meta.runs r WHERE r.chain_position IS NOT NULL ORDER BY r.chain_position
+            """).rows {
+            let runID = try row.decode(String.self, at: 0)
+            position += 1
+            report.records += 1
+            if try row.decode(Int.self, at: 1) != position {
+                report.broken = (runID, "record \(position) of the chain is missing (a run record was removed)")
+                return report
+            }
+            if try row.decode(String.self, at: 2) != previous {
+                report.broken = (runID, "its link does not match the record before it")
+                return report
+            }
+            let stored = try row.decode(String.self, at: 3)
+            if try row.decode(String.self, at: 4) != stored {
+                report.broken = (runID, "the record or its check results changed after it was written")
+                return report
+            }
+            previous = stored
+        }
+        return report
     }
 
     /// Records the partitions of closed periods a run changed.
@@ -128,21 +200,28 @@ public enum RunHistory {
 
     /// Records a run stopped by SIGINT/SIGTERM (from the interrupt handler, on a connection of its own).
     public static func markInterrupted(runID: String, on connection: Connection) throws {
-        try connection.execute("""
-            UPDATE recon_meta.runs SET status = \(RunStatus.interrupted.rawValue), finished_at = now(), error = 'stopped by a signal'
-            WHERE run_id = \(runID) AND status = \(RunStatus.running.rawValue)
-            """)
+        try connection.transaction { connection in
+            try connection.execute("""
+                UPDATE recon_meta.runs SET status = \(RunStatus.interrupted.rawValue), finished_at = now(), error = 'stopped by a signal'
+                WHERE run_id = \(runID) AND status = \(RunStatus.running.rawValue)
+                """)
+            try chain(runID: runID, on: connection)
+        }
     }
 
     /// Runs of a prefix left `running` by a process that died (the caller holds the prefix's lock,
     /// so none of them is alive) are marked `crashed`; returns their ids.
     public static func markCrashed(prefix: String, except runID: String, on connection: Connection) throws -> [String] {
-        try connection.query("""
-            UPDATE recon_meta.runs SET status = \(RunStatus.crashed.rawValue), finished_at = now(),
-                   error = 'the process ended before the run finished'
-            WHERE schema_prefix = \(prefix) AND status = \(RunStatus.running.rawValue) AND run_id <> \(runID)
-            RETURNING run_id
-            """).rows.map { try $0.decode(String.self, at: 0) }
+        try connection.transaction { connection in
+            let crashed = try connection.query("""
+                UPDATE recon_meta.runs SET status = \(RunStatus.crashed.rawValue), finished_at = now(),
+                       error = 'the process ended before the run finished'
+                WHERE schema_prefix = \(prefix) AND status = \(RunStatus.running.rawValue) AND run_id <> \(runID)
+                RETURNING run_id
+                """).rows.map { try $0.decode(String.self, at: 0) }
+            for run in crashed { try chain(runID: run, on: connection) }
+            return crashed
+        }
     }
 
     /// Each check's statuses over the last `limit` finished runs of a prefix, oldest first (the
