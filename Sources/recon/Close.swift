@@ -113,3 +113,81 @@ extension Recon {
 }
 
 extension SignOffs.Role: ExpressibleByArgument {}
+
+extension Recon {
+    struct Breaks: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a persistent warehouse's break register, or annotate one break (owner, comment, waived).",
+            discussion: """
+                Every `recon run` brings the register (recon_meta.break_register) up to date with the warehouse's breaks \
+                model: new breaks are open, breaks no longer shown are resolved on the run's last day. With --key, sets \
+                the owner, the comment or the status (open or waived) of the break of --type and --key.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: ArgumentHelp("PostgreSQL URL of the persistent warehouse (default: RECON_DATABASE_URL or PG*).", valueName: "url"))
+        var db: String?
+
+        @Option(help: ArgumentHelp("The warehouse's schemas are <prefix>_oltp ... <prefix>_ads.", valueName: "name"))
+        var schemaPrefix: String
+
+        @Option(help: "Only breaks of this status (listing), or the status to set (annotating: open or waived).")
+        var status: BreakRegister.Status?
+
+        @Option(name: .customLong("type"), help: "The break type of the break to annotate.")
+        var breakType: String?
+
+        @Option(help: "The entity type of the break to annotate (when its key is not enough).")
+        var entityType: String?
+
+        @Option(help: "The entity key of the break to annotate.")
+        var key: String?
+
+        @Option(help: "Who owns the break.")
+        var owner: String?
+
+        @Option(help: "A comment on the break.")
+        var comment: String?
+
+        func validate() throws {
+            try flag("--schema-prefix") { try WarehousePrefix.validate(schemaPrefix) }
+            if key != nil || owner != nil || comment != nil || breakType != nil {
+                guard key != nil, breakType != nil else { throw ValidationError("annotating a break needs --type and --key") }
+                guard owner != nil || comment != nil || status != nil else {
+                    throw ValidationError("annotate with --owner, --comment or --status")
+                }
+            }
+        }
+
+        func run() throws {
+            _ = global.bootstrapLogging()
+            guard case .server(let target) = DatabaseChoice.resolve(db: db) else {
+                throw ValidationError("the register lives in the persistent warehouse: pass --db URL or set RECON_DATABASE_URL")
+            }
+            let connection = try handlingFailures { try ConnectionProblem.connect(target) }
+            if let key, let breakType {
+                _ = try handlingFailures {
+                    try BreakRegister.annotate(prefix: schemaPrefix, breakType: breakType, entityType: entityType, entityKey: key,
+                                               owner: owner, comment: comment, status: status, on: connection)
+                }
+                print("\(breakType) \(key) annotated")
+                return
+            }
+            let entries = try handlingFailures { try BreakRegister.list(prefix: schemaPrefix, status: status, on: connection) }
+            print("status    age  business day  break type                        entity                          currency      amount  owner")
+            for entry in entries {
+                print(entry.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + String(entry.ageDays.map(String.init) ?? "").leftPadded(5) + "  "
+                    + (entry.bizDate ?? "").padding(toLength: 12, withPad: " ", startingAt: 0) + "  "
+                    + entry.breakType.padding(toLength: 32, withPad: " ", startingAt: 0) + "  "
+                    + "\(entry.entityType) \(entry.entityKey)".padding(toLength: 30, withPad: " ", startingAt: 0) + "  "
+                    + (entry.currency ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + (entry.amount ?? "").leftPadded(10) + "  " + (entry.owner ?? ""))
+            }
+            print("\(entries.count) break(s)")
+        }
+    }
+}
+
+extension BreakRegister.Status: ExpressibleByArgument {}

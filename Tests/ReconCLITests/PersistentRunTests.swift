@@ -252,6 +252,54 @@ struct PersistentRunTests {
         #expect(tampered.output.contains("FAILED at run \(runID): the record or its check results changed after it was written"), "\(tampered.output)")
     }
 
+    /// The break register: an October break still open in November is in November's pack, aged
+    /// at November's end; it can be annotated; when the warehouse no longer shows it, it is
+    /// resolved on the run's day and listed as resolved in the month.
+    @Test func anOctoberBreakStillOpenIsInNovembersPackAgedAndResolvesWhenItsFileArrives() throws {
+        let directory = NSTemporaryDirectory() + "recon-register-\(UUID().uuidString)"
+        let generated = try ReconProcess.run(["generate", "--out", directory, "--seed", "77", "--start", "2026-10-20", "--days", "14",
+                                              "--orders-per-day", "40", "--business-timezone", "Europe/Berlin", "--quiet"])
+        #expect(generated.status == 0, "\(generated.output)")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let late = "/gateway/stripe/payout_reconciliation_2026-10-22.csv"
+        let aside = NSTemporaryDirectory() + "recon-late-\(UUID().uuidString).csv"
+        try FileManager.default.moveItem(atPath: directory + late, toPath: aside)
+        let prefix = Self.prefix()
+        defer { Self.drop(prefix) }
+        let reports = directory + "/reports"
+        func month() throws -> String {
+            _ = try ReconProcess.run(try Self.arguments("run", prefix: prefix, grain: "month", data: directory, reports: reports)
+                + ["--period", "2026-11", "--format", "html"])
+            return try String(contentsOfFile: reports + "/monthly-2026-11.html", encoding: .utf8)
+        }
+        _ = try Self.run(prefix, "day", "2026-11-02", data: directory)
+        let pack = try month()
+        #expect(pack.contains("Break register at the end of 2026-11"), "no register section")
+        // Stripe's file of October 22 never came: open at November's end, 39 days old.
+        let row = try #require(pack.components(separatedBy: "<tr>").first { $0.contains("gateway_file stripe:2026-10-22") })
+        #expect(row.contains("missing_gateway_file") && row.contains("<td class=\"n\">39</td>") && row.contains("open"), "\(row)")
+
+        let db = try ServerUnderTest.target().conninfo
+        let annotated = try ReconProcess.run(["breaks", "--db", db, "--schema-prefix", prefix, "--type", "missing_gateway_file",
+                                              "--key", "stripe:2026-10-22", "--owner", "Ann", "--comment", "asked Stripe"])
+        #expect(annotated.status == 0, "\(annotated.output)")
+        let listed = try ReconProcess.run(["breaks", "--db", db, "--schema-prefix", prefix, "--status", "open"])
+        #expect(listed.output.split(separator: "\n").contains { $0.contains("stripe:2026-10-22") && $0.hasSuffix("Ann") }, "\(listed.output)")
+        #expect(try ReconProcess.run(["breaks", "--db", db, "--schema-prefix", prefix, "--type", "missing_gateway_file",
+                                      "--key", "stripe:1999-01-01", "--owner", "Ann"]).status == 2)
+
+        // The file arrives: the break is resolved on the run's day and listed as resolved in November.
+        try FileManager.default.moveItem(atPath: aside, toPath: directory + late)
+        _ = try Self.run(prefix, "day", "2026-11-02", data: directory)
+        #expect(try Self.scalar("""
+            SELECT status || ' ' || resolved_on::text || ' ' || owner FROM recon_meta.break_register
+            WHERE schema_prefix = '\(prefix)' AND entity_key = 'stripe:2026-10-22'
+            """, String.self) == "resolved 2026-11-02 Ann")
+        let after = try month()
+        let resolved = try #require(after.components(separatedBy: "Resolved in the month").last)
+        #expect(resolved.contains("stripe:2026-10-22") && resolved.contains("2026-11-02"))
+    }
+
     @Test func killedRunsLeaveTheWarehouseWholeAndTheNextRunFinishes() throws {
         let data = try Self.landing(days: 2, seed: 79)
         defer { try? FileManager.default.removeItem(atPath: data) }

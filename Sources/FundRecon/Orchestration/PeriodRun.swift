@@ -215,6 +215,7 @@ final class PeriodRun: RunMode, @unchecked Sendable {
         context.trend = try RunHistory.trend(prefix: options.prefix, on: connection)
         if options.period.grain == .month {
             context.signOffs = try SignOffs.records(prefix: options.prefix, month: options.period.description, on: connection)
+            context.breakRegister = try BreakRegister.month(options.period.description, prefix: options.prefix, on: connection)
         }
         return context
     }
@@ -222,6 +223,7 @@ final class PeriodRun: RunMode, @unchecked Sendable {
     /// A run that changed a month finance signed off fails, with the money that moved; the
     /// month's sign-offs are withdrawn (SignOffs).
     func judge(_ result: inout AuditResult, outputs: RunOutputs) throws {
+        try updateBreakRegister(runID: result.runID)
         let changes = try SignOffs.guardClosedMonths(prefix: options.prefix, runID: result.runID, project: runner.project, on: main)
         guard !changes.isEmpty else { return }
         for change in changes {
@@ -230,6 +232,18 @@ final class PeriodRun: RunMode, @unchecked Sendable {
         }
         result.checks.append(SignOffs.result(for: changes))
         result.summary = CheckSummary(result.checks)
+    }
+
+    /// The break register follows the warehouse's breaks model: what it shows is open (or stays
+    /// waived), what it no longer shows is resolved on the period's last day.
+    func updateBreakRegister(runID: String) throws {
+        guard let model = runner.project.model(for: .breaks) else { return }
+        let breaks: SQL = "\(schema: persistent.name(model.layer), table: model.name)"
+        let exists: Bool = try main.query("SELECT to_regclass(\(breaks.text)) IS NOT NULL").scalar()
+        guard exists else { return }
+        let last = options.period.grain == .month ? options.period.day.lastOfMonth : options.period.day
+        let (opened, resolved) = try BreakRegister.sync(prefix: options.prefix, breaks: breaks, runID: runID, resolvedOn: last, on: main)
+        if opened + resolved > 0 { progress("break register: \(opened) new, \(resolved) resolved") }
     }
 
     func finish(_ result: AuditResult, outputs: RunOutputs) throws {

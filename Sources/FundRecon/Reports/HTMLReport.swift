@@ -51,6 +51,7 @@ public enum HTMLReport {
             html += breaks(data)
             html += charts(data)
         }
+        if let register = context.breakRegister, let month = context.month { html += breakRegister(register, month: month) }
         html += checks(result, trend: context.trend)
         if let evidence = result.evidence { html += Self.evidence(evidence, waivers: result.waivers ?? []) }
         if context.month != nil { html += signOff(context.signOffs) }
@@ -108,6 +109,42 @@ public enum HTMLReport {
         for record in records where record.status != "active" {
             html += "<p class=\"muted\">Withdrawn: \(e(record.role.rawValue)) \(e(record.by)) of \(e(record.signedAt)): "
                 + "\(e(record.withdrawnReason ?? ""))</p>"
+        }
+        return html + "</section>"
+    }
+
+    /// The break register at the month's end: open breaks whatever month they arose in, aged at
+    /// the month's last day, per currency and aging bucket; then the breaks resolved in the month.
+    static func breakRegister(_ register: (open: [BreakRegister.Entry], resolved: [BreakRegister.Entry]), month: String) -> String {
+        var html = "<section><h2>Break register at the end of \(e(month))</h2>"
+        if register.open.isEmpty && register.resolved.isEmpty { return html + "<p class=\"pass\">No break open at the month's end.</p></section>" }
+        let buckets = [("0-1 days", 0...1), ("2-7 days", 2...7), ("8-30 days", 8...30), ("&gt;30 days", 31...Int.max)]
+        var counts: [String: [Int]] = [:]
+        for entry in register.open {
+            let currency = entry.currency ?? "(none)"
+            var row = counts[currency] ?? Array(repeating: 0, count: buckets.count)
+            if let age = entry.ageDays, let index = buckets.firstIndex(where: { $0.1.contains(max(0, age)) }) { row[index] += 1 }
+            counts[currency] = row
+        }
+        html += "<table><tr><th>Currency</th>" + buckets.map { "<th>\($0.0)</th>" }.joined() + "</tr>"
+        for (currency, row) in counts.sorted(by: { $0.key < $1.key }) {
+            html += "<tr><td>\(e(currency))</td>" + row.map { "<td class=\"n\">\($0)</td>" }.joined() + "</tr>"
+        }
+        html += "</table>"
+        func table(_ entries: [BreakRegister.Entry], resolved: Bool) -> String {
+            var text = "<table class=\"sample\"><tr><th>Break type</th><th>Entity</th><th>Business day</th><th>Currency</th><th>Amount</th>"
+                + "<th>\(resolved ? "Resolved on" : "Age (days)")</th><th>Status</th><th>Owner</th><th>Comment</th></tr>"
+            for entry in entries.prefix(500) {
+                text += "<tr><td>\(e(entry.breakType))</td><td>\(e(entry.entityType)) \(e(entry.entityKey))</td><td>\(e(entry.bizDate ?? ""))</td>"
+                    + "<td>\(e(entry.currency ?? ""))</td><td class=\"n\">\(e(entry.amount ?? ""))</td>"
+                    + "<td class=\"n\">\(e(resolved ? entry.resolvedOn ?? "" : entry.ageDays.map(String.init) ?? ""))</td>"
+                    + "<td>\(e(entry.status.rawValue))</td><td>\(e(entry.owner ?? ""))</td><td>\(e(entry.comment ?? ""))</td></tr>"
+            }
+            return text + "</table>" + (entries.count > 500 ? "<p class=\"muted\">\(entries.count - 500) more in recon_meta.break_register</p>" : "")
+        }
+        html += "<details open><summary>Open at the month's end (\(register.open.count))</summary>" + table(register.open, resolved: false) + "</details>"
+        if !register.resolved.isEmpty {
+            html += "<details><summary>Resolved in the month (\(register.resolved.count))</summary>" + table(register.resolved, resolved: true) + "</details>"
         }
         return html + "</section>"
     }

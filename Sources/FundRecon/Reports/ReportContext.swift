@@ -11,6 +11,8 @@ public struct ReportContext: Sendable {
     public var restatements: [PartitionChange] = []
     /// The month's sign-offs (a persistent warehouse's monthly pack).
     public var signOffs: [SignOffs.Record] = []
+    /// The breaks open at the month's end and those resolved in it (a persistent warehouse's pack).
+    public var breakRegister: (open: [BreakRegister.Entry], resolved: [BreakRegister.Entry])?
 
     public init(dataset: String = "", expectationsSHA256: String = "", pipelineCommit: String? = nil) {
         self.dataset = dataset
