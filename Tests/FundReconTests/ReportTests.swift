@@ -129,6 +129,26 @@ struct ReportTests {
             #expect(html.contains("<td class=\"n\">\(gross)</td>"))
             #expect(html.contains("<td class=\"n\">\(net)</td>"))
         }
+        // Statements are totalled per currency, never across: each currency's total line equals SQL's.
+        for row in try connection.query(
+            "SELECT currency, sum(gross_sales)::text FROM \(schema: statement, table: "ads_monthly_statement") WHERE month_start = '2026-11-01' GROUP BY 1"
+        ).rows {
+            let (currency, total): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
+            let line = try #require(html.components(separatedBy: "<tr").first { $0.contains("Total \(currency)</th>") }, "no total line for \(currency)")
+            #expect(line.contains("<th class=\"n\">\(total)</th>"), "\(currency): \(line)")
+        }
+        // Breaks are summarised per currency; one without a business day has no age, not 0-1 days.
+        for row in try connection.query("""
+            SELECT coalesce(currency, '(none)'), count(*) FROM \(schema: statement, table: "ads_recon_breaks")
+            WHERE biz_date IS NULL OR date_trunc('month', biz_date) = '2026-11-01' GROUP BY 1
+            """).rows {
+            let (currency, count): (String, Int) = (try row.decode(at: 0), try row.decode(at: 1))
+            let line = try #require(html.components(separatedBy: "<tr").first { $0.contains("<th>\(currency)</th><th>Total</th>") },
+                                    "no breaks total for \(currency)")
+            #expect(line.contains("<th class=\"n\">\(count)</th>"), "\(currency): \(line)")
+        }
+        let undated: Int = try connection.query("SELECT count(*) FROM \(schema: statement, table: "ads_recon_breaks") WHERE biz_date IS NULL").scalar()
+        if undated > 0 { #expect(html.contains("<th>No date</th>")) }
         let sqlGross: String = try connection.query(
             "SELECT sum(gross_sales)::text FROM \(schema: statement, table: "ads_monthly_statement") WHERE month_start = '2026-11-01'").scalar()
         let sqlBreaks: Int = try connection.query("SELECT count(*) FROM \(schema: statement, table: "ads_recon_breaks") WHERE biz_date IS NULL OR date_trunc('month', biz_date) = '2026-11-01'").scalar()

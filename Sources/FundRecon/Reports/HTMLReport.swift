@@ -63,10 +63,18 @@ public enum HTMLReport {
         var html = "<section><h2>Merchant statements</h2><table><tr><th>Merchant</th><th>Name</th><th>Currency</th><th>Opening</th>"
             + "<th>Gross sales</th><th>Merchant discounts</th><th>Platform discounts</th><th>Refunds</th><th>Commission</th>"
             + "<th>Net payable</th><th>Payouts</th><th>Closing</th></tr>"
-        for row in data.statements {
-            html += "<tr><td>\(row.merchantID)</td><td>\(e(row.merchantName))</td><td>\(e(row.currency))</td>"
-                + [row.opening, row.gross, row.merchantDiscount, row.platformDiscount, row.refunds, row.commission, row.netPayable,
-                   row.payouts, row.closing].map { "<td class=\"n\">\(e($0))</td>" }.joined() + "</tr>"
+        // Grouped by currency, each with its total line.
+        for (currency, rows) in Dictionary(grouping: data.statements, by: \.currency).sorted(by: { $0.key < $1.key }) {
+            var totals = Array(repeating: Cents(0), count: 9)
+            for row in rows {
+                let values = [row.opening, row.gross, row.merchantDiscount, row.platformDiscount, row.refunds, row.commission,
+                              row.netPayable, row.payouts, row.closing]
+                html += "<tr><td>\(row.merchantID)</td><td>\(e(row.merchantName))</td><td>\(e(row.currency))</td>"
+                    + values.map { "<td class=\"n\">\(e($0))</td>" }.joined() + "</tr>"
+                for (index, value) in values.enumerated() { totals[index] = totals[index] + (Cents(value) ?? Cents(0)) }
+            }
+            html += "<tr class=\"subtotal\"><th colspan=\"2\">Total \(e(currency))</th><th>\(e(currency))</th>"
+                + totals.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
         return html + "</table></section>"
     }
@@ -162,10 +170,19 @@ public enum HTMLReport {
     static func breaks(_ data: ReportData) -> String {
         var html = "<section><h2>Reconciliation breaks</h2>"
         if data.breakTypes.isEmpty { return html + "<p class=\"pass\">No breaks.</p></section>" }
-        html += "<table><tr><th>Break type</th><th>Count</th><th>Amount</th><th>0-1 days</th><th>2-7 days</th><th>8-30 days</th><th>&gt;30 days</th></tr>"
-        for type in data.breakTypes {
-            html += "<tr><td>\(e(type.breakType))</td><td class=\"n\">\(type.count)</td><td class=\"n\">\(e(type.amount))</td>"
-                + type.aging.map { "<td class=\"n\">\($0)</td>" }.joined() + "</tr>"
+        // Per currency, with a subtotal each: amounts of two currencies are never added.
+        html += "<table><tr><th>Currency</th><th>Break type</th><th>Count</th><th>Amount</th><th>0-1 days</th><th>2-7 days</th>"
+            + "<th>8-30 days</th><th>&gt;30 days</th><th>No date</th></tr>"
+        for (currency, types) in Dictionary(grouping: data.breakTypes, by: \.currency).sorted(by: { $0.key < $1.key }) {
+            for type in types {
+                html += "<tr><td>\(e(currency.isEmpty ? "(none)" : currency))</td><td>\(e(type.breakType))</td><td class=\"n\">\(type.count)</td>"
+                    + "<td class=\"n\">\(e(type.amount))</td>" + type.aging.map { "<td class=\"n\">\($0)</td>" }.joined() + "</tr>"
+            }
+            let total = types.reduce(Cents(0)) { $0 + (Cents($1.amount) ?? Cents(0)) }
+            let aging = (0..<5).map { index in types.reduce(0) { $0 + ($1.aging.count > index ? $1.aging[index] : 0) } }
+            html += "<tr class=\"subtotal\"><th>\(e(currency.isEmpty ? "(none)" : currency))</th><th>Total</th>"
+                + "<th class=\"n\">\(types.reduce(0) { $0 + $1.count })</th><th class=\"n\">\(total)</th>"
+                + aging.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
         html += "</table><details><summary>The first \(min(200, data.breaks.count)) of \(data.breakCount) breaks</summary><table class=\"sample\">"
         html += "<tr><th>Type</th><th>Entity</th><th>Key</th><th>Merchant</th><th>Gateway</th><th>Currency</th><th>Date</th><th>Expected</th><th>Actual</th><th>Difference</th><th>Age</th><th>Detail</th></tr>"
@@ -248,10 +265,13 @@ public enum HTMLReport {
         }
         html += breakBars(data)
         html += heatMap(data)
-        let merchants = data.balances.keys.sorted()
-        if !merchants.isEmpty, let first = data.balances[merchants[0]] {
+        // One chart per currency: balances of two currencies never share an axis.
+        let byCurrency = Dictionary(grouping: data.balances.keys, by: { String($0.split(separator: " ").last ?? "") })
+        for (currency, names) in byCurrency.sorted(by: { $0.key < $1.key }) {
+            let merchants = names.sorted()
+            guard let first = data.balances[merchants[0]] else { continue }
             let colors = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2"]
-            html += lineChart(title: "Closing balance of the largest merchants", labels: first.map { $0[0] },
+            html += lineChart(title: "Closing balance of the largest merchants, \(currency)", labels: first.map { $0[0] },
                               series: merchants.enumerated().map { index, name in
                                   (name, (data.balances[name] ?? []).map { number($0[1]) }, colors[index % colors.count])
                               })
@@ -398,7 +418,7 @@ public enum HTMLReport {
         pre{background:#f9fafb;padding:8px;overflow-x:auto;font-size:12px}.observed{font-weight:600}
         .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #e5e7eb;padding:6px;width:560px}
         figure.wide{width:100%;max-width:760px}svg{width:100%;height:auto}.t{font-size:13px;font-weight:600}.l{font-size:10px;fill:#4b5563}
-        .axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
+        tr.subtotal th{background:#eef2ff}.axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
         @media print{body{max-width:none}details{display:block}details>summary{list-style:none}
           details:not([open])>*:not(summary){display:block}.charts{display:block}figure{page-break-inside:avoid}}
         """

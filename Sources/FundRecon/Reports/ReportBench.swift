@@ -17,7 +17,7 @@ package enum ReportBench {
         var data = ReportData()
         data.breaks = (0..<min(count, 200)).map(row)
         data.breakCount = count
-        data.breakTypes = types.map { ReportData.BreakType(breakType: $0, count: count / types.count, amount: "0.00", aging: [0, 0, 0, 0]) }
+        data.breakTypes = types.map { ReportData.BreakType(breakType: $0, count: count / types.count, amount: "0.00", aging: [0, 0, 0, 0, 0]) }
         let result = AuditResult(runID: "bench", startedAt: "", finishedAt: "", database: "none", summary: CheckSummary([]),
                                  checks: [], stages: [], expectations: nil)
         var writer = ReportWriter(directory: directory, formats: [.html, .xlsx])

@@ -4,12 +4,15 @@ import Postgres
 /// The warehouse figures the HTML and XLSX reports show beside the check results, read from the
 /// run's ADS and DWS tables before its schemas are dropped.
 public struct ReportData: Sendable, Codable {
-    /// Breaks per type: count, amount, and counts by age bucket (0-1, 2-7, 8-30, >30 days).
+    /// Breaks per type and currency (amounts are never added across currencies): count, amount,
+    /// and counts by age bucket (0-1, 2-7, 8-30, >30 days, and without a business day: no age).
     public struct BreakType: Sendable, Codable {
         public var breakType: String
         public var count: Int
         public var amount: String
         public var aging: [Int]
+        /// The breaks' currency ("" for breaks without one: a malformed record, a missing file).
+        public var currency = ""
     }
 
     /// One break row (the report lists the first few hundred; the workbook all of them).
@@ -63,15 +66,18 @@ public struct ReportData: Sendable, Codable {
             SELECT break_type, count(*),
                    -- the money at stake: the difference, or the whole amount when it is late, unsettled or misfiled
                    coalesce(sum(coalesce(nullif(abs(diff_amount), 0), abs(expected_amount), abs(actual_amount))), 0)::numeric(18,2),
-                   count(*) FILTER (WHERE coalesce(age_days, 0) <= 1), count(*) FILTER (WHERE age_days BETWEEN 2 AND 7),
-                   count(*) FILTER (WHERE age_days BETWEEN 8 AND 30), count(*) FILTER (WHERE age_days > 30)
+                   count(*) FILTER (WHERE age_days <= 1), count(*) FILTER (WHERE age_days BETWEEN 2 AND 7),
+                   count(*) FILTER (WHERE age_days BETWEEN 8 AND 30), count(*) FILTER (WHERE age_days > 30),
+                   count(*) FILTER (WHERE age_days IS NULL), coalesce(currency, '')
             FROM \(tables.breaks) WHERE \(breaksInMonth)
-            GROUP BY 1 ORDER BY 2 DESC, 1
+            GROUP BY 1, 9 ORDER BY 9, 2 DESC, 1
             """
         for row in try connection.query(sql).rows {
-            data.breakTypes.append(BreakType(
+            var type = BreakType(
                 breakType: try row.decode(at: 0), count: try row.decode(at: 1), amount: try row.decode(at: 2),
-                aging: [try row.decode(at: 3), try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 6)]))
+                aging: [try row.decode(at: 3), try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 6), try row.decode(at: 7)])
+            type.currency = try row.decode(at: 8)
+            data.breakTypes.append(type)
         }
         data.breakCount = data.breakTypes.reduce(0) { $0 + $1.count }
         try breaks(table: tables.breaks, connection: connection, month: month, limit: breakLimit) { data.breaks.append($0) }
@@ -126,7 +132,7 @@ public struct ReportData: Sendable, Codable {
                    s.refund_amount::text, s.commission_amount::text, s.net_payable::text, s.payouts::text, s.closing_balance::text
             FROM \(tables.monthlyStatement) s LEFT JOIN \(tables.merchants) m USING (merchant_id)
             WHERE \(month.map { "s.month_start = \($0 + "-01")::date" as SQL } ?? "true")
-            ORDER BY s.month_start, s.merchant_id, s.currency
+            ORDER BY s.month_start, s.currency, s.merchant_id
             """
         for row in try connection.query(sql).rows {
             let t = row.texts.map { $0 ?? "" }
