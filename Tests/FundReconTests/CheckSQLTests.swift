@@ -146,7 +146,9 @@ struct CheckSQLTests {
             SELECT * FROM classified WHERE class <> 'matched'
             """)
         #expect(statement.text.hasPrefix(display.text.components(separatedBy: "\nSELECT * FROM classified")[0]))
-        #expect(statement.text.hasSuffix("FROM classified WHERE class <> 'matched' LIMIT 20)"))
+        #expect(statement.text.hasSuffix("FROM classified WHERE class <> 'matched' ORDER BY classified::text LIMIT 20)"))
+        // With currency among its keys, each class's amount per currency.
+        #expect(statement.text.contains("SELECT c2.currency::text AS cur"))
         #expect(columns == ["ref", "currency", "left_amount", "right_amount", "difference", "left_date", "right_date", "class"])
         #expect(!scopedPairs)
         #expect(statement.parameters.isEmpty)

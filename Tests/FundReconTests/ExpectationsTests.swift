@@ -522,4 +522,28 @@ struct ExpectationsTests {
         #expect(unknown.message == "the waiver names no existing check: 'no_such_check'")
         #expect(unknown.line == 5)
     }
+
+    /// A reconcile that matches on currency reports each class's amount per currency: the
+    /// message never adds dollars to euros.
+    @Test func reconcileAmountsArePerCurrency() throws {
+        let dwd = bench.run.schemas.name(.dwd)
+        try bench.run.connection.executeScript("""
+            SET search_path = "\(dwd)";
+            CREATE TABLE dwd_fx_left (ref text, currency text, amt numeric(18,2));
+            INSERT INTO dwd_fx_left VALUES ('a', 'USD', 10.00), ('b', 'EUR', 20.00), ('c', 'EUR', 5.00);
+            CREATE TABLE dwd_fx_right (ref text, currency text, amt numeric(18,2));
+            INSERT INTO dwd_fx_right VALUES ('a', 'USD', 10.00), ('b', 'EUR', 20.00);
+            RESET search_path;
+            """)
+        let result = try #require(try bench.evaluate("""
+              - {id: fx, type: reconcile, left: {table: dwd_fx_left, keys: [ref], amount: amt}, right: {table: dwd_fx_right, keys: [ref], amount: amt}, match_also: [currency]}
+
+            """)["fx"])
+        #expect(result.outcome == "1 failing row, expected 0; matched 2 (EUR 20.00, USD 10.00), missing_right 1 (EUR 5.00)", "\(result.outcome)")
+        guard case .object(let classes)? = result.observed["classes"], case .object(let matched)? = classes["matched"] else {
+            Issue.record("no classes")
+            return
+        }
+        #expect(matched["amounts"] == .object(["EUR": .string("20.00"), "USD": .string("10.00")]))
+    }
 }

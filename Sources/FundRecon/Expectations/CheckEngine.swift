@@ -346,7 +346,7 @@ public struct CheckEngine: Sendable {
                 columns = ["_failing_rows"] + failing
             case .classified(let shown, _, _):
                 statement = plan.build(rows)
-                columns = ["_kind", "_class", "_count", "_amount", "_left", "_right"] + shown.indices.map { "s\($0)" }
+                columns = ["_kind", "_class", "_count", "_amount", "_left", "_right", "_amounts"] + shown.indices.map { "s\($0)" }
             }
             ctes.append("\(identifier: "c\(index)") AS (\(statement))")
             outputs.append(("c\(index)", columns))
@@ -388,13 +388,18 @@ public struct CheckEngine: Sendable {
             if row.text(at: offset) == "class" {
                 let name = row.text(at: offset + 1) ?? ""
                 let count = Int(row.text(at: offset + 2) ?? "0") ?? 0
-                classes[name] = .object(["count": .number(Decimal(count)), "amount": Self.value(row.text(at: offset + 3))])
+                var figures: [String: JSONValue] = ["count": .number(Decimal(count)), "amount": Self.value(row.text(at: offset + 3))]
+                if let text = row.text(at: offset + 6),
+                   let amounts = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) {
+                    figures["amounts"] = .object(amounts.mapValues { .string($0) })
+                }
+                classes[name] = .object(figures)
                 observed["left_keys"] = Self.value(row.text(at: offset + 4))
                 observed["right_keys"] = Self.value(row.text(at: offset + 5))
                 if name != "matched" { failing += count }
             } else if sample.count < check.spec.sampleSize {
                 var object: [String: JSONValue] = [:]
-                for (index, name) in columns.enumerated() { object[name] = Self.value(row.text(at: offset + 6 + index)) }
+                for (index, name) in columns.enumerated() { object[name] = Self.value(row.text(at: offset + 7 + index)) }
                 sample.append(object)
             }
         }

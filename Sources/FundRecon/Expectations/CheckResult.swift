@@ -53,6 +53,11 @@ extension CheckResult {
         if case .object(let classes)? = observed["classes"] {
             let parts = classes.sorted { $0.key < $1.key }.compactMap { name, value -> String? in
                 guard case .object(let figures) = value, figures["count"] != .number(0) else { return nil }
+                // Per currency when the check knows its currency: amounts of two currencies are never added.
+                if case .object(let amounts)? = figures["amounts"], !amounts.isEmpty {
+                    let money = amounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.text)" }.joined(separator: ", ")
+                    return "\(name) \(figures["count"]?.text ?? "0") (\(money))"
+                }
                 return "\(name) \(figures["count"]?.text ?? "0") (\(figures["amount"]?.text ?? "0"))"
             }
             text += "; " + parts.joined(separator: ", ")
