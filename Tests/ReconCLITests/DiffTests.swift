@@ -123,7 +123,11 @@ struct DiffTests {
         #expect(html.contains("id=\"m-dwd_refunds\"") && html.contains("<del>") && html.contains("<ins>"))
         let junit = try String(contentsOfFile: repository.root + "/reports/diff-junit.xml", encoding: .utf8)
         #expect(junit.contains("name=\"gateway_alignment_refunds\"><failure"))
-        #expect(junit.components(separatedBy: "<testcase").count - 1 == models.count + checks.count)
+        // A test case per model and per check of either side (64 in fund_recon.yml), failing where the policy is broken.
+        let outcomes = (result.json["diff"] as? [String: Any])?["check_outcomes"] as? [[String: Any]] ?? []
+        #expect(outcomes.count == 64)
+        #expect(junit.components(separatedBy: "<testcase").count - 1 == models.count + outcomes.count)
+        #expect(junit.contains("<testcase classname=\"diff.check\" name=\"dwd_orders_unique\"/>"))
         // The money rule: a tolerance above the largest total's change passes, one below fails naming it.
         let tolerant = try repository.diff(["--fail-on", "money", "--money-tolerance", "1000000"])
         #expect(tolerant.status == 0, "\(tolerant.output)")

@@ -267,16 +267,19 @@ public enum DiffReports {
             }
             cases.append(text)
         }
-        let moved = Dictionary(result.checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for id in moved.keys.sorted() {
-            let change = moved[id]!
-            let fails = (policy.rules.contains(.checks) && change.isWorse) || policy.rules.contains(.any)
-            var text = "    <testcase classname=\"diff.check\" name=\"\(e(id))\""
+        // Every check of either side; a check whose outcome moved fails the case when the policy says so.
+        let moved = Set(result.checks.map(\.id))
+        for change in (result.checkOutcomes.isEmpty ? result.checks : result.checkOutcomes) {
+            let changed = moved.contains(change.id)
+            let fails = changed && ((policy.rules.contains(.checks) && change.isWorse) || policy.rules.contains(.any))
+            var text = "    <testcase classname=\"diff.check\" name=\"\(e(change.id))\""
             if fails {
                 failures += 1
                 text += "><failure message=\"\(e(change.description))\" type=\"diff\"/></testcase>"
-            } else {
+            } else if changed {
                 text += "><system-out>\(e(change.description))</system-out></testcase>"
+            } else {
+                text += "/>"
             }
             cases.append(text)
         }

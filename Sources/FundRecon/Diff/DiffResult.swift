@@ -13,6 +13,8 @@ public struct DiffResult: Sendable, Codable {
     public var closedThrough: String?
     public var models: [ModelDiff] = []
     public var checks: [CheckChange] = []
+    /// Every check of either side with both outcomes (`checks` holds those that moved).
+    public var checkOutcomes: [CheckChange] = []
     /// Vars whose value differs (`name: base -> head`).
     public var vars: [String] = []
     /// Seeds whose file differs.
@@ -28,6 +30,7 @@ public struct DiffResult: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case base, head, dataset, models, checks, vars, seeds, timings, runs
+        case checkOutcomes = "check_outcomes"
         case closedThrough = "closed_through"
         case breaksModel = "breaks_model"
     }

@@ -61,6 +61,7 @@ enum PipelineDiff {
                            progress: progress)
         result.models = done
         explainLineage(&result, head: head.project, base: base.project)
+        result.checkOutcomes = compareChecks(base: base.checks, head: head.checks, all: true)
         result.checks = compareChecks(base: base.checks, head: head.checks)
     }
 
@@ -171,12 +172,12 @@ enum PipelineDiff {
     }
 
     /// Checks whose status or failing-row count differs, and checks on one side only.
-    static func compareChecks(base: [CheckResult], head: [CheckResult]) -> [CheckChange] {
+    static func compareChecks(base: [CheckResult], head: [CheckResult], all: Bool = false) -> [CheckChange] {
         let before = Dictionary(base.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(head.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return Set(before.keys).union(after.keys).sorted().compactMap { id in
             let (old, new) = (before[id], after[id])
-            guard old?.status != new?.status || old?.failingRows != new?.failingRows else { return nil }
+            guard all || old?.status != new?.status || old?.failingRows != new?.failingRows else { return nil }
             return CheckChange(id: id, base: old?.status.rawValue ?? "absent", head: new?.status.rawValue ?? "absent",
                                baseFailingRows: old?.failingRows ?? 0, headFailingRows: new?.failingRows ?? 0)
         }
