@@ -2,7 +2,7 @@
 
 SWIFT ?= swift
 RECON := .build/debug/recon
-APT_PACKAGES := pkg-config libpq-dev libxml2-dev libxlsxwriter-dev postgresql
+APT_PACKAGES := pkg-config libpq-dev libxml2-dev libxlsxwriter-dev postgresql chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: setup packages build test demo bench interop pytools airflow citus golden clean

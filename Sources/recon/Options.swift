@@ -64,9 +64,9 @@ struct CheckOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The instant freshness is judged against (ISO 8601); default: the data's latest order (recon run: the period's end).", valueName: "timestamp"))
     var asOf: String?
 
-    @Option(help: ArgumentHelp("Reports to write (comma-separated).", valueName: "html,xlsx,junit,json"),
+    @Option(help: ArgumentHelp("Reports to write (comma-separated).", valueName: "html,xlsx,junit,json,pdf"),
             transform: { try CommaSeparated<ReportFormat>.parse($0, naming: "report") })
-    var format = CommaSeparated<ReportFormat>(ReportFormat.allCases)
+    var format = CommaSeparated<ReportFormat>(ReportFormat.defaults)
 
     @Option(help: ArgumentHelp(
         "Run the checks as this existing role (same server and database; its password from ~/.pgpass, PGPASSFILE or "

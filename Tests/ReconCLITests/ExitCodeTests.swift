@@ -432,3 +432,32 @@ struct WaiverGateTests {
         #expect(bad.output.contains("the waiver names no existing check: 'nope'"), "\(bad.output)")
     }
 }
+
+@Suite("The pack as a document: PDF through headless Chromium")
+struct PDFPackTests {
+    /// `--format pdf` prints the pack with every section open; without Chromium it says how to get it.
+    @Test func thePackPrintsToPDFOrSaysWhatIsMissing() throws {
+        let directory = NSTemporaryDirectory() + "recon-pdf-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try ReconProcess.run(["generate", "--out", directory + "/data", "--start", "2026-10-01", "--days", "3",
+                                      "--orders-per-day", "60", "--anomalies", "missing_settlement=1", "-q"]).status == 0)
+        let common = ["report", "--month", "2026-10", "--data", directory + "/data", "--db", try ServerUnderTest.target().conninfo,
+                      "--pipeline", AuditCommandTests.root + "/pipeline", "--expectations", AuditCommandTests.root + "/expectations/fund_recon.yml",
+                      "--format", "html,pdf", "-q"]
+        let missing = try ReconProcess.run(common + ["--reports", directory + "/none"], environment: ["PATH": "/nonexistent"])
+        #expect(missing.status == 3, "\(missing.output)")
+        #expect(missing.output.contains("--format pdf needs headless Chromium") && missing.output.contains("apt-get install chromium"),
+                "\(missing.output)")
+        // make setup installs Chromium; where it is not installed, the message above is the whole story.
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") else { return }
+        let printed = try ReconProcess.run(common + ["--reports", directory + "/pdf"])
+        #expect(printed.status == 1, "\(printed.output)")
+        let pdf = try Data(contentsOf: URL(fileURLWithPath: directory + "/pdf/monthly-2026-10.pdf"))
+        #expect(pdf.starts(with: Array("%PDF".utf8)))
+        #expect(pdf.count > 20_000)
+        // Printed with every section open: the breaks list and samples are in the page, not behind a click.
+        let html = try String(contentsOfFile: directory + "/pdf/monthly-2026-10.html", encoding: .utf8)
+        #expect(html.contains("@page{size:A4 landscape"))
+        #expect(html.contains("<thead><tr><th>Merchant</th>"))
+    }
+}

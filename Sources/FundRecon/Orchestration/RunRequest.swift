@@ -19,7 +19,7 @@ public struct RunRequest: Sendable {
     /// The statement timeout of each check.
     public var checkTimeoutMilliseconds = 60_000
     /// The report files to write.
-    public var formats: Set<ReportFormat> = Set(ReportFormat.allCases)
+    public var formats: Set<ReportFormat> = Set(ReportFormat.defaults)
     /// The tasks to run (the seed's DAG unless told otherwise).
     public var tasks: [TaskID] = TaskID.seed
     /// The month (YYYY-MM) of a monthly finance pack.

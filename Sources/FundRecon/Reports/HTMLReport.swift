@@ -10,7 +10,15 @@ public enum HTMLReport {
     /// Chart geometry only: money stays text everywhere else.
     static func number(_ text: String?) -> Double { Double(text ?? "") ?? 0 }
 
-    public static func render(_ result: AuditResult, data: ReportData?, context: ReportContext) -> String {
+    /// The report; `forPrint` opens every collapsible section (a closed one would print closed).
+    public static func render(_ result: AuditResult, data: ReportData?, context: ReportContext, forPrint: Bool = false) -> String {
+        let page = render(result, data: data, context: context)
+        guard forPrint else { return page }
+        return page.replacingOccurrences(of: "<details>", with: "<details open>")
+            .replacingOccurrences(of: "<details class=", with: "<details open class=")
+    }
+
+    static func render(_ result: AuditResult, data: ReportData?, context: ReportContext) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -60,9 +68,10 @@ public enum HTMLReport {
     }
 
     static func statements(_ data: ReportData) -> String {
-        var html = "<section><h2>Merchant statements</h2><table><tr><th>Merchant</th><th>Name</th><th>Currency</th><th>Opening</th>"
+        // The header in <thead>: a printed statement repeats it on every page.
+        var html = "<section><h2>Merchant statements</h2><table><thead><tr><th>Merchant</th><th>Name</th><th>Currency</th><th>Opening</th>"
             + "<th>Gross sales</th><th>Merchant discounts</th><th>Platform discounts</th><th>Refunds</th><th>Commission</th>"
-            + "<th>Net payable</th><th>Payouts</th><th>Closing</th></tr>"
+            + "<th>Net payable</th><th>Payouts</th><th>Closing</th></tr></thead>"
         // Grouped by currency, each with its total line.
         for (currency, rows) in Dictionary(grouping: data.statements, by: \.currency).sorted(by: { $0.key < $1.key }) {
             var totals = Array(repeating: Cents(0), count: 9)
@@ -419,7 +428,11 @@ public enum HTMLReport {
         .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #e5e7eb;padding:6px;width:560px}
         figure.wide{width:100%;max-width:760px}svg{width:100%;height:auto}.t{font-size:13px;font-weight:600}.l{font-size:10px;fill:#4b5563}
         tr.subtotal th{background:#eef2ff}.axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
-        @media print{body{max-width:none}details{display:block}details>summary{list-style:none}
-          details:not([open])>*:not(summary){display:block}.charts{display:block}figure{page-break-inside:avoid}}
+        @page{size:A4 landscape;margin:10mm}
+        @media print{body{max-width:none;font-size:10px;padding:0}details{display:block}details>summary{list-style:none}
+          details:not([open])>*:not(summary){display:block}.charts{display:block}figure{page-break-inside:avoid}
+          table{width:100%;page-break-inside:auto}table.sample{display:table;overflow:visible;font-size:8px}
+          thead{display:table-header-group}tr{page-break-inside:avoid}td,th{white-space:normal;overflow-wrap:anywhere}
+          td.n,th.n{white-space:nowrap}h2{page-break-after:avoid}}
         """
 }

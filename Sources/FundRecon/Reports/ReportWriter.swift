@@ -37,6 +37,11 @@ public struct ReportWriter: Sendable {
         if formats.contains(.html) {
             try Self.save(Data(HTMLReport.render(result, data: inputs.figures, context: inputs.context).utf8), to: path(prefix + ".html"))
         }
+        if formats.contains(.pdf) {
+            // Printed from the HTML with every section open (a closed <details> would print closed).
+            let html = HTMLReport.render(result, data: inputs.figures, context: inputs.context, forPrint: true)
+            try PDFPrinter.print(html: html, to: path(prefix + ".pdf"))
+        }
         if formats.contains(.xlsx) {
             try XLSXReport.write(result, data: inputs.figures, context: inputs.context, to: path(prefix + ".xlsx"), breaks: breaks)
         }
