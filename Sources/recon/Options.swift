@@ -12,7 +12,18 @@ struct DatabaseOptions: ParsableArguments {
                 + "or an embedded throwaway cluster.", valueName: "url"))
     var db: String?
 
-    var choice: DatabaseChoice { DatabaseChoice.resolve(db: db) }
+    @Option(help: ArgumentHelp("Instead of one embedded PostgreSQL, a throwaway Citus cluster: a coordinator and this many workers "
+                               + "on Unix sockets (Citus from `make citus`).", valueName: "workers"))
+    var embeddedCitus: Int?
+
+    func validate() throws {
+        if let embeddedCitus {
+            guard embeddedCitus >= 1 else { throw ValidationError("--embedded-citus needs at least 1 worker") }
+            guard db == nil else { throw ValidationError("give --db or --embedded-citus, not both") }
+        }
+    }
+
+    var choice: DatabaseChoice { embeddedCitus.map { .embeddedCitus(workers: $0) } ?? DatabaseChoice.resolve(db: db) }
 
     /// The server a command that needs one works on; `why` says what for when there is none.
     func server(_ why: String) throws -> ConnectionTarget {

@@ -47,6 +47,28 @@ struct CitusTests {
         #expect(down.fix?.contains("citus_disable_node") == true)
     }
 
+    /// `--embedded-citus N`: a coordinator and N workers on sockets, registered, spreading a
+    /// distributed table's shards over the workers; every node gone when it is closed.
+    @Test func anEmbeddedTopologyRegistersItsWorkersAndLeavesNothingBehind() throws {
+        try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
+        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: quietLogger)
+        let topology = try #require(database.topology)
+        let directories = topology.nodes.map(\.directory)
+        #expect(directories.count == 3)
+        #expect(database.displayName == "embedded Citus (2 workers)")
+        let citus = try #require(Doctor.examine(server: database.target, logger: quietLogger).first { $0.subject == "Citus" })
+        #expect(citus.ok && citus.detail.contains("2 workers"), "\(citus.detail)")
+        let connection = try Connection(database.target)
+        try connection.execute("CREATE TABLE spread (id bigint, amount numeric(18,2))")
+        try connection.execute("SELECT create_distributed_table('spread', 'id')")
+        try connection.execute("INSERT INTO spread SELECT i, i * 0.01 FROM generate_series(1, 1000) i")
+        #expect(try connection.query("SELECT sum(amount)::text FROM spread").scalar(String.self) == "5005.00")
+        let placed: Int = try connection.query("SELECT count(DISTINCT nodename) FROM citus_shards WHERE table_name = 'spread'::regclass").scalar()
+        #expect(placed == 2, "the shards are on both workers")
+        database.close()
+        #expect(directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "a node's directory is left")
+    }
+
     @Test func doctorSaysAPlainServerIsNotCitus() throws {
         let findings = Doctor.examine(server: try SharedCluster.target(), logger: quietLogger)
         let citus = try #require(findings.first { $0.subject == "Citus" })

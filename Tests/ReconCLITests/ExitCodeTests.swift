@@ -461,3 +461,21 @@ struct PDFPackTests {
         #expect(html.contains("<thead><tr><th>Merchant</th>"))
     }
 }
+
+@Suite("recon on an embedded Citus cluster")
+struct EmbeddedCitusTests {
+    /// The whole audit on a throwaway coordinator and worker, the database named as such.
+    @Test func anAuditRunsOnAnEmbeddedCitusCluster() throws {
+        let reports = NSTemporaryDirectory() + "recon-citus-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let result = try ReconProcess.run(["audit", "--embedded-citus", "1", "--generate", "--days", "2", "--orders-per-day", "40",
+                                           "--pipeline", AuditCommandTests.root + "/pipeline",
+                                           "--expectations", AuditCommandTests.root + "/expectations/fund_recon.yml",
+                                           "--reports", reports, "--format", "json", "-q"])
+        #expect(result.status == 0, "\(result.output)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reports + "/results.json"))) as? [String: Any]
+        #expect(json?["database"] as? String == "embedded Citus (1 worker)")
+        #expect(try ReconProcess.run(["audit", "--embedded-citus", "0", "--generate"]).status == 2)
+        #expect(try ReconProcess.run(["audit", "--embedded-citus", "1", "--db", "postgres://x@h/db", "--generate"]).status == 2)
+    }
+}

@@ -7,6 +7,8 @@ public enum DatabaseChoice: Sendable, Equatable {
     case embedded
     /// An explicit server: `--db` or `RECON_DATABASE_URL`, or the libpq `PG*` environment.
     case server(ConnectionTarget)
+    /// A private throwaway Citus cluster: a coordinator and this many workers (`--embedded-citus N`).
+    case embeddedCitus(workers: Int)
 
     /// `--db` first, then `RECON_DATABASE_URL`, then `PGHOST`/`PGDATABASE`; otherwise embedded.
     public static func resolve(
