@@ -185,4 +185,71 @@ struct ReportTests {
         #expect(lines.contains("date_type=d"))
         #expect(lines.contains("frozen=A2 filter=A1:M\(statements.count + 1)"))
     }
+
+    /// The gateway bridge of two months: on clean data every amount is explained by the month's
+    /// captures, the captures settled later or earlier, and its refunds; its settled gross ties to
+    /// the settlement files per gateway and currency to the cent (summed here from the files), its
+    /// Stripe payouts to the payout files; every line's arithmetic holds exactly.
+    @Test func gatewayBridgesTieToTheSettlementFiles() throws {
+        let data = NSTemporaryDirectory() + "recon-bridge-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let spec = GeneratorSpec(seed: 11, start: CalendarDate("2026-10-25")!, days: 12, ordersPerDay: 60)
+        _ = try DatasetGenerator.generate(spec, to: data, logger: quietLogger)
+        var request = RunRequest(expectationsPath: "", pipelineDirectory: repositoryRoot + "/pipeline", reportsDirectory: "")
+        request.formats = []
+        request.tasks = [.initializeETLEnvironment, .importMainData, .importResellerData, .runDbtInitTasks, .runDbtModel]
+        let run = try Orchestrator.run(request, kind: .ephemeral(database: .server(try SharedCluster.target()), source: .directory(data),
+                                                                 keepSchemas: true), interrupts: nil, logger: quietLogger) { _ in }
+        let schemas = RunSchemas(runID: try #require(RunID(run.audit.runID)))
+        let connection = try SharedCluster.connect()
+        defer { try? RunSession.drop(schemas: schemas.all, on: connection) }
+
+        // The files, summed here: Stripe's lines and payouts, Adyen's settled and refunded lines.
+        var files: [String: Cents] = [:]
+        var stripePayouts: [String: Cents] = [:]
+        func rows(_ path: String) throws -> [[String]] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst()
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: data + "/gateway/stripe") {
+            for row in try rows(data + "/gateway/stripe/" + name) where row.count >= 4 {
+                if name.hasPrefix("payouts_") {
+                    stripePayouts[row[2].uppercased(), default: Cents(0)] += Cents(row[3])!
+                } else if row.count > 4 {
+                    files["stripe " + row[3].uppercased(), default: Cents(0)] += Cents(row[4])!
+                }
+            }
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: data + "/gateway/adyen") {
+            for row in try rows(data + "/gateway/adyen/" + name) where row.count > 11 && (row[7] == "Settled" || row[7] == "Refunded") {
+                files["adyen " + row[9], default: Cents(0)] += (Cents(row[11]) ?? Cents(0)) - (Cents(row[10]) ?? Cents(0))
+            }
+        }
+        let bridge = try connection.query("""
+            SELECT gateway, currency, month_start::text, captured::text, captured_settled_later::text, settled_for_earlier::text,
+                   refunds_settled::text, unexplained::text, settled_gross::text, fees::text, settled_net::text, paid_out::text, in_transit::text
+            FROM \(schema: schemas.name(.ads), table: "ads_gateway_bridge") ORDER BY 1, 2, 3
+            """).rows.map { $0.texts.map { $0 ?? "" } }
+        #expect(Set(bridge.map { $0[2] }) == ["2026-10-01", "2026-11-01"])
+        var settled: [String: Cents] = [:]
+        var paid: [String: Cents] = [:]
+        for row in bridge {
+            let money = row.dropFirst(3).map { Cents($0)! }
+            let (captured, later, earlier, refunds, unexplained, gross, fees, net, paidOut, transit) =
+                (money[0], money[1], money[2], money[3], money[4], money[5], money[6], money[7], money[8], money[9])
+            #expect(unexplained == Cents(0), "\(row): every amount of clean data is explained")
+            #expect(captured - later + earlier + refunds + unexplained == gross, "\(row)")
+            #expect(gross - fees == net && net - paidOut == transit, "\(row)")
+            settled[row[0] + " " + row[1], default: Cents(0)] += gross
+            if row[0] == "stripe" { paid[row[1], default: Cents(0)] += paidOut }
+        }
+        #expect(settled == files)
+        #expect(paid == stripePayouts)
+        // What is captured in October and settled in November leaves one month and enters the next.
+        for key in Set(bridge.map { $0[0] + " " + $0[1] }) {
+            let october = try #require(bridge.first { $0[0] + " " + $0[1] == key && $0[2] == "2026-10-01" })
+            let november = try #require(bridge.first { $0[0] + " " + $0[1] == key && $0[2] == "2026-11-01" })
+            #expect(october[4] == november[5], "\(key): settled later in October = settled for earlier in November")
+        }
+    }
 }

@@ -19,6 +19,9 @@ public enum ModelRole: String, Sendable, CaseIterable, Codable {
     case merchantBalance = "merchant_balance"
     /// Merchant statements per month.
     case monthlyStatement = "monthly_statement"
+    /// Per gateway, currency and month: captured to paid out, with its timing items (optional:
+    /// the monthly pack shows it when the pipeline has it).
+    case gatewayBridge = "gateway_bridge"
 
     /// The model of DATA_CONTRACT.md section 2 that plays the role in the shipped pipeline.
     public var contractModel: String {
@@ -31,6 +34,7 @@ public enum ModelRole: String, Sendable, CaseIterable, Codable {
         case .merchantDaily: return "dws_merchant_daily"
         case .merchantBalance: return "ads_merchant_balance_daily"
         case .monthlyStatement: return "ads_monthly_statement"
+        case .gatewayBridge: return "ads_gateway_bridge"
         }
     }
 }

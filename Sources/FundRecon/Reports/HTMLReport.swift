@@ -55,7 +55,7 @@ public enum HTMLReport {
         // What finance may already have seen and has now changed comes before anything else.
         if !context.restatements.isEmpty { html += restatements(context.restatements) }
         if let data {
-            if context.month != nil { html += statements(data) + gatewaySummary(data) }
+            if context.month != nil { html += statements(data) + gatewaySummary(data) + bridges(data) }
             html += breaks(data)
             html += charts(data)
         }
@@ -86,6 +86,31 @@ public enum HTMLReport {
                 + totals.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
         return html + "</table></section>"
+    }
+
+    /// Per gateway and currency, from what was captured to what is in transit; a total line per
+    /// currency; an unexplained amount other than zero marked.
+    static func bridges(_ data: ReportData) -> String {
+        guard !data.bridges.isEmpty else { return "" }
+        var html = "<section><h2>Gateway bridge</h2><table><thead><tr><th>Gateway</th><th>Currency</th>"
+            + ReportData.bridgeColumns.map { "<th class=\"n\">\(e($0.label))</th>" }.joined() + "</tr></thead>"
+        let unexplained = ReportData.bridgeColumns.firstIndex { $0.column == "unexplained" }!
+        for (currency, rows) in Dictionary(grouping: data.bridges, by: { $0[1] }).sorted(by: { $0.key < $1.key }) {
+            var totals = Array(repeating: Cents(0), count: ReportData.bridgeColumns.count)
+            for row in rows {
+                html += "<tr><td>\(e(row[0]))</td><td>\(e(row[1]))</td>"
+                for (index, value) in row.dropFirst(2).enumerated() {
+                    let flagged = index == unexplained && Cents(value) != Cents(0)
+                    html += "<td class=\"n\(flagged ? " fail" : "")\">\(e(value))</td>"
+                    totals[index] = totals[index] + (Cents(value) ?? Cents(0))
+                }
+                html += "</tr>"
+            }
+            html += "<tr class=\"subtotal\"><th>Total</th><th>\(e(currency))</th>" + totals.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
+        }
+        return html + "</table><p class=\"muted\">Captures in their business month, settlement lines in the month of their "
+            + "settlement day, payouts in the month paid. Unexplained: settled gross less what the month's captures, the earlier "
+            + "captures settled in it and its refunds account for (amount mismatches, orphan lines, other currencies).</p></section>"
     }
 
     static func gatewaySummary(_ data: ReportData) -> String {

@@ -49,11 +49,22 @@ public struct ReportData: Sendable, Codable {
     /// merchant label -> (date, closing balance), for the largest merchants.
     public var balances: [String: [[String]]] = [:]
     public var statements: [StatementRow] = []
+    /// The month's gateway bridges: gateway, currency, then the bridge's amounts in
+    /// `ReportData.bridgeColumns` order.
+    public var bridges: [[String]] = []
+
+    /// The bridge's amounts, in order, with the sign they enter the bridge with.
+    public static let bridgeColumns: [(column: String, label: String)] = [
+        ("captured", "Captured"), ("captured_settled_later", "− captured, settled later"),
+        ("settled_for_earlier", "+ settled for earlier captures"), ("refunds_settled", "+ refunds settled"),
+        ("unexplained", "+ unexplained"), ("settled_gross", "= settled gross"), ("fees", "− fees"),
+        ("settled_net", "= settled net"), ("paid_out", "− paid out"), ("in_transit", "= in transit"),
+    ]
 
     /// How many rows the figures hold (what `write_reports` counts).
     public var rowCount: Int {
         breakTypes.count + breaks.count + gatewayDays.count + heatMap.count + balances.values.reduce(0) { $0 + $1.count }
-            + statements.count
+            + statements.count + bridges.count
     }
 
     /// Reads the figures from a built warehouse; `month` limits statements and breaks to one month.
@@ -140,6 +151,14 @@ public struct ReportData: Sendable, Codable {
                 merchantID: try row.decode(at: 0), merchantName: t[1], currency: t[2], month: t[3], opening: t[4], gross: t[5],
                 merchantDiscount: t[6], platformDiscount: t[7], refunds: t[8], commission: t[9], netPayable: t[10],
                 payouts: t[11], closing: t[12]))
+        }
+        if let bridge = tables.gatewayBridge, let month {
+            let columns = ReportData.bridgeColumns.map { "\(identifier: $0.column)::text" as SQL }.joined(separator: ", ")
+            for row in try connection.query("""
+                SELECT gateway, currency, \(columns) FROM \(bridge) WHERE month_start = \(month + "-01")::date ORDER BY currency, gateway
+                """).rows {
+                data.bridges.append(row.texts.map { $0 ?? "0.00" })
+            }
         }
         return data
     }

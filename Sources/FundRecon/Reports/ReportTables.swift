@@ -14,6 +14,8 @@ public struct ReportTables: Sendable {
     public init(project: PipelineProject) throws {
         var models: [ModelRole: Model] = [:]
         for role in ReportTables.roles { models[role] = try project.require(role, for: "the HTML and XLSX reports") }
+        // Optional: a pipeline without a bridge model still gets every other figure.
+        models[.gatewayBridge] = project.model(for: .gatewayBridge)
         self.models = models
     }
 
@@ -25,11 +27,14 @@ public struct ReportTables: Sendable {
         }
         return Located(breaks: relation(.breaks), gatewayDaily: relation(.gatewayDaily), merchantHourly: relation(.merchantHourly),
                        merchantDaily: relation(.merchantDaily), merchantBalance: relation(.merchantBalance),
-                       monthlyStatement: relation(.monthlyStatement), merchants: relation(.merchants))
+                       monthlyStatement: relation(.monthlyStatement), merchants: relation(.merchants),
+                       gatewayBridge: models[.gatewayBridge] == nil ? nil : relation(.gatewayBridge))
     }
 
     /// The report tables of one warehouse, as quoted `schema.table` relations.
     public struct Located: Sendable {
         public var breaks, gatewayDaily, merchantHourly, merchantDaily, merchantBalance, monthlyStatement, merchants: SQL
+        /// The gateway bridge, when the pipeline has one.
+        public var gatewayBridge: SQL?
     }
 }

@@ -1,0 +1,65 @@
+{{ config(materialized='table', partition_by='month_start', unique_key=['gateway', 'currency', 'month_start'], indexes=[{'columns': ['gateway', 'currency', 'month_start'], 'unique': True}], role='gateway_bridge') }}
+-- Per gateway, currency and month: the bridge from what was captured to what was paid out, with
+-- its timing items. captured - captured_settled_later + settled_for_earlier + refunds_settled
+-- + unexplained = settled_gross; settled_gross - fees = settled_net; settled_net - paid_out =
+-- in_transit. Captures are placed in their business month, settlement lines in the month of their
+-- settlement day, payouts in the month they were paid. Each side's own currency is used (a line
+-- settled in another currency is unexplained in both).
+with captures as (
+  select gateway, currency, date_trunc('month', biz_date)::date as month_start, amount, gateway_txn_ref
+  from {{ ref('dwd_payments') }}
+  where status = 'captured'
+),
+charge_settled as (
+  select gateway, gateway_txn_ref, min(settled_on) as settled_on
+  from {{ ref('dwd_gateway_settlements') }}
+  where line_type = 'charge' and gateway_txn_ref is not null
+  group by 1, 2
+),
+capture_timing as (
+  select c.gateway, c.currency, c.month_start, c.amount,
+         date_trunc('month', s.settled_on)::date as settled_month
+  from captures c left join charge_settled s on s.gateway = c.gateway and s.gateway_txn_ref = c.gateway_txn_ref
+),
+captured as (
+  select gateway, currency, month_start, sum(amount) as captured,
+         coalesce(sum(amount) filter (where settled_month is null or settled_month > month_start), 0) as captured_settled_later
+  from capture_timing group by 1, 2, 3
+),
+earlier as (
+  select gateway, currency, settled_month as month_start, sum(amount) as settled_for_earlier
+  from capture_timing where settled_month > month_start group by 1, 2, 3
+),
+lines as (
+  select gateway, upper(currency) as currency, date_trunc('month', settled_on)::date as month_start,
+         sum(gross) as settled_gross, sum(fee) as fees, sum(net) as settled_net,
+         coalesce(sum(gross) filter (where line_type = 'refund'), 0) as refunds_settled
+  from {{ ref('dwd_gateway_settlements') }} where settled_on is not null group by 1, 2, 3
+),
+payouts as (
+  select gateway, upper(currency) as currency, date_trunc('month', paid_out_on)::date as month_start, sum(amount) as paid_out
+  from {{ ref('dwd_gateway_payouts') }} where paid_out_on is not null group by 1, 2, 3
+),
+keys as (
+  select gateway, currency, month_start from captured
+  union select gateway, currency, month_start from earlier
+  union select gateway, currency, month_start from lines
+  union select gateway, currency, month_start from payouts
+)
+select k.gateway, k.currency, k.month_start,
+       coalesce(c.captured, 0)::numeric(18,2) as captured,
+       coalesce(c.captured_settled_later, 0)::numeric(18,2) as captured_settled_later,
+       coalesce(e.settled_for_earlier, 0)::numeric(18,2) as settled_for_earlier,
+       coalesce(l.refunds_settled, 0)::numeric(18,2) as refunds_settled,
+       (coalesce(l.settled_gross, 0) - (coalesce(c.captured, 0) - coalesce(c.captured_settled_later, 0)
+         + coalesce(e.settled_for_earlier, 0) + coalesce(l.refunds_settled, 0)))::numeric(18,2) as unexplained,
+       coalesce(l.settled_gross, 0)::numeric(18,2) as settled_gross,
+       coalesce(l.fees, 0)::numeric(18,2) as fees,
+       coalesce(l.settled_net, 0)::numeric(18,2) as settled_net,
+       coalesce(p.paid_out, 0)::numeric(18,2) as paid_out,
+       (coalesce(l.settled_net, 0) - coalesce(p.paid_out, 0))::numeric(18,2) as in_transit
+from keys k
+left join captured c using (gateway, currency, month_start)
+left join earlier e using (gateway, currency, month_start)
+left join lines l using (gateway, currency, month_start)
+left join payouts p using (gateway, currency, month_start)
