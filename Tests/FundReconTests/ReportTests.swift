@@ -143,7 +143,7 @@ struct ReportTests {
             WHERE biz_date IS NULL OR date_trunc('month', biz_date) = '2026-11-01' GROUP BY 1
             """).rows {
             let (currency, count): (String, Int) = (try row.decode(at: 0), try row.decode(at: 1))
-            let line = try #require(html.components(separatedBy: "<tr").first { $0.contains("<th>\(currency)</th><th>Total</th>") },
+            let line = try #require(html.components(separatedBy: "<tr").first { $0.contains("<th>\(currency)</th><th>Total") },
                                     "no breaks total for \(currency)")
             #expect(line.contains("<th class=\"n\">\(count)</th>"), "\(currency): \(line)")
         }
@@ -251,5 +251,23 @@ struct ReportTests {
             let november = try #require(bridge.first { $0[0] + " " + $0[1] == key && $0[2] == "2026-11-01" })
             #expect(october[4] == november[5], "\(key): settled later in October = settled for earlier in November")
         }
+
+        // November's pack compares with October: the bridge's and the statements' prior figures are October's.
+        let tables = try ReportTables(project: PipelineProject.load(directory: repositoryRoot + "/pipeline")).located(in: schemas)
+        let figures = try ReportData.collect(tables: tables, connection: connection, zone: "UTC", month: "2026-11")
+        let gross = ReportData.bridgeColumns.firstIndex { $0.column == "settled_gross" }!
+        for row in bridge where row[2] == "2026-10-01" {
+            #expect(figures.priorBridges["\(row[0]) \(row[1])"]?[gross] == row[8], "\(row)")
+        }
+        let octoberNet = try connection.query("""
+            SELECT merchant_id || ' ' || currency, net_payable::text FROM \(schema: schemas.name(.ads), table: "ads_monthly_statement")
+            WHERE month_start = '2026-10-01'
+            """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+        #expect(!octoberNet.isEmpty)
+        for (key, net) in octoberNet { #expect(figures.priorStatements[key]?.first == net, "\(key)") }
+        var context = ReportContext()
+        context.month = "2026-11"
+        let html = HTMLReport.render(run.audit, data: figures, context: context)
+        #expect(html.contains("<h3>Compared with the prior month</h3>") && html.contains("<th>Net payable, prior month</th>"))
     }
 }

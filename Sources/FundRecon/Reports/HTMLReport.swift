@@ -71,19 +71,26 @@ public enum HTMLReport {
         // The header in <thead>: a printed statement repeats it on every page.
         var html = "<section><h2>Merchant statements</h2><table><thead><tr><th>Merchant</th><th>Name</th><th>Currency</th><th>Opening</th>"
             + "<th>Gross sales</th><th>Merchant discounts</th><th>Platform discounts</th><th>Refunds</th><th>Commission</th>"
-            + "<th>Net payable</th><th>Payouts</th><th>Closing</th></tr></thead>"
+            + "<th>Net payable</th><th>Payouts</th><th>Closing</th><th>Net payable, prior month</th><th>Change</th></tr></thead>"
         // Grouped by currency, each with its total line.
         for (currency, rows) in Dictionary(grouping: data.statements, by: \.currency).sorted(by: { $0.key < $1.key }) {
             var totals = Array(repeating: Cents(0), count: 9)
             for row in rows {
                 let values = [row.opening, row.gross, row.merchantDiscount, row.platformDiscount, row.refunds, row.commission,
                               row.netPayable, row.payouts, row.closing]
+                let prior = data.priorStatements["\(row.merchantID) \(row.currency)"]?.first
+                let change = prior.flatMap(Cents.init).map { ((Cents(row.netPayable) ?? Cents(0)) - $0).description } ?? ""
+                let flagged = ReportData.isVariance(prior: prior, now: row.netPayable)
                 html += "<tr><td>\(row.merchantID)</td><td>\(e(row.merchantName))</td><td>\(e(row.currency))</td>"
-                    + values.map { "<td class=\"n\">\(e($0))</td>" }.joined() + "</tr>"
+                    + values.map { "<td class=\"n\">\(e($0))</td>" }.joined()
+                    + "<td class=\"n\">\(e(prior ?? "new"))</td><td class=\"n\(flagged ? " variance" : "")\">\(e(change))</td></tr>"
                 for (index, value) in values.enumerated() { totals[index] = totals[index] + (Cents(value) ?? Cents(0)) }
             }
+            let priorTotal = data.priorStatements.filter { $0.key.hasSuffix(" " + currency) }.values
+                .reduce(Cents(0)) { $0 + (Cents($1[0]) ?? Cents(0)) }
             html += "<tr class=\"subtotal\"><th colspan=\"2\">Total \(e(currency))</th><th>\(e(currency))</th>"
-                + totals.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
+                + totals.map { "<th class=\"n\">\($0)</th>" }.joined()
+                + "<th class=\"n\">\(priorTotal)</th><th class=\"n\">\(totals[6] - priorTotal)</th></tr>"
         }
         return html + "</table></section>"
     }
@@ -108,7 +115,23 @@ public enum HTMLReport {
             }
             html += "<tr class=\"subtotal\"><th>Total</th><th>\(e(currency))</th>" + totals.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
-        return html + "</table><p class=\"muted\">Captures in their business month, settlement lines in the month of their "
+        html += "</table>"
+        if !data.priorBridges.isEmpty || !data.bridges.isEmpty {
+            let gross = ReportData.bridgeColumns.firstIndex { $0.column == "settled_gross" }!
+            html += "<h3>Compared with the prior month</h3><table><tr><th>Gateway</th><th>Currency</th><th class=\"n\">Settled gross, prior</th>"
+                + "<th class=\"n\">Settled gross</th><th class=\"n\">Change</th><th class=\"n\">Unexplained, prior</th><th class=\"n\">Unexplained</th></tr>"
+            for row in data.bridges {
+                let prior = data.priorBridges["\(row[0]) \(row[1])"]
+                let now = Array(row.dropFirst(2))
+                let change = prior.flatMap { Cents($0[gross]) }.map { ((Cents(now[gross]) ?? Cents(0)) - $0).description } ?? ""
+                let flagged = ReportData.isVariance(prior: prior?[gross], now: now[gross])
+                html += "<tr><td>\(e(row[0]))</td><td>\(e(row[1]))</td><td class=\"n\">\(e(prior?[gross] ?? "none"))</td>"
+                    + "<td class=\"n\">\(e(now[gross]))</td><td class=\"n\(flagged ? " variance" : "")\">\(e(change))</td>"
+                    + "<td class=\"n\">\(e(prior?[unexplained] ?? ""))</td><td class=\"n\">\(e(now[unexplained]))</td></tr>"
+            }
+            html += "</table>"
+        }
+        return html + "<p class=\"muted\">Captures in their business month, settlement lines in the month of their "
             + "settlement day, payouts in the month paid. Unexplained: settled gross less what the month's captures, the earlier "
             + "captures settled in it and its refunds account for (amount mismatches, orphan lines, other currencies).</p></section>"
     }
@@ -214,7 +237,8 @@ public enum HTMLReport {
             }
             let total = types.reduce(Cents(0)) { $0 + (Cents($1.amount) ?? Cents(0)) }
             let aging = (0..<5).map { index in types.reduce(0) { $0 + ($1.aging.count > index ? $1.aging[index] : 0) } }
-            html += "<tr class=\"subtotal\"><th>\(e(currency.isEmpty ? "(none)" : currency))</th><th>Total</th>"
+            let prior = data.priorBreakCounts[currency].map { " (prior month \($0))" } ?? ""
+            html += "<tr class=\"subtotal\"><th>\(e(currency.isEmpty ? "(none)" : currency))</th><th>Total\(prior)</th>"
                 + "<th class=\"n\">\(types.reduce(0) { $0 + $1.count })</th><th class=\"n\">\(total)</th>"
                 + aging.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
@@ -452,7 +476,7 @@ public enum HTMLReport {
         pre{background:#f9fafb;padding:8px;overflow-x:auto;font-size:12px}.observed{font-weight:600}
         .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #e5e7eb;padding:6px;width:560px}
         figure.wide{width:100%;max-width:760px}svg{width:100%;height:auto}.t{font-size:13px;font-weight:600}.l{font-size:10px;fill:#4b5563}
-        tr.subtotal th{background:#eef2ff}.axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
+        tr.subtotal th{background:#eef2ff}td.variance{background:#ffedd5;font-weight:600}.axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
         @page{size:A4 landscape;margin:10mm}
         @media print{body{max-width:none;font-size:10px;padding:0}details{display:block}details>summary{list-style:none}
           details:not([open])>*:not(summary){display:block}.charts{display:block}figure{page-break-inside:avoid}

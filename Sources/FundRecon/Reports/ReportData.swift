@@ -52,6 +52,11 @@ public struct ReportData: Sendable, Codable {
     /// The month's gateway bridges: gateway, currency, then the bridge's amounts in
     /// `ReportData.bridgeColumns` order.
     public var bridges: [[String]] = []
+    /// The prior month, for month-over-month columns: `merchant currency` -> [net payable, closing];
+    /// `gateway currency` -> its bridge amounts; currency -> break count.
+    public var priorStatements: [String: [String]] = [:]
+    public var priorBridges: [String: [String]] = [:]
+    public var priorBreakCounts: [String: Int] = [:]
 
     /// The bridge's amounts, in order, with the sign they enter the bridge with.
     public static let bridgeColumns: [(column: String, label: String)] = [
@@ -159,8 +164,45 @@ public struct ReportData: Sendable, Codable {
                 """).rows {
                 data.bridges.append(row.texts.map { $0 ?? "0.00" })
             }
+            if let prior = ReportData.priorMonth(month) {
+                for row in try connection.query("""
+                    SELECT gateway || ' ' || currency, \(columns) FROM \(bridge) WHERE month_start = \(prior + "-01")::date
+                    """).rows {
+                    let texts = row.texts.map { $0 ?? "0.00" }
+                    data.priorBridges[texts[0]] = Array(texts.dropFirst())
+                }
+            }
+        }
+        if let month, let prior = ReportData.priorMonth(month) {
+            for row in try connection.query("""
+                SELECT merchant_id || ' ' || currency, net_payable::text, closing_balance::text FROM \(tables.monthlyStatement)
+                WHERE month_start = \(prior + "-01")::date
+                """).rows {
+                let texts = row.texts.map { $0 ?? "0.00" }
+                data.priorStatements[texts[0]] = [texts[1], texts[2]]
+            }
+            for row in try connection.query("""
+                SELECT coalesce(currency, ''), count(*) FROM \(tables.breaks)
+                WHERE date_trunc('month', biz_date)::date = \(prior + "-01")::date GROUP BY 1
+                """).rows {
+                data.priorBreakCounts[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+            }
         }
         return data
+    }
+
+    /// The month before `YYYY-MM`.
+    static func priorMonth(_ month: String) -> String? {
+        guard let first = CalendarDate(month + "-01") else { return nil }
+        return String(first.adding(days: -1).description.prefix(7))
+    }
+
+    /// Whether a month-over-month change is worth a reader's look: a figure that appeared, went,
+    /// or moved by more than half of what it was.
+    static func isVariance(prior: String?, now: String) -> Bool {
+        guard let prior, let before = Cents(prior), let after = Cents(now) else { return prior == nil && Cents(now) != Cents(0) }
+        if before.rawValue == 0 { return after.rawValue != 0 }
+        return abs(after.rawValue - before.rawValue) * 2 > abs(before.rawValue)
     }
 
     /// Every break of a run (of a month), one row at a time: what the workbook's Breaks sheet streams,
