@@ -112,8 +112,21 @@ public final class Worksheet {
 
     /// Writes a calendar date as an Excel date (shown with `format`, such as yyyy-mm-dd).
     public func write(year: Int, month: Int, day: Int, row: Int, column: Int, format: CellFormat? = nil) throws {
-        var date = lxw_datetime(year: Int32(year), month: Int32(month), day: Int32(day), hour: 0, min: 0, sec: 0)
+        try write(year: year, month: month, day: day, hour: 0, minute: 0, second: 0, row: row, column: column, format: format)
+    }
+
+    /// Writes a date and time as an Excel date-time (shown with `format`).
+    public func write(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Double, row: Int, column: Int,
+                      format: CellFormat? = nil) throws {
+        var date = lxw_datetime(year: Int32(year), month: Int32(month), day: Int32(day), hour: Int32(hour), min: Int32(minute), sec: second)
         try check(worksheet_write_datetime(handle, lxw_row_t(row), lxw_col_t(column), &date, format?.handle))
+    }
+
+    /// Prints the sheet landscape, as wide as one page, with its first row on every page.
+    public func setUpPrinting() throws {
+        worksheet_set_landscape(handle)
+        worksheet_fit_to_pages(handle, 1, 0)
+        try check(worksheet_repeat_rows(handle, 0, 0))
     }
 
     /// Freezes the rows above `row` and the columns left of `column`.

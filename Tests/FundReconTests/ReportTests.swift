@@ -172,10 +172,29 @@ struct ReportTests {
             d = [r[6] for r in b.iter_rows(min_row=2) if r[6].value is not None]
             print("date_type=" + (d[0].data_type if d else "none"))
             print("frozen=" + str(m.freeze_panes) + " filter=" + str(m.auto_filter.ref))
+            s = {r[0].value: r[1] for r in wb["Summary"].iter_rows(min_row=2)}
+            print("started=" + s["Started"].data_type + " month=" + s["Month"].data_type + " " + s["Month"].number_format)
+            print("stages_in_summary=" + str(any(str(k).startswith("Stage") for k in s)))
+            merchant = [r[3] for r in b.iter_rows(min_row=2) if r[3].value is not None]
+            print("break_merchant=" + ",".join(sorted(set(c.data_type for c in merchant))))
+            print("landscape=" + m.page_setup.orientation + " fit=" + str(m.sheet_properties.pageSetUpPr.fitToPage))
+            g = wb["Gateway month"]
+            print("gateway_totals=" + ",".join(sorted(r[1].value for r in g.iter_rows(min_row=2) if r[0].value == "Total")))
+            print("signoff=" + ",".join(str(r[0].value) + ":" + str(r[4].value) for r in wb["Sign-off"].iter_rows(min_row=2)))
             """, [reports + "/monthly-2026-11.xlsx"])
         #expect(read.status == 0, "\(read.output)")
         let lines = read.output.split(separator: "\n").map(String.init)
-        #expect(lines.contains("sheets=Summary,Checks,Failures,Breaks,Gateway,Merchants"))
+        #expect(lines.contains("sheets=Summary,Sign-off,Checks,Failures,Breaks,Gateway,Gateway month,Bridge,Merchants,Run"), "\(lines)")
+        // Times and months are dates, merchant ids one type, timings on their own sheet, every sheet prints landscape.
+        #expect(lines.contains("started=d month=d yyyy-mm"), "\(lines)")
+        #expect(lines.contains("stages_in_summary=False"))
+        #expect(lines.contains { $0.hasPrefix("break_merchant=") && !$0.contains("s") }, "\(lines)")
+        #expect(lines.contains("landscape=landscape fit=True"), "\(lines)")
+        let currencies = try connection.query(
+            "SELECT string_agg(DISTINCT currency, ',' ORDER BY currency) FROM \(schema: schemas.name(.dws), table: "dws_gateway_daily") WHERE date_trunc('month', biz_date) = '2026-11-01'"
+        ).scalar(String?.self) ?? ""
+        #expect(lines.contains("gateway_totals=" + currencies), "\(lines)")
+        #expect(lines.contains("signoff=preparer:not signed,reviewer:not signed"), "\(lines)")
         #expect(lines.contains("gross=\(sqlGross)"))
         #expect(lines.contains("gross_type=n #,##0.00"))
         #expect(lines.contains("name==HYPERLINK(\"http://x\",\"y\")|s"))

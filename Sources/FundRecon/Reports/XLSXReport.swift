@@ -10,6 +10,12 @@ public enum XLSXReport {
     /// A typed cell.
     enum Cell {
         case text(String), money(String), integer(Int), date(String), empty
+        /// An ISO 8601 instant, written as a date-time (UTC).
+        case timestamp(String)
+        /// A month `YYYY-MM`, written as its first day shown as a month.
+        case month(String)
+        /// A whole number when the text is one (merchant ids: one type on every sheet), else text.
+        case identifier(String)
     }
 
     struct Sheet {
@@ -42,6 +48,30 @@ public enum XLSXReport {
                         try worksheet.write(string: text, row: row, column: column)
                     }
                     shown = 10
+                case .timestamp(let text):
+                    let parts = text.split { "-T:Z".contains($0) }.map(String.init)
+                    if parts.count >= 6, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+                       let hour = Int(parts[3]), let minute = Int(parts[4]), let second = Double(parts[5]) {
+                        try worksheet.write(year: year, month: month, day: day, hour: hour, minute: minute, second: second,
+                                            row: row, column: column, format: formats.timestamp)
+                    } else if !text.isEmpty {
+                        try worksheet.write(string: text, row: row, column: column)
+                    }
+                    shown = 19
+                case .month(let text):
+                    if let date = CalendarDate(String(text.prefix(7)) + "-01") {
+                        try worksheet.write(year: date.year, month: date.month, day: 1, row: row, column: column, format: formats.month)
+                    } else if !text.isEmpty {
+                        try worksheet.write(string: text, row: row, column: column)
+                    }
+                    shown = 7
+                case .identifier(let text):
+                    if let value = Int(text) {
+                        try worksheet.write(number: Double(value), row: row, column: column)
+                    } else if !text.isEmpty {
+                        try worksheet.write(string: text, row: row, column: column)
+                    }
+                    shown = text.count
                 case .empty: break
                 }
                 while widths.count <= column { widths.append(6) }
@@ -52,6 +82,7 @@ public enum XLSXReport {
 
         func finish(columns: Int) throws {
             worksheet.freezePanes(row: 1, column: 0)
+            try worksheet.setUpPrinting()
             if columns > 0 { try worksheet.autofilter(firstRow: 0, firstColumn: 0, lastRow: max(row - 1, 0), lastColumn: columns - 1) }
             for (column, width) in widths.enumerated() { try worksheet.setColumnWidth(column, width: Double(width)) }
         }
@@ -61,6 +92,8 @@ public enum XLSXReport {
         let header: CellFormat
         let money: CellFormat
         let date: CellFormat
+        let timestamp: CellFormat
+        let month: CellFormat
     }
 
     /// Writes the workbook; `breaks` streams every break into the Breaks sheet (without it, the
@@ -70,7 +103,9 @@ public enum XLSXReport {
     ) throws {
         let workbook = try Workbook(path: path, constantMemory: true)
         let formats = Formats(header: try workbook.addFormat(bold: true), money: try workbook.addFormat(numberFormat: "#,##0.00"),
-                              date: try workbook.addFormat(numberFormat: "yyyy-mm-dd"))
+                              date: try workbook.addFormat(numberFormat: "yyyy-mm-dd"),
+                              timestamp: try workbook.addFormat(numberFormat: "yyyy-mm-dd hh:mm:ss"),
+                              month: try workbook.addFormat(numberFormat: "yyyy-mm"))
         func sheet(_ name: String, _ header: [String]) throws -> Sheet {
             var sheet = Sheet(worksheet: try workbook.addWorksheet(name), formats: formats)
             try sheet.write(header.map { .text($0) }, header: true)
@@ -78,18 +113,37 @@ public enum XLSXReport {
         }
 
         var summary = try sheet("Summary", ["Item", "Value"])
-        let facts: [(String, String)] = [("Run", result.runID), ("Started", result.startedAt), ("Finished", result.finishedAt),
-                                          ("Database", result.database), ("Dataset", context.dataset),
-                                          ("Expectations", result.expectations ?? ""), ("Expectations SHA-256", context.expectationsSHA256),
-                                          ("Pipeline commit", context.pipelineCommit ?? ""), ("Month", context.month ?? "")]
-        for (name, value) in facts where !value.isEmpty { try summary.write([.text(name), .text(value)]) }
+        let facts: [(String, Cell)] = [("Run", .text(result.runID)), ("Started", .timestamp(result.startedAt)),
+                                        ("Finished", .timestamp(result.finishedAt)), ("Database", .text(result.database)),
+                                        ("Dataset", .text(context.dataset)), ("Expectations", .text(result.expectations ?? "")),
+                                        ("Expectations SHA-256", .text(context.expectationsSHA256)),
+                                        ("Pipeline commit", .text(context.pipelineCommit ?? "")), ("Month", .month(context.month ?? ""))]
+        for (name, value) in facts {
+            switch value {
+            case .text(let text) where text.isEmpty: continue
+            case .month(let text) where text.isEmpty: continue
+            default: try summary.write([.text(name), value])
+            }
+        }
         for (name, count) in [("Checks", result.summary.checks), ("Pass", result.summary.pass), ("Warn", result.summary.warn),
                               ("Fail", result.summary.fail), ("Waived", result.summary.waived), ("Error", result.summary.error)] {
             try summary.write([.text(name), .integer(count)])
         }
-        for stage in result.stages { try summary.write([.text("Stage \(stage.name) (ms)"), .integer(stage.durationMS)]) }
         if let data { try summary.write([.text("Breaks"), .integer(data.breakCount)]) }
         try summary.finish(columns: 2)
+
+        // The close: who prepared and reviewed the month, and the fingerprint they signed.
+        if context.month != nil {
+            var signOff = try sheet("Sign-off", ["Role", "Signed by", "Signed at", "Fingerprint", "Status", "Note"])
+            for role in SignOffs.Role.allCases where !context.signOffs.contains(where: { $0.role == role && $0.status == "active" }) {
+                try signOff.write([.text(role.rawValue), .empty, .empty, .empty, .text("not signed"), .empty])
+            }
+            for record in context.signOffs {
+                try signOff.write([.text(record.role.rawValue), .text(record.by), .timestamp(record.signedAt), .text(record.fingerprint),
+                                   .text(record.status), .text(record.withdrawnReason ?? "")])
+            }
+            try signOff.finish(columns: 6)
+        }
 
         var checks = try sheet("Checks", ["Check", "Layer", "Type", "Table", "Severity", "Status", "Failing rows", "Observed", "Description", "Duration (ms)"])
         for check in result.checks {
@@ -117,7 +171,7 @@ public enum XLSXReport {
         var breaks = try sheet("Breaks", ["Break type", "Entity", "Key", "Merchant", "Gateway", "Currency", "Date", "Expected", "Actual",
                                           "Difference", "Age (days)", "Detail"])
         func writeBreak(_ row: ReportData.BreakRow) throws {
-            try breaks.write([.text(row.breakType), .text(row.entityType), .text(row.entityKey), .text(row.merchantID ?? ""),
+            try breaks.write([.text(row.breakType), .text(row.entityType), .text(row.entityKey), .identifier(row.merchantID ?? ""),
                               .text(row.gateway ?? ""), .text(row.currency ?? ""), .date(row.bizDate ?? ""), .money(row.expected ?? ""),
                               .money(row.actual ?? ""), .money(row.difference ?? ""), row.ageDays.map { .integer($0) } ?? .empty,
                               .text(row.detail)])
@@ -136,14 +190,44 @@ public enum XLSXReport {
         }
         try gateway.finish(columns: 9)
 
+        // The month per gateway and currency, with a total line per currency (never across currencies).
+        var month = try sheet("Gateway month", ["Gateway", "Currency", "Captured", "Refunded", "Settled gross", "Fees", "Settled net", "Payouts"])
+        let days = data?.gatewayDays ?? []
+        for currency in Set(days.map(\.currency)).sorted() {
+            var total = Array(repeating: Cents(0), count: 6)
+            for gatewayName in Set(days.filter { $0.currency == currency }.map(\.gateway)).sorted() {
+                var sums = Array(repeating: Cents(0), count: 6)
+                for day in days where day.currency == currency && day.gateway == gatewayName {
+                    for (index, text) in [day.captured, day.refunded, day.settledGross, day.fees, day.settledNet, day.payouts].enumerated() {
+                        sums[index] = sums[index] + (Cents(text) ?? Cents(0))
+                    }
+                }
+                for index in sums.indices { total[index] = total[index] + sums[index] }
+                try month.write([.text(gatewayName), .text(currency)] + sums.map { .money($0.description) })
+            }
+            try month.write([.text("Total"), .text(currency)] + total.map { .money($0.description) })
+        }
+        try month.finish(columns: 8)
+
+        if let bridges = data?.bridges, !bridges.isEmpty {
+            var bridge = try sheet("Bridge", ["Gateway", "Currency"] + ReportData.bridgeColumns.map(\.label))
+            for row in bridges { try bridge.write([.text(row[0]), .text(row[1])] + row.dropFirst(2).map { .money($0) }) }
+            try bridge.finish(columns: 2 + ReportData.bridgeColumns.count)
+        }
+
         var merchants = try sheet("Merchants", ["Month", "Merchant", "Name", "Currency", "Opening", "Gross sales", "Merchant discounts",
                                                 "Platform discounts", "Refunds", "Commission", "Net payable", "Payouts", "Closing"])
         for row in data?.statements ?? [] {
-            try merchants.write([.text(row.month), .integer(row.merchantID), .text(row.merchantName), .text(row.currency), .money(row.opening),
+            try merchants.write([.month(row.month), .integer(row.merchantID), .text(row.merchantName), .text(row.currency), .money(row.opening),
                                  .money(row.gross), .money(row.merchantDiscount), .money(row.platformDiscount), .money(row.refunds),
                                  .money(row.commission), .money(row.netPayable), .money(row.payouts), .money(row.closing)])
         }
         try merchants.finish(columns: 13)
+
+        // How the run went: the task timings, apart from the finance figures.
+        var run = try sheet("Run", ["Stage", "Rows", "Duration (ms)"])
+        for stage in result.stages { try run.write([.text(stage.name), .integer(stage.rows), .integer(stage.durationMS)]) }
+        try run.finish(columns: 3)
         try workbook.close()
     }
 }
