@@ -479,3 +479,30 @@ struct EmbeddedCitusTests {
         #expect(try ReconProcess.run(["audit", "--embedded-citus", "1", "--db", "postgres://x@h/db", "--generate"]).status == 2)
     }
 }
+
+@Suite("The same inputs, the same pack")
+struct DeterministicPackTests {
+    /// Two packs of one dataset are byte for byte the same once what must differ is set aside:
+    /// run ids, instants (the run's, the rows' load times) and durations.
+    @Test func theSameInputsGiveTheSamePackApartFromTimestamps() throws {
+        let directory = NSTemporaryDirectory() + "recon-same-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try ReconProcess.run(["generate", "--out", directory + "/data", "--start", "2026-10-01", "--days", "3",
+                                      "--orders-per-day", "80", "--anomalies", "all=2", "-q"]).status == 0)
+        var pages: [String] = []
+        for round in 0..<2 {
+            let reports = directory + "/r\(round)"
+            _ = try ReconProcess.run(["report", "--month", "2026-10", "--data", directory + "/data", "--db", try ServerUnderTest.target().conninfo,
+                                      "--pipeline", AuditCommandTests.root + "/pipeline", "--expectations",
+                                      AuditCommandTests.root + "/expectations/fund_recon.yml", "--reports", reports, "--format", "html", "-q"])
+            var page = try String(contentsOfFile: reports + "/monthly-2026-10.html", encoding: .utf8)
+            for (pattern, mark) in [(#"r[0-9]{14}_[0-9a-f]{6}"#, "RUN"), (#"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|\+00)?"#, "INSTANT"),
+                                    (#"[0-9]+ ms"#, "N ms")] {
+                page = page.replacingOccurrences(of: pattern, with: mark, options: .regularExpression)
+            }
+            pages.append(page)
+        }
+        #expect(pages[0].count > 50_000)
+        #expect(pages[0] == pages[1], "two packs of the same inputs differ")
+    }
+}
