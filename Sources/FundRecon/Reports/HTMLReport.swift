@@ -71,7 +71,9 @@ public enum HTMLReport {
         // The header in <thead>: a printed statement repeats it on every page.
         var html = "<section><h2>Merchant statements</h2><table><thead><tr><th>Merchant</th><th>Name</th><th>Currency</th><th>Opening</th>"
             + "<th>Gross sales</th><th>Merchant discounts</th><th>Platform discounts</th><th>Refunds</th><th>Commission</th>"
-            + "<th>Net payable</th><th>Payouts</th><th>Closing</th><th>Net payable, prior month</th><th>Change</th></tr></thead>"
+            + "<th>Net payable</th><th>Payouts</th><th>Closing</th>"
+            // Month over month only when the warehouse holds the prior month.
+            + (data.priorStatements.isEmpty ? "" : "<th>Net payable, prior month</th><th>Change</th>") + "</tr></thead>"
         // Grouped by currency, each with its total line.
         for (currency, rows) in Dictionary(grouping: data.statements, by: \.currency).sorted(by: { $0.key < $1.key }) {
             var totals = Array(repeating: Cents(0), count: 9)
@@ -83,14 +85,15 @@ public enum HTMLReport {
                 let flagged = ReportData.isVariance(prior: prior, now: row.netPayable)
                 html += "<tr><td>\(row.merchantID)</td><td>\(e(row.merchantName))</td><td>\(e(row.currency))</td>"
                     + values.map { "<td class=\"n\">\(e($0))</td>" }.joined()
-                    + "<td class=\"n\">\(e(prior ?? "new"))</td><td class=\"n\(flagged ? " variance" : "")\">\(e(change))</td></tr>"
+                    + (data.priorStatements.isEmpty ? ""
+                        : "<td class=\"n\">\(e(prior ?? "new"))</td><td class=\"n\(flagged ? " variance" : "")\">\(e(change))</td>") + "</tr>"
                 for (index, value) in values.enumerated() { totals[index] = totals[index] + (Cents(value) ?? Cents(0)) }
             }
             let priorTotal = data.priorStatements.filter { $0.key.hasSuffix(" " + currency) }.values
                 .reduce(Cents(0)) { $0 + (Cents($1[0]) ?? Cents(0)) }
             html += "<tr class=\"subtotal\"><th colspan=\"2\">Total \(e(currency))</th><th>\(e(currency))</th>"
                 + totals.map { "<th class=\"n\">\($0)</th>" }.joined()
-                + "<th class=\"n\">\(priorTotal)</th><th class=\"n\">\(totals[6] - priorTotal)</th></tr>"
+                + (data.priorStatements.isEmpty ? "" : "<th class=\"n\">\(priorTotal)</th><th class=\"n\">\(totals[6] - priorTotal)</th>") + "</tr>"
         }
         return html + "</table></section>"
     }
@@ -116,7 +119,7 @@ public enum HTMLReport {
             html += "<tr class=\"subtotal\"><th>Total</th><th>\(e(currency))</th>" + totals.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
         html += "</table>"
-        if !data.priorBridges.isEmpty || !data.bridges.isEmpty {
+        if !data.priorBridges.isEmpty {
             let gross = ReportData.bridgeColumns.firstIndex { $0.column == "settled_gross" }!
             html += "<h3>Compared with the prior month</h3><table><tr><th>Gateway</th><th>Currency</th><th class=\"n\">Settled gross, prior</th>"
                 + "<th class=\"n\">Settled gross</th><th class=\"n\">Change</th><th class=\"n\">Unexplained, prior</th><th class=\"n\">Unexplained</th></tr>"
