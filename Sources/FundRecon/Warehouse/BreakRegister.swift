@@ -98,43 +98,29 @@ public enum BreakRegister {
     /// The breaks open at the end of `month` (arisen by then, not resolved by then), aged at its
     /// last day, and those resolved during it; oldest first.
     public static func month(_ month: String, prefix: String, on connection: Connection) throws -> (open: [Entry], resolved: [Entry]) {
-        try ensure(on: connection)
         let (first, last) = try SignOffs.bounds(month)
-        let rows = try connection.query("""
-            SELECT break_type, entity_type, entity_key, currency, merchant_id, biz_date::text, diff_amount::text, detail,
-                   to_char(first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-                   status, resolved_on::text, owner, comment, (\(last.description)::date - biz_date)
-            FROM recon_meta.break_register
-            WHERE schema_prefix = \(prefix) AND coalesce(biz_date, first_seen_at::date) <= \(last.description)::date
-              AND (resolved_on IS NULL OR resolved_on >= \(first.description)::date)
-            ORDER BY biz_date NULLS LAST, break_type, entity_key
-            """).rows
-        var open: [Entry] = []
-        var resolved: [Entry] = []
-        for row in rows {
-            let entry = Entry(
-                breakType: try row.decode(String.self, at: 0), entityType: try row.decode(String.self, at: 1),
-                entityKey: try row.decode(String.self, at: 2), currency: row.text(at: 3), merchantID: row.text(at: 4),
-                bizDate: row.text(at: 5), amount: row.text(at: 6), detail: row.text(at: 7), firstSeen: row.text(at: 8) ?? "",
-                lastSeen: row.text(at: 9) ?? "", status: Status(rawValue: row.text(at: 10) ?? "") ?? .open,
-                resolvedOn: row.text(at: 11), owner: row.text(at: 12), comment: row.text(at: 13), ageDays: row.text(at: 14).flatMap { Int($0) })
-            if let day = entry.resolvedOn.flatMap(CalendarDate.init), day <= last {
-                resolved.append(entry)
-            } else {
-                open.append(entry)
-            }
-        }
-        return (open, resolved)
+        let entries = try self.entries(prefix: prefix, agedAt: "\(last.description)::date", where: """
+            coalesce(biz_date, first_seen_at::date) <= \(last.description)::date
+            AND (resolved_on IS NULL OR resolved_on >= \(first.description)::date)
+            """, on: connection)
+        func resolvedInMonth(_ entry: Entry) -> Bool { entry.resolvedOn.flatMap(CalendarDate.init).map { $0 <= last } ?? false }
+        return (entries.filter { !resolvedInMonth($0) }, entries.filter(resolvedInMonth))
     }
 
-    /// Every entry of the register, optionally of one status.
+    /// Every entry of the register, optionally of one status, aged today.
     public static func list(prefix: String, status: Status?, on connection: Connection) throws -> [Entry] {
+        try entries(prefix: prefix, agedAt: "current_date",
+                    where: "(\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))", on: connection)
+    }
+
+    /// The register's entries of `prefix` that `condition` keeps, aged at `agedAt`, oldest first.
+    static func entries(prefix: String, agedAt: SQL, where condition: SQL, on connection: Connection) throws -> [Entry] {
         try ensure(on: connection)
         return try connection.query("""
             SELECT break_type, entity_type, entity_key, currency, merchant_id, biz_date::text, diff_amount::text, detail,
                    to_char(first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-                   status, resolved_on::text, owner, comment, (current_date - biz_date)
-            FROM recon_meta.break_register WHERE schema_prefix = \(prefix) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                   status, resolved_on::text, owner, comment, (\(agedAt) - biz_date)
+            FROM recon_meta.break_register WHERE schema_prefix = \(prefix) AND \(condition)
             ORDER BY biz_date NULLS LAST, break_type, entity_key
             """).rows.map { row in
             Entry(breakType: try row.decode(String.self, at: 0), entityType: try row.decode(String.self, at: 1),
