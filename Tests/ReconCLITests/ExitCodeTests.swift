@@ -506,3 +506,31 @@ struct DeterministicPackTests {
         #expect(pages[0] == pages[1], "two packs of the same inputs differ")
     }
 }
+
+@Suite("Break content a controller can act on")
+struct BreakContentTests {
+    /// A fee mismatch names whose money it is; a truncated reseller file carries the money of the
+    /// orders left without their sale; the pack's heat map is drawn per currency and its samples
+    /// read "expected amount", not expected_amount.
+    @Test func breaksNameTheirMerchantAndMoney() throws {
+        let reports = NSTemporaryDirectory() + "recon-breaks-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let result = try ReconProcess.run(["audit", "--generate", "--days", "3", "--orders-per-day", "200",
+                                           "--anomalies", "reseller_truncated_file=1,fee_mismatch=2", "--db", try ServerUnderTest.target().conninfo,
+                                           "--pipeline", AuditCommandTests.root + "/pipeline",
+                                           "--expectations", AuditCommandTests.root + "/expectations/fund_recon.yml",
+                                           "--reports", reports, "--format", "json,html", "-q"])
+        #expect(result.status == 1, "\(result.output)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reports + "/results.json"))) as? [String: Any]
+        let samples = (json?["checks"] as? [[String: Any]] ?? []).flatMap { $0["sample"] as? [[String: Any]] ?? [] }
+        let fees = samples.filter { $0["break_type"] as? String == "fee_mismatch" }
+        #expect(!fees.isEmpty && fees.allSatisfy { $0["merchant_id"] is NSNumber }, "\(fees)")
+        let truncated = try #require(samples.first { $0["break_type"] as? String == "reseller_truncated_file" })
+        let expected = try #require(truncated["expected_amount"] as? NSNumber).decimalValue
+        #expect(expected > 0 && (truncated["diff_amount"] as? NSNumber)?.decimalValue == -expected, "\(truncated)")
+        #expect((truncated["detail"] as? String)?.contains("lack their sale") == true)
+        let html = try String(contentsOfFile: reports + "/recon-report.html", encoding: .utf8)
+        #expect(html.contains("Gross sales by business hour and day, USD") && html.contains("Gross sales by business hour and day, EUR"))
+        #expect(html.contains("<th>expected amount</th>") && !html.contains("<th>expected_amount</th>"))
+    }
+}

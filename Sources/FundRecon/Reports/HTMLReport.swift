@@ -301,7 +301,9 @@ public enum HTMLReport {
                         + e(outcome.amount.sorted { $0.key < $1.key }.map { " \($0.key) \($0.value)" }.joined()) + "</p>"
                 }
                 if let columns = check.sampleColumns, !check.sample.isEmpty {
-                    html += "<table class=\"sample\"><tr>" + columns.map { "<th>\(e($0))</th>" }.joined() + "</tr>"
+                    // Column names as finance reads them: "expected amount", not expected_amount.
+                    html += "<table class=\"sample\"><thead><tr>" + columns.map { "<th>\(e($0.replacingOccurrences(of: "_", with: " ")))</th>" }
+                        .joined() + "</tr></thead>"
                     for row in check.sample {
                         html += "<tr>" + columns.map { "<td>\(e(row[$0]?.text ?? ""))</td>" }.joined() + "</tr>"
                     }
@@ -325,7 +327,7 @@ public enum HTMLReport {
                                        ("settled gross", days.map { number($0.settledGross) }, "#16a34a")])
         }
         html += breakBars(data)
-        html += heatMap(data)
+        for currency in data.heatMaps.keys.sorted() { html += heatMap(data.heatMaps[currency] ?? [:], currency: currency) }
         // One chart per currency: balances of two currencies never share an axis.
         let byCurrency = Dictionary(grouping: data.balances.keys, by: { String($0.split(separator: " ").last ?? "") })
         for (currency, names) in byCurrency.sorted(by: { $0.key < $1.key }) {
@@ -395,21 +397,21 @@ public enum HTMLReport {
         return svg
     }
 
-    static func heatMap(_ data: ReportData) -> String {
-        let days = data.heatMap.keys.sorted()
+    static func heatMap(_ heatMap: [String: [String]], currency: String) -> String {
+        let days = heatMap.keys.sorted()
         guard !days.isEmpty else { return "" }
         let cell = 20.0, left = 80.0, top = 30.0
         let width = left + cell * 24 + 10, height = top + cell * Double(days.count) + 10
-        let maximum = max(data.heatMap.values.flatMap { $0.map(number) }.max() ?? 1, 1)
+        let maximum = max(heatMap.values.flatMap { $0.map(number) }.max() ?? 1, 1)
         var svg = "<figure class=\"wide\"><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Gross sales by hour and day\">"
-        svg += "<text x=\"4\" y=\"14\" class=\"t\">Gross sales by business hour and day (\(e(data.heatCurrency)))</text>"
+        svg += "<text x=\"4\" y=\"14\" class=\"t\">Gross sales by business hour and day, \(e(currency))</text>"
         for hour in stride(from: 0, to: 24, by: 3) {
             svg += "<text x=\"\(left + cell * Double(hour) + 2)\" y=\"\(top - 4)\" class=\"l\">\(hour)h</text>"
         }
         for (row, day) in days.enumerated() {
             let y = top + cell * Double(row)
             svg += "<text x=\"\(left - 4)\" y=\"\(y + 14)\" class=\"l\" text-anchor=\"end\">\(e(day))</text>"
-            for (hour, value) in (data.heatMap[day] ?? []).enumerated() {
+            for (hour, value) in (heatMap[day] ?? []).enumerated() {
                 let share = number(value) / maximum
                 svg += "<rect x=\"\(left + cell * Double(hour))\" y=\"\(y)\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" "
                     + "fill=\"rgb(\(Int(255 - 218 * share)),\(Int(255 - 156 * share)),\(Int(255 - 20 * share)))\">"

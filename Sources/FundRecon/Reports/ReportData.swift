@@ -43,9 +43,8 @@ public struct ReportData: Sendable, Codable {
     public var gatewayDays: [GatewayDay] = []
     /// biz_date -> break type -> count.
     public var breaksPerDay: [String: [String: Int]] = [:]
-    /// biz_date -> 24 hourly gross sales (all currencies' amounts are kept apart by `heatCurrency`).
-    public var heatMap: [String: [String]] = [:]
-    public var heatCurrency = ""
+    /// currency -> biz_date -> 24 hourly gross sales.
+    public var heatMaps: [String: [String: [String]]] = [:]
     /// merchant label -> (date, closing balance), for the largest merchants.
     public var balances: [String: [[String]]] = [:]
     public var statements: [StatementRow] = []
@@ -68,7 +67,7 @@ public struct ReportData: Sendable, Codable {
 
     /// How many rows the figures hold (what `write_reports` counts).
     public var rowCount: Int {
-        breakTypes.count + breaks.count + gatewayDays.count + heatMap.count + balances.values.reduce(0) { $0 + $1.count }
+        breakTypes.count + breaks.count + gatewayDays.count + heatMaps.values.reduce(0) { $0 + $1.count } + balances.values.reduce(0) { $0 + $1.count }
             + statements.count + bridges.count
     }
 
@@ -114,23 +113,18 @@ public struct ReportData: Sendable, Codable {
         for row in try connection.query(sql).rows {
             data.breaksPerDay[try row.decode(at: 0), default: [:]][try row.decode(at: 1)] = try row.decode(at: 2)
         }
-        // The heat map shows the currency with the most sales; amounts are never added across currencies.
+        // One heat map per currency: amounts are never added across currencies.
         sql = """
-            SELECT currency FROM \(tables.merchantHourly) WHERE \(monthFilter)
-            GROUP BY currency ORDER BY sum(gross_sales) DESC LIMIT 1
-            """
-        data.heatCurrency = try connection.query(sql).first?.decode(String.self, at: 0) ?? ""
-        sql = """
-            SELECT biz_date::text, extract(hour FROM hour_start AT TIME ZONE \(zone))::int, sum(gross_sales)::text
-            FROM \(tables.merchantHourly) WHERE currency = \(data.heatCurrency) AND \(monthFilter)
-            GROUP BY 1, 2
+            SELECT currency, biz_date::text, extract(hour FROM hour_start AT TIME ZONE \(zone))::int, sum(gross_sales)::text
+            FROM \(tables.merchantHourly) WHERE \(monthFilter)
+            GROUP BY 1, 2, 3
             """
         for row in try connection.query(sql).rows {
-            let day: String = try row.decode(at: 0)
-            var hours = data.heatMap[day] ?? Array(repeating: "0", count: 24)
-            let hour: Int = try row.decode(at: 1)
-            if (0..<24).contains(hour) { hours[hour] = try row.decode(at: 2) }
-            data.heatMap[day] = hours
+            let (currency, day): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
+            var hours = data.heatMaps[currency]?[day] ?? Array(repeating: "0", count: 24)
+            let hour: Int = try row.decode(at: 2)
+            if (0..<24).contains(hour) { hours[hour] = try row.decode(at: 3) }
+            data.heatMaps[currency, default: [:]][day] = hours
         }
         sql = """
             WITH top AS (SELECT merchant_id, currency FROM \(tables.merchantDaily) WHERE \(monthFilter)

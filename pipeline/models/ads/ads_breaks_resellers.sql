@@ -33,9 +33,17 @@ with breaks as (
   from {{ ref('dwd_removed_duplicates') }} d
   where d.source_table = 'ods_reseller_sales'
   union all
-  select 'reseller_truncated_file', 'reseller_file', f.file_id, null, null, null, f.report_date, null, null, null,
+  -- the money of a file cut short: its day's orders of that reseller left without their sale
+  select 'reseller_truncated_file', 'reseller_file', f.file_id, null, null, m.currency, f.report_date, m.expected, null, -m.expected,
          f._source_file || ' ends without its trailer'
+           || coalesce(': ' || m.orders || ' order(s) worth ' || m.expected || ' lack their sale', '')
   from {{ ref('dwd_reseller_files') }} f
+  left join lateral (
+    select count(*) as orders, sum(o.gross_amount) as expected, min(o.currency) as currency
+    from {{ ref('dwd_orders') }} o
+    where o.channel = 'reseller' and o.status = 'paid' and o.reseller_id = f.reseller_id and o.biz_date = f.report_date
+      and not exists (select 1 from {{ ref('dwd_reseller_sales') }} s where s.order_id = o.order_id)
+    having count(*) > 0) m on true
   where not f.has_trailer
 )
 select * from breaks

@@ -5,7 +5,13 @@
 with breaks as (
   {{ no_breaks() }}
   union all
-  select 'fee_mismatch', 'settlement_line', coalesce(l.gateway_refund_ref, l.gateway_txn_ref), null, l.gateway, l.currency,
+  -- whose money it is: the merchant of the order the line's capture or refund belongs to
+  select 'fee_mismatch', 'settlement_line', coalesce(l.gateway_refund_ref, l.gateway_txn_ref),
+         coalesce((select o.merchant_id from {{ ref('dwd_payments') }} p join {{ ref('dwd_orders') }} o on o.order_id = p.order_id
+                   where l.line_type = 'charge' and p.gateway_txn_ref = l.gateway_txn_ref limit 1),
+                  (select o.merchant_id from {{ ref('dwd_refunds') }} r join {{ ref('dwd_orders') }} o on o.order_id = r.order_id
+                   where l.line_type = 'refund' and r.gateway_refund_ref = l.gateway_refund_ref limit 1)),
+         l.gateway, l.currency,
          l.settled_on, l.expected_fee, l.fee, l.fee - l.expected_fee,
          case when l.net <> l.gross - l.fee then 'net ' || l.net || ' is not gross - fee' else 'fee differs from the schedule' end
   from {{ ref('dwd_gateway_settlements') }} l
