@@ -126,8 +126,9 @@ struct ReportTests {
         for row in statements {
             let gross: String = try row.decode(at: 1)
             let net: String = try row.decode(at: 2)
-            #expect(html.contains("<td class=\"n\">\(gross)</td>"))
-            #expect(html.contains("<td class=\"n\">\(net)</td>"))
+            // With thousands separators, as finance reads them.
+            #expect(html.contains("<td class=\"n\">\(HTMLReport.amount(gross))</td>"))
+            #expect(html.contains("<td class=\"n\">\(HTMLReport.amount(net))</td>"))
         }
         // Statements are totalled per currency, never across: each currency's total line equals SQL's.
         for row in try connection.query(
@@ -135,7 +136,7 @@ struct ReportTests {
         ).rows {
             let (currency, total): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
             let line = try #require(html.components(separatedBy: "<tr").first { $0.contains("Total \(currency)</th>") }, "no total line for \(currency)")
-            #expect(line.contains("<th class=\"n\">\(total)</th>"), "\(currency): \(line)")
+            #expect(line.contains("<th class=\"n\">\(HTMLReport.amount(total))</th>"), "\(currency): \(line)")
         }
         // Breaks are summarised per currency; one without a business day has no age, not 0-1 days.
         for row in try connection.query("""
@@ -209,6 +210,13 @@ struct ReportTests {
     /// captures, the captures settled later or earlier, and its refunds; its settled gross ties to
     /// the settlement files per gateway and currency to the cent (summed here from the files), its
     /// Stripe payouts to the payout files; every line's arithmetic holds exactly.
+    @Test func amountsAreGroupedByThousands() {
+        #expect(HTMLReport.amount("1234567.80") == "1,234,567.80")
+        #expect(HTMLReport.amount("-1234.5") == "-1,234.5")
+        #expect(HTMLReport.amount("999.00") == "999.00")
+        #expect(HTMLReport.amount("new") == "new")
+    }
+
     @Test func gatewayBridgesTieToTheSettlementFiles() throws {
         let data = NSTemporaryDirectory() + "recon-bridge-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: data) }

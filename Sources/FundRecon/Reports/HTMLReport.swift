@@ -7,6 +7,24 @@ import Postgres
 public enum HTMLReport {
     static func e(_ text: String) -> String { Markup.escape(text) }
 
+    /// An amount with thousands separators, as finance reads it (`-12,345.60`); other text as it is.
+    static func amount(_ text: String) -> String {
+        guard text.range(of: "^-?[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil else { return text }
+        let negative = text.hasPrefix("-")
+        let digits = negative ? String(text.dropFirst()) : text
+        let parts = digits.split(separator: ".", maxSplits: 1)
+        var whole = String(parts[0])
+        var grouped = ""
+        while whole.count > 3 {
+            grouped = "," + whole.suffix(3) + grouped
+            whole = String(whole.dropLast(3))
+        }
+        return (negative ? "-" : "") + whole + grouped + (parts.count > 1 ? "." + parts[1] : "")
+    }
+
+    /// An amount cell, escaped and grouped.
+    static func money(_ text: String) -> String { e(amount(text)) }
+
     /// Chart geometry only: money stays text everywhere else.
     static func number(_ text: String?) -> Double { Double(text ?? "") ?? 0 }
 
@@ -84,16 +102,17 @@ public enum HTMLReport {
                 let change = prior.flatMap(Cents.init).map { ((Cents(row.netPayable) ?? Cents(0)) - $0).description } ?? ""
                 let flagged = ReportData.isVariance(prior: prior, now: row.netPayable)
                 html += "<tr><td>\(row.merchantID)</td><td>\(e(row.merchantName))</td><td>\(e(row.currency))</td>"
-                    + values.map { "<td class=\"n\">\(e($0))</td>" }.joined()
+                    + values.map { "<td class=\"n\">\(money($0))</td>" }.joined()
                     + (data.priorStatements.isEmpty ? ""
-                        : "<td class=\"n\">\(e(prior ?? "new"))</td><td class=\"n\(flagged ? " variance" : "")\">\(e(change))</td>") + "</tr>"
+                        : "<td class=\"n\">\(money(prior ?? "new"))</td><td class=\"n\(flagged ? " variance" : "")\">\(money(change))</td>") + "</tr>"
                 for (index, value) in values.enumerated() { totals[index] = totals[index] + (Cents(value) ?? Cents(0)) }
             }
             let priorTotal = data.priorStatements.filter { $0.key.hasSuffix(" " + currency) }.values
                 .reduce(Cents(0)) { $0 + (Cents($1[0]) ?? Cents(0)) }
             html += "<tr class=\"subtotal\"><th colspan=\"2\">Total \(e(currency))</th><th>\(e(currency))</th>"
-                + totals.map { "<th class=\"n\">\($0)</th>" }.joined()
-                + (data.priorStatements.isEmpty ? "" : "<th class=\"n\">\(priorTotal)</th><th class=\"n\">\(totals[6] - priorTotal)</th>") + "</tr>"
+                + totals.map { "<th class=\"n\">\(money($0.description))</th>" }.joined()
+                + (data.priorStatements.isEmpty ? ""
+                    : "<th class=\"n\">\(money(priorTotal.description))</th><th class=\"n\">\(money((totals[6] - priorTotal).description))</th>") + "</tr>"
         }
         return html + "</table></section>"
     }
@@ -111,12 +130,12 @@ public enum HTMLReport {
                 html += "<tr><td>\(e(row[0]))</td><td>\(e(row[1]))</td>"
                 for (index, value) in row.dropFirst(2).enumerated() {
                     let flagged = index == unexplained && Cents(value) != Cents(0)
-                    html += "<td class=\"n\(flagged ? " fail" : "")\">\(e(value))</td>"
+                    html += "<td class=\"n\(flagged ? " fail" : "")\">\(money(value))</td>"
                     totals[index] = totals[index] + (Cents(value) ?? Cents(0))
                 }
                 html += "</tr>"
             }
-            html += "<tr class=\"subtotal\"><th>Total</th><th>\(e(currency))</th>" + totals.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
+            html += "<tr class=\"subtotal\"><th>Total</th><th>\(e(currency))</th>" + totals.map { "<th class=\"n\">\(money($0.description))</th>" }.joined() + "</tr>"
         }
         html += "</table>"
         if !data.priorBridges.isEmpty {
@@ -155,7 +174,7 @@ public enum HTMLReport {
             + "<th>Settled gross</th><th>Fees</th><th>Payouts</th></tr>"
         for (key, sums) in totals.sorted(by: { $0.key < $1.key }) {
             let cells = key.split(separator: " ").map { "<td>\(e(String($0)))</td>" }.joined()
-            html += "<tr>" + cells + sums.map { "<td class=\"n\">\($0.description)</td>" }.joined() + "</tr>"
+            html += "<tr>" + cells + sums.map { "<td class=\"n\">\(money($0.description))</td>" }.joined() + "</tr>"
         }
         return html + "</table><p>Unmatched items (settlement breaks): \(open)</p></section>"
     }
@@ -236,13 +255,13 @@ public enum HTMLReport {
         for (currency, types) in Dictionary(grouping: data.breakTypes, by: \.currency).sorted(by: { $0.key < $1.key }) {
             for type in types {
                 html += "<tr><td>\(e(currency.isEmpty ? "(none)" : currency))</td><td>\(e(type.breakType))</td><td class=\"n\">\(type.count)</td>"
-                    + "<td class=\"n\">\(e(type.amount))</td>" + type.aging.map { "<td class=\"n\">\($0)</td>" }.joined() + "</tr>"
+                    + "<td class=\"n\">\(money(type.amount))</td>" + type.aging.map { "<td class=\"n\">\($0)</td>" }.joined() + "</tr>"
             }
             let total = types.reduce(Cents(0)) { $0 + (Cents($1.amount) ?? Cents(0)) }
             let aging = (0..<5).map { index in types.reduce(0) { $0 + ($1.aging.count > index ? $1.aging[index] : 0) } }
             let prior = data.priorBreakCounts[currency].map { " (prior month \($0))" } ?? ""
             html += "<tr class=\"subtotal\"><th>\(e(currency.isEmpty ? "(none)" : currency))</th><th>Total\(prior)</th>"
-                + "<th class=\"n\">\(types.reduce(0) { $0 + $1.count })</th><th class=\"n\">\(total)</th>"
+                + "<th class=\"n\">\(types.reduce(0) { $0 + $1.count })</th><th class=\"n\">\(money(total.description))</th>"
                 + aging.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
         html += "</table><details><summary>The first \(min(200, data.breaks.count)) of \(data.breakCount) breaks</summary><table class=\"sample\">"
