@@ -271,6 +271,12 @@ struct ReportTests {
             if row[0] == "stripe" { paid[row[1], default: Cents(0)] += paidOut }
         }
         #expect(settled == files)
+        // Clean data captures what was sold, once: nothing captured beyond the sales.
+        let beyond: Int = try connection.query("""
+            SELECT count(*) FILTER (WHERE captured_beyond_sales <> 0 OR sales <= 0) FROM \(schema: schemas.name(.ads), table: "ads_gateway_bridge")
+            WHERE captured > 0
+            """).scalar()
+        #expect(beyond == 0)
         #expect(paid == stripePayouts)
         // What is captured in October and settled in November leaves one month and enters the next.
         for key in Set(bridge.map { $0[0] + " " + $0[1] }) {

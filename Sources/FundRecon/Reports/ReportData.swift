@@ -59,7 +59,8 @@ public struct ReportData: Sendable, Codable {
 
     /// The bridge's amounts, in order, with the sign they enter the bridge with.
     public static let bridgeColumns: [(column: String, label: String)] = [
-        ("captured", "Captured"), ("captured_settled_later", "− captured, settled later"),
+        ("sales", "Sales (orders captured)"), ("captured_beyond_sales", "+ captured beyond sales"),
+        ("captured", "= captured"), ("captured_settled_later", "− captured, settled later"),
         ("settled_for_earlier", "+ settled for earlier captures"), ("refunds_settled", "+ refunds settled"),
         ("unexplained", "+ unexplained"), ("settled_gross", "= settled gross"), ("fees", "− fees"),
         ("settled_net", "= settled net"), ("paid_out", "− paid out"), ("in_transit", "= in transit"),

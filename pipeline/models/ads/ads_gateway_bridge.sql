@@ -1,14 +1,22 @@
 {{ config(materialized='table', partition_by='month_start', unique_key=['gateway', 'currency', 'month_start'], indexes=[{'columns': ['gateway', 'currency', 'month_start'], 'unique': True}], role='gateway_bridge') }}
--- Per gateway, currency and month: the bridge from what was captured to what was paid out, with
--- its timing items. captured - captured_settled_later + settled_for_earlier + refunds_settled
+-- Per gateway, currency and month: the bridge from what was sold to what was paid out, with its
+-- timing items. sales (the amount due of the orders captured in the month, each order once) +
+-- captured_beyond_sales (duplicate captures, captures of another amount) = captured;
+-- captured - captured_settled_later + settled_for_earlier + refunds_settled
 -- + unexplained = settled_gross; settled_gross - fees = settled_net; settled_net - paid_out =
 -- in_transit. Captures are placed in their business month, settlement lines in the month of their
 -- settlement day, payouts in the month they were paid. Each side's own currency is used (a line
 -- settled in another currency is unexplained in both).
 with captures as (
-  select gateway, currency, date_trunc('month', biz_date)::date as month_start, amount, gateway_txn_ref
+  select gateway, currency, date_trunc('month', biz_date)::date as month_start, amount, gateway_txn_ref, order_id
   from {{ ref('dwd_payments') }}
   where status = 'captured'
+),
+sales as (
+  select c.gateway, c.currency, c.month_start, sum(o.gross_amount - coalesce(o.voucher_discount, 0)) as sales
+  from (select distinct gateway, currency, month_start, order_id from captures) c
+  join {{ ref('dwd_orders') }} o on o.order_id = c.order_id
+  group by 1, 2, 3
 ),
 charge_settled as (
   select gateway, gateway_txn_ref, min(settled_on) as settled_on
@@ -47,6 +55,8 @@ keys as (
   union select gateway, currency, month_start from payouts
 )
 select k.gateway, k.currency, k.month_start,
+       coalesce(sa.sales, 0)::numeric(18,2) as sales,
+       (coalesce(c.captured, 0) - coalesce(sa.sales, 0))::numeric(18,2) as captured_beyond_sales,
        coalesce(c.captured, 0)::numeric(18,2) as captured,
        coalesce(c.captured_settled_later, 0)::numeric(18,2) as captured_settled_later,
        coalesce(e.settled_for_earlier, 0)::numeric(18,2) as settled_for_earlier,
@@ -60,6 +70,7 @@ select k.gateway, k.currency, k.month_start,
        (coalesce(l.settled_net, 0) - coalesce(p.paid_out, 0))::numeric(18,2) as in_transit
 from keys k
 left join captured c using (gateway, currency, month_start)
+left join sales sa using (gateway, currency, month_start)
 left join earlier e using (gateway, currency, month_start)
 left join lines l using (gateway, currency, month_start)
 left join payouts p using (gateway, currency, month_start)
