@@ -264,7 +264,7 @@ public enum HTMLReport {
                 + "<th class=\"n\">\(types.reduce(0) { $0 + $1.count })</th><th class=\"n\">\(money(total.description))</th>"
                 + aging.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
-        html += "</table><details><summary>The first \(min(200, data.breaks.count)) of \(data.breakCount) breaks</summary><table class=\"sample\">"
+        html += "</table><details open><summary>The first \(min(200, data.breaks.count)) of \(data.breakCount) breaks</summary><table class=\"sample\">"
         html += "<tr><th>Type</th><th>Entity</th><th>Key</th><th>Merchant</th><th>Gateway</th><th>Currency</th><th>Date</th><th>Expected</th><th>Actual</th><th>Difference</th><th>Age</th><th>Detail</th></tr>"
         for row in data.breaks.prefix(200) {
             let cells = [row.breakType, row.entityType, row.entityKey, row.merchantID ?? "", row.gateway ?? "", row.currency ?? "",
