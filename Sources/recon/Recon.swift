@@ -17,7 +17,7 @@ struct Recon: ParsableCommand {
         version: Evidence.toolVersion,
         subcommands: [
             Audit.self, Run.self, Backfill.self, Check.self, Diff.self, Report.self, Golden.self, CoverageCommand.self, BenchReports.self,
-            Generate.self, Load.self, Build.self, Dag.self, Doctor.self, GC.self, Close.self, Reopen.self, History.self, Breaks.self, Hold.self,
+            Generate.self, Load.self, Build.self, Dag.self, Doctor.self, GC.self, Close.self, Reopen.self, History.self, Breaks.self, Server.self, Hold.self,
         ]
     )
 

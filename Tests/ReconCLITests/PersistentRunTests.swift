@@ -441,3 +441,37 @@ struct PersistentRunTests {
         #expect(try Self.snapshot(filled, layers: ["ads"]) == Self.snapshot(single, layers: ["ads"]))
     }
 }
+
+@Suite("recon server: a local warehouse that outlives the command")
+struct LocalServerTests {
+    @Test func aServerKeepsItsWarehouseAcrossStopAndStartAndNeverPrintsItsPassword() throws {
+        let directory = NSTemporaryDirectory() + "recon-srv-\(UUID().uuidString.prefix(8))"
+        let port = String(Int.random(in: 20_000...29_999))
+        defer {
+            _ = try? ReconProcess.run(["server", "stop", "--dir", directory])
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let started = try ReconProcess.run(["server", "start", "--dir", directory, "--port", port])
+        #expect(started.status == 0, "\(started.output)")
+        let password = try String(contentsOfFile: directory + "/password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(password.count >= 20)
+        #expect(!started.output.contains(password), "the password was printed")
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/password")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try ReconProcess.run(["server", "status", "--dir", directory]).status == 0)
+        // The password opens it; nothing else does.
+        #expect(throws: (any Error).self) { _ = try Connection(.url("postgresql://postgres@127.0.0.1:\(port)/postgres?connect_timeout=5")) }
+        let connection = try Connection(.url("postgresql://postgres:\(password)@127.0.0.1:\(port)/postgres"))
+        try connection.execute("CREATE TABLE kept (note text)")
+        try connection.execute("INSERT INTO kept VALUES ('still here')")
+        // recon finds the password through PGPASSFILE, as the start command says.
+        let doctor = try ReconProcess.run(["doctor", "--db", "postgresql://postgres@127.0.0.1:\(port)/postgres"],
+                                          environment: ["PGPASSFILE": directory + "/pgpass"])
+        #expect(doctor.output.contains("127.0.0.1:\(port)") && !doctor.output.contains(password), "\(doctor.output)")
+        #expect(try ReconProcess.run(["server", "stop", "--dir", directory]).status == 0)
+        #expect(try ReconProcess.run(["server", "status", "--dir", directory]).status == 3)
+        #expect(try ReconProcess.run(["server", "start", "--dir", directory]).status == 0)
+        let again = try Connection(.url("postgresql://postgres:\(password)@127.0.0.1:\(port)/postgres"))
+        #expect(try again.query("SELECT note FROM kept").scalar(String.self) == "still here")
+    }
+}

@@ -167,7 +167,7 @@ public final class EmbeddedCluster {
         return try? ProcessRunner.startDetached(script: script)
     }
 
-    private static func serverUserIfRoot(environment: [String: String]) throws -> String? {
+    static func serverUserIfRoot(environment: [String: String]) throws -> String? {
         guard geteuid() == 0 else { return nil }
         let user = environment["RECON_PG_USER"] ?? "postgres"
         guard getpwnam(user) != nil else {
@@ -214,7 +214,7 @@ public final class EmbeddedCluster {
         return directory
     }
 
-    private static func giveOwnership(of path: String, to user: String?) throws {
+    static func giveOwnership(of path: String, to user: String?) throws {
         guard let user, let entry = getpwnam(user) else { return }
         guard chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
             throw RuntimeFailure(
@@ -223,7 +223,7 @@ public final class EmbeddedCluster {
         }
     }
 
-    private static func lastLines(_ text: String) -> String {
+    static func lastLines(_ text: String) -> String {
         text.split(separator: "\n").suffix(3).joined(separator: " | ")
     }
 }
