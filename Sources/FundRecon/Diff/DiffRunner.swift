@@ -66,8 +66,7 @@ public enum DiffRunner {
             _ = try DatasetGenerator.generate(spec, to: directory, logger: logger)
             result.timings["generate"] = milliseconds(since: started)
             source = .directory(directory)
-            result.dataset = "generated: seed \(spec.seed), \(spec.days) days from \(spec.start), \(spec.ordersPerDay) orders a day, "
-                + "anomalies \(spec.anomalies)"
+            result.dataset = spec.summary
         case .directory(let directory):
             result.dataset = directory
         case .shared, .none:

@@ -369,10 +369,3 @@ struct TableDiff {
                 : "\(unsafeSQL: partition) <= \(date.description)::date"
     }
 }
-
-extension CalendarDate {
-    /// The last day of this date's month.
-    var lastOfMonth: CalendarDate {
-        CalendarDate(year: month == 12 ? year + 1 : year, month: month == 12 ? 1 : month + 1, day: 1)!.adding(days: -1)
-    }
-}

@@ -3,6 +3,11 @@ import Postgres
 
 /// The arguments of `recon generate`: the same spec gives byte-identical files on any machine.
 public struct GeneratorSpec: Sendable {
+    /// The dataset in one line, as the reports name it.
+    public var summary: String {
+        "generated: seed \(seed), \(days) days from \(start), \(ordersPerDay) orders a day, anomalies \(anomalies)"
+    }
+
     /// The random seed.
     public var seed: UInt64
     /// The first business day.

@@ -92,4 +92,7 @@ public struct Period: Sendable, Hashable, CustomStringConvertible {
 extension CalendarDate {
     /// The first day of this date's month.
     var firstOfMonth: CalendarDate { CalendarDate(String(description.prefix(7)) + "-01")! }
+
+    /// The last day of this date's month.
+    var lastOfMonth: CalendarDate { firstOfMonth.adding(days: 32).firstOfMonth.adding(days: -1) }
 }

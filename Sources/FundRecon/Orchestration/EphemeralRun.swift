@@ -136,8 +136,7 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         case .directory(let directory):
             return ReportContext(dataset: directory)
         case .generate(let spec):
-            return ReportContext(dataset: "generated: seed \(spec.seed), \(spec.days) days from \(spec.start), "
-                + "\(spec.ordersPerDay) orders a day, anomalies \(spec.anomalies)")
+            return ReportContext(dataset: spec.summary)
         case .shared(let other):
             return ReportContext(dataset: "the sources of run \(other.base.dropFirst(3))")
         case .none:

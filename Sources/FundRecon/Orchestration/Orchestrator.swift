@@ -137,7 +137,7 @@ public enum Orchestrator {
         inputs.context.month = month
         if let month { inputs.context.title = "Monthly audit pack \(month)" }
         inputs.context.expectationsSHA256 = plan.expectationsSHA256
-        inputs.context.pipelineCommit = plan.request.pipelineDirectory.flatMap(RunPlan.commit(of:))
+        inputs.context.pipelineCommit = plan.pipelineCommit
         inputs.context.restatements = audit.restatements ?? []
         for check in audit.checks {
             inputs.context.trend[check.id, default: []].append(TrendPoint(
@@ -169,6 +169,8 @@ struct RunPlan: Sendable {
     /// The business time zone: the override, the project's, or UTC.
     let zone: String
     let expectationsSHA256: String
+    /// The git commit the pipeline folder is at (asked once: the reports and the evidence show it).
+    let pipelineCommit: String?
 
     init(_ request: RunRequest) throws {
         self.request = request
@@ -189,6 +191,7 @@ struct RunPlan: Sendable {
         reportTables = figures ? try project.map { try ReportTables(project: $0) } : nil
         zone = request.vars["business_timezone"] ?? project?.vars["business_timezone"] ?? "UTC"
         expectationsSHA256 = expectations == nil ? "" : (try? SHA256.digest(ofFile: request.expectationsPath).hex) ?? ""
+        pipelineCommit = request.pipelineDirectory.flatMap(RunPlan.commit(of:))
     }
 
     /// What the run was made of (results.json `evidence`, the reports' evidence section).
@@ -197,7 +200,7 @@ struct RunPlan: Sendable {
         var evidence = Evidence(toolVersion: Evidence.toolVersion, user: runner.user, host: runner.host)
         evidence.asOf = outputs.asOf.map(isoTimestamp)
         evidence.expectationsSHA256 = expectationsSHA256.isEmpty ? nil : expectationsSHA256
-        evidence.pipelineCommit = request.pipelineDirectory.flatMap(RunPlan.commit(of:))
+        evidence.pipelineCommit = pipelineCommit
         for check in expectations?.checks ?? [] where check.tolerance != 0 { evidence.tolerances[check.id] = "\(check.tolerance)" }
         let load = outputs.load
         evidence.inputs = load.files

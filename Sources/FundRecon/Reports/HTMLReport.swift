@@ -159,22 +159,14 @@ public enum HTMLReport {
     }
 
     static func gatewaySummary(_ data: ReportData) -> String {
-        var totals: [String: [Cents]] = [:]
-        for day in data.gatewayDays {
-            let key = "\(day.gateway) \(day.currency)"
-            var sums = totals[key] ?? Array(repeating: .zero, count: 4)
-            for (index, text) in [day.captured, day.settledGross, day.fees, day.payouts].enumerated() {
-                sums[index] = sums[index] + (Cents(text) ?? .zero)
-            }
-            totals[key] = sums
-        }
         let unmatched = Set(["missing_settlement", "orphan_settlement", "settlement_amount_mismatch", "late_settlement", "currency_mismatch"])
         let open = data.breakTypes.filter { unmatched.contains($0.breakType) }.reduce(0) { $0 + $1.count }
         var html = "<section><h2>Gateway settlement summary</h2><table><tr><th>Gateway</th><th>Currency</th><th>Captured</th>"
             + "<th>Settled gross</th><th>Fees</th><th>Payouts</th></tr>"
-        for (key, sums) in totals.sorted(by: { $0.key < $1.key }) {
-            let cells = key.split(separator: " ").map { "<td>\(e(String($0)))</td>" }.joined()
-            html += "<tr>" + cells + sums.map { "<td class=\"n\">\(money($0.description))</td>" }.joined() + "</tr>"
+        // Captured, settled gross, fees and payouts of the month's totals.
+        for total in data.gatewayTotals.sorted(by: { ($0.gateway, $0.currency) < ($1.gateway, $1.currency) }) {
+            html += "<tr><td>\(e(total.gateway))</td><td>\(e(total.currency))</td>"
+                + [0, 2, 3, 5].map { "<td class=\"n\">\(money(total.sums[$0].description))</td>" }.joined() + "</tr>"
         }
         return html + "</table><p>Unmatched items (settlement breaks): \(open)</p></section>"
     }

@@ -20,12 +20,11 @@ enum PDFPrinter {
             throw RuntimeFailure(cause: "--format pdf needs headless Chromium, which is not installed",
                                  fix: "apt-get install chromium, or leave pdf out of --format (the HTML prints from a browser)")
         }
-        let page = TemporaryFiles.path(.capture) + ".html"
-        let profile = TemporaryFiles.path(.capture)
-        defer {
-            try? FileManager.default.removeItem(atPath: page)
-            TemporaryFiles.remove(profile)
-        }
+        // The page and Chromium's profile in one registered folder: removed at the end and on signals.
+        let scratch = TemporaryFiles.path(.capture)
+        defer { TemporaryFiles.remove(scratch) }
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let (page, profile) = (scratch + "/report.html", scratch + "/profile")
         try Data(html.utf8).write(to: URL(fileURLWithPath: page))
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let outcome = try ProcessRunner.run(chromium, [

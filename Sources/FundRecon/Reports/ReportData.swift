@@ -186,6 +186,22 @@ public struct ReportData: Sendable, Codable {
         return data
     }
 
+    /// The days' gateway figures summed per gateway and currency, ordered by currency then gateway:
+    /// captured, refunded, settled gross, fees, settled net, payouts (what the HTML's gateway
+    /// summary and the workbook's Gateway month show).
+    var gatewayTotals: [(gateway: String, currency: String, sums: [Cents])] {
+        var totals: [String: (gateway: String, currency: String, sums: [Cents])] = [:]
+        for day in gatewayDays {
+            let key = day.currency + " " + day.gateway
+            var entry = totals[key] ?? (day.gateway, day.currency, Array(repeating: Cents(0), count: 6))
+            for (index, text) in [day.captured, day.refunded, day.settledGross, day.fees, day.settledNet, day.payouts].enumerated() {
+                entry.sums[index] = entry.sums[index] + (Cents(text) ?? Cents(0))
+            }
+            totals[key] = entry
+        }
+        return totals.sorted { $0.key < $1.key }.map(\.value)
+    }
+
     /// The month before `YYYY-MM`.
     static func priorMonth(_ month: String) -> String? {
         guard let first = CalendarDate(month + "-01") else { return nil }

@@ -192,18 +192,12 @@ public enum XLSXReport {
 
         // The month per gateway and currency, with a total line per currency (never across currencies).
         var month = try sheet("Gateway month", ["Gateway", "Currency", "Captured", "Refunded", "Settled gross", "Fees", "Settled net", "Payouts"])
-        let days = data?.gatewayDays ?? []
-        for currency in Set(days.map(\.currency)).sorted() {
+        let totals = data?.gatewayTotals ?? []
+        for currency in Set(totals.map(\.currency)).sorted() {
             var total = Array(repeating: Cents(0), count: 6)
-            for gatewayName in Set(days.filter { $0.currency == currency }.map(\.gateway)).sorted() {
-                var sums = Array(repeating: Cents(0), count: 6)
-                for day in days where day.currency == currency && day.gateway == gatewayName {
-                    for (index, text) in [day.captured, day.refunded, day.settledGross, day.fees, day.settledNet, day.payouts].enumerated() {
-                        sums[index] = sums[index] + (Cents(text) ?? Cents(0))
-                    }
-                }
-                for index in sums.indices { total[index] = total[index] + sums[index] }
-                try month.write([.text(gatewayName), .text(currency)] + sums.map { .money($0.description) })
+            for line in totals where line.currency == currency {
+                for index in total.indices { total[index] = total[index] + line.sums[index] }
+                try month.write([.text(line.gateway), .text(currency)] + line.sums.map { .money($0.description) })
             }
             try month.write([.text("Total"), .text(currency)] + total.map { .money($0.description) })
         }

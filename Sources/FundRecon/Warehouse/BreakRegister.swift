@@ -44,26 +44,12 @@ public enum BreakRegister {
         }
     }
 
-    static func ensure(on connection: Connection) throws {
-        try RunHistory.ensure(on: connection)
-        try connection.execute("""
-            CREATE TABLE IF NOT EXISTS recon_meta.break_register (
-              schema_prefix text NOT NULL, break_type text NOT NULL, entity_type text NOT NULL, entity_key text NOT NULL,
-              currency text, merchant_id text, gateway text, biz_date date, diff_amount numeric, detail text,
-              first_seen_run text NOT NULL, first_seen_at timestamptz NOT NULL DEFAULT now(),
-              last_seen_run text NOT NULL, last_seen_at timestamptz NOT NULL DEFAULT now(),
-              status text NOT NULL DEFAULT 'open', resolved_on date, owner text, comment text,
-              PRIMARY KEY (schema_prefix, break_type, entity_type, entity_key))
-            """)
-    }
-
     /// Brings the register of `prefix` up to date with `breaks` (the warehouse's breaks model): new
     /// breaks open, breaks seen again keep their status (a resolved one seen again is open again),
     /// open or waived breaks no longer shown are resolved on `resolvedOn`. Returns (opened, resolved).
     @discardableResult
     public static func sync(prefix: String, breaks: SQL, runID: String, resolvedOn: CalendarDate,
                             on connection: Connection) throws -> (opened: Int, resolved: Int) {
-        try ensure(on: connection)
         return try connection.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(\(RunSession.lockSpace), hashtext(\(prefix + "/breaks")))")
             let opened: Int = try connection.query("""
@@ -109,14 +95,14 @@ public enum BreakRegister {
 
     /// Every entry of the register, optionally of one status, aged today.
     public static func list(prefix: String, status: Status?, on connection: Connection) throws -> [Entry] {
-        try entries(prefix: prefix, agedAt: "current_date",
+        try RunHistory.ensure(on: connection)
+        return try entries(prefix: prefix, agedAt: "current_date",
                     where: "(\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))", on: connection)
     }
 
     /// The register's entries of `prefix` that `condition` keeps, aged at `agedAt`, oldest first.
     static func entries(prefix: String, agedAt: SQL, where condition: SQL, on connection: Connection) throws -> [Entry] {
-        try ensure(on: connection)
-        return try connection.query("""
+        try connection.query("""
             SELECT break_type, entity_type, entity_key, currency, merchant_id, biz_date::text, diff_amount::text, detail,
                    to_char(first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
                    status, resolved_on::text, owner, comment, (\(agedAt) - biz_date)
@@ -135,7 +121,7 @@ public enum BreakRegister {
     /// register has no such break.
     public static func annotate(prefix: String, breakType: String, entityType: String?, entityKey: String, owner: String?,
                                 comment: String?, status: Status?, on connection: Connection) throws -> Int {
-        try ensure(on: connection)
+        try RunHistory.ensure(on: connection)
         if status == .resolved { throw BadValue("a break is resolved when the warehouse no longer shows it, not by hand") }
         let updated = try connection.query("""
             UPDATE recon_meta.break_register

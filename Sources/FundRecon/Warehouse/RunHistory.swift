@@ -54,6 +54,17 @@ public enum RunHistory {
                 ALTER TABLE recon_meta.runs ADD COLUMN IF NOT EXISTS chain_position bigint UNIQUE;
                 ALTER TABLE recon_meta.runs ADD COLUMN IF NOT EXISTS previous_hash text;
                 ALTER TABLE recon_meta.runs ADD COLUMN IF NOT EXISTS record_hash text;
+                CREATE TABLE IF NOT EXISTS recon_meta.signoffs (
+                  schema_prefix text NOT NULL, month text NOT NULL, role text NOT NULL, signed_by text NOT NULL,
+                  signed_at timestamptz NOT NULL DEFAULT now(), fingerprint text NOT NULL, fingerprint_json text NOT NULL,
+                  status text NOT NULL DEFAULT 'active', withdrawn_at timestamptz, withdrawn_reason text);
+                CREATE TABLE IF NOT EXISTS recon_meta.break_register (
+                  schema_prefix text NOT NULL, break_type text NOT NULL, entity_type text NOT NULL, entity_key text NOT NULL,
+                  currency text, merchant_id text, gateway text, biz_date date, diff_amount numeric, detail text,
+                  first_seen_run text NOT NULL, first_seen_at timestamptz NOT NULL DEFAULT now(),
+                  last_seen_run text NOT NULL, last_seen_at timestamptz NOT NULL DEFAULT now(),
+                  status text NOT NULL DEFAULT 'open', resolved_on date, owner text, comment text,
+                  PRIMARY KEY (schema_prefix, break_type, entity_type, entity_key));
                 CREATE TABLE IF NOT EXISTS recon_meta.source_epochs (
                   schema_prefix text PRIMARY KEY, epoch bigint NOT NULL, run_id text NOT NULL,
                   changed_at timestamptz NOT NULL DEFAULT now());

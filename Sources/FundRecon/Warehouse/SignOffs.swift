@@ -50,25 +50,19 @@ public enum SignOffs {
             case toolVersion = "tool_version"
         }
 
-        /// The fingerprint's own SHA-256 (of its JSON with sorted keys).
-        public var digest: String {
+        /// The fingerprint as stored: JSON with sorted keys.
+        public var json: String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let data = (try? encoder.encode(self)) ?? Data()
+            return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        }
+
+        /// The fingerprint's own SHA-256 (of `json`).
+        public var digest: String {
             var hash = SHA256()
-            hash.update(Array(data))
+            hash.update(Array(json.utf8))
             return hash.finalize()
         }
-    }
-
-    static func ensure(on connection: Connection) throws {
-        try RunHistory.ensure(on: connection)
-        try connection.execute("""
-            CREATE TABLE IF NOT EXISTS recon_meta.signoffs (
-              schema_prefix text NOT NULL, month text NOT NULL, role text NOT NULL, signed_by text NOT NULL,
-              signed_at timestamptz NOT NULL DEFAULT now(), fingerprint text NOT NULL, fingerprint_json text NOT NULL,
-              status text NOT NULL DEFAULT 'active', withdrawn_at timestamptz, withdrawn_reason text)
-            """)
     }
 
     /// The month's first and last day.
@@ -123,8 +117,7 @@ public enum SignOffs {
 
     /// The sign-offs of a month (every one, active first).
     public static func records(prefix: String, month: String? = nil, on connection: Connection) throws -> [Record] {
-        try ensure(on: connection)
-        return try connection.query("""
+        try connection.query("""
             SELECT month, role, signed_by, to_char(signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), fingerprint, status,
                    withdrawn_reason
             FROM recon_meta.signoffs WHERE schema_prefix = \(prefix) AND (\(month)::text IS NULL OR month = \(month))
@@ -142,7 +135,7 @@ public enum SignOffs {
     /// same role, a reviewer without a preparer or who is the preparer.
     public static func close(prefix: String, month: String, by: String, role: Role, project: PipelineProject,
                              on connection: Connection) throws -> Record {
-        try ensure(on: connection)
+        try RunHistory.ensure(on: connection)
         return try connection.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(\(RunSession.lockSpace), hashtext(\(prefix + "/signoff")))")
             let active = try records(prefix: prefix, month: month, on: connection).filter { $0.status == "active" }
@@ -159,15 +152,13 @@ public enum SignOffs {
             guard !fingerprint.partitions.isEmpty else {
                 throw BadValue("the warehouse \(prefix) has no published partition of \(month): run the month first")
             }
-            if let preparer = active.first(where: { $0.role == .preparer }), preparer.fingerprint != fingerprint.digest {
+            let digest = fingerprint.digest
+            if let preparer = active.first(where: { $0.role == .preparer }), preparer.fingerprint != digest {
                 throw BadValue("\(month) changed since \(preparer.by) prepared it: reopen it and prepare it again")
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let json = String(decoding: try encoder.encode(fingerprint), as: UTF8.self)
             try connection.execute("""
                 INSERT INTO recon_meta.signoffs (schema_prefix, month, role, signed_by, fingerprint, fingerprint_json)
-                VALUES (\(prefix), \(month), \(role.rawValue), \(by), \(fingerprint.digest), \(json))
+                VALUES (\(prefix), \(month), \(role.rawValue), \(by), \(digest), \(fingerprint.json))
                 """)
             return try records(prefix: prefix, month: month, on: connection).first { $0.status == "active" && $0.role == role }!
         }
@@ -175,7 +166,7 @@ public enum SignOffs {
 
     /// Withdraws a month's active sign-offs on purpose; returns how many.
     public static func reopen(prefix: String, month: String, by: String, reason: String, on connection: Connection) throws -> Int {
-        try ensure(on: connection)
+        try RunHistory.ensure(on: connection)
         _ = try bounds(month)
         return try connection.query("""
             UPDATE recon_meta.signoffs SET status = 'withdrawn', withdrawn_at = now(),
@@ -201,7 +192,6 @@ public enum SignOffs {
     /// longer what was signed. Their sign-offs are withdrawn, naming the run and what moved.
     public static func guardClosedMonths(prefix: String, runID: String, project: PipelineProject,
                                          on connection: Connection) throws -> [Change] {
-        try ensure(on: connection)
         let signed = try connection.query("""
             SELECT DISTINCT ON (month) month, fingerprint_json FROM recon_meta.signoffs
             WHERE schema_prefix = \(prefix) AND status = 'active' ORDER BY month, signed_at
