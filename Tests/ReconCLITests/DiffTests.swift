@@ -189,9 +189,14 @@ struct DiffTests {
             guard let range = text.range(of: "select ", options: .backwards) else { return text }
             return text.replacingOccurrences(of: "select ", with: "select 'v2'::text as summary_version, ", range: range)
         }
+        // And one column fewer in another.
+        try repository.edit("pipeline/models/ods/ods_load_summary.sql") {
+            $0.replacingOccurrences(of: "       count(*) filter (where status = 'truncated') as files_truncated,\n", with: "")
+        }
         let result = try repository.diff(["--fail-on", "none"])
         #expect(result.status == 0, "\(result.output)")
         let models = diffModels(result.json)
+        #expect(models["ods_load_summary"]?["columns_removed"] as? [String] == ["files_truncated"])
         #expect(models["dwd_dedup_report"]?["status"] as? String == "removed")
         #expect(models["dws_refund_totals"]?["status"] as? String == "added")
         #expect(models["ads_recon_summary_daily"]?["columns_added"] as? [String] == ["summary_version"])
