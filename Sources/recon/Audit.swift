@@ -107,7 +107,7 @@ extension Recon {
             request.vars["business_timezone"] = businessTimezone
             request.tasks = [.runChecks, .writeReports]
             try runChecked(quiet: global.quiet, failOn: checks.failOn, reports: checks.reports) {
-                try Orchestrator.run(request, kind: .existing(target: target, keptRun: keptRun.flatMap(RunID.init)),
+                try Orchestrator.run(request, kind: .existing(target: target, tables: keptRun.flatMap(RunID.init).map { .keptRun($0) } ?? .asWritten),
                                      interrupts: interrupts, logger: logger, progress: global.progress)
             }
         }

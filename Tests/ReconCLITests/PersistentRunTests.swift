@@ -220,6 +220,25 @@ struct PersistentRunTests {
         #expect(try sign("Bob", "reviewer").status == 0)
         #expect(try Self.scalar("SELECT count(*) FROM recon_meta.signoffs WHERE schema_prefix = '\(prefix)' AND status = 'active'", Int.self) == 2)
 
+        // The pack regenerated from the published month shows both sign-offs; nothing is built or recorded.
+        let runs = try Self.scalar("SELECT count(*) FROM recon_meta.runs WHERE schema_prefix = '\(prefix)'", Int.self)
+        let pack = NSTemporaryDirectory() + "recon-pack-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: pack) }
+        let report = try ReconProcess.run(["report", "--db", db, "--schema-prefix", prefix, "--month", "2026-10", "--format", "html,json",
+                                           "--pipeline", Self.root + "/pipeline", "--expectations", Self.root + "/expectations/fund_recon.yml",
+                                           "--reports", pack, "--var", "business_timezone=Europe/Berlin"])
+        // October's 2nd still lacks its Stripe file: the month's checks say so, and the exit code is audit's.
+        #expect(report.status == 1 && report.output.contains("FAIL  breaks_missing_source"), "\(report.output)")
+        let html = try String(contentsOfFile: pack + "/monthly-2026-10.html", encoding: .utf8)
+        #expect(html.contains("<th>Prepared by</th><td>Ann</td>") && html.contains("<th>Reviewed by</th><td>Bob</td>"))
+        #expect(html.contains("warehouse \(prefix), month 2026-10, its published tables (nothing built)"))
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: pack + "/results.json"))) as? [String: Any]
+        let tasks = (results?["tasks"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(tasks == ["run_checks", "write_reports"], "\(tasks)")
+        #expect(try Self.scalar("SELECT count(*) FROM recon_meta.runs WHERE schema_prefix = '\(prefix)'", Int.self) == runs)
+        let missing = try ReconProcess.run(["report", "--db", db, "--schema-prefix", prefix + "x", "--month", "2026-10", "--reports", pack])
+        #expect(missing.status == 3 && missing.output.contains("there is no warehouse '\(prefix)x'"), "\(missing.output)")
+
         // The late file changes October's 2nd: the run fails, naming the month and the money.
         try FileManager.default.moveItem(atPath: aside, toPath: data + late)
         let changed = try Self.run(prefix, "day", "2026-10-04", data: data)

@@ -1,25 +1,33 @@
 import Foundation
 import Postgres
 
-/// Tables that exist already: the schemas of a run kept with `--keep-schemas`, or, with no run,
-/// table names taken as written (`recon check` of any warehouse, one built by dbt or by hand).
-/// Nothing is loaded or built; the checks and the reports run as in every other run.
+/// Tables that exist already: the schemas of a run kept with `--keep-schemas`, a persistent
+/// warehouse's published schemas for one month (its pack regenerated without a build), or table
+/// names taken as written (`recon check` of any warehouse, one built by dbt or by hand). Nothing
+/// is loaded, built or recorded; the checks and the reports run as in every other run.
 final class ExistingTables: RunMode {
     let connections: RunConnections
     let warehouse: RunSchemas?
     let databaseName: String
     let setupStages: [StageTiming] = []
     let supportedTasks: Set<TaskID> = [.runChecks, .snapshotOutputs, .writeReports]
-    private let keptRun: RunID?
+    let period: Period?
+    private let tables: ExistingSource
     private let plan: RunPlan
     private let interrupts: Interrupts?
     private let registration: Int?
 
-    init(target: ConnectionTarget, keptRun: RunID?, plan: RunPlan, interrupts: Interrupts?) throws {
-        connections = RunConnections(runID: keptRun ?? .generate(), target: target)
-        warehouse = keptRun.map { RunSchemas(runID: $0) }
+    init(target: ConnectionTarget, tables: ExistingSource, plan: RunPlan, interrupts: Interrupts?) throws {
+        switch tables {
+        case .asWritten:
+            (connections, warehouse, period) = (RunConnections(runID: .generate(), target: target), nil, nil)
+        case .keptRun(let runID):
+            (connections, warehouse, period) = (RunConnections(runID: runID, target: target), RunSchemas(runID: runID), nil)
+        case .warehouse(let prefix, let month):
+            (connections, warehouse, period) = (RunConnections(runID: .generate(), target: target), RunSchemas(prefix: prefix), month)
+        }
         databaseName = target.description
-        self.keptRun = keptRun
+        self.tables = tables
         self.plan = plan
         self.interrupts = interrupts
         let connection = try connections.connect("session")
@@ -28,6 +36,10 @@ final class ExistingTables: RunMode {
                 "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(string_to_array(\(warehouse.all.joined(separator: ",")), ','))"
             ).scalar()
             guard present == Layer.allCases.count else {
+                if case .warehouse(let prefix, _) = tables {
+                    throw RuntimeFailure(cause: "there is no warehouse '\(prefix)' on \(databaseName) (schemas \(prefix)_oltp ... \(prefix)_ads)",
+                                         fix: "check --schema-prefix and --db, or build it with `recon run --schema-prefix \(prefix)`")
+                }
                 throw RuntimeFailure(cause: "run \(connections.runID) has no kept schemas on \(databaseName)",
                                      fix: "audit with the schemas kept on this server first, or build the month from a dataset")
             }
@@ -48,12 +60,22 @@ final class ExistingTables: RunMode {
         BuildOutcome(report: BuildReport())
     }
 
+    /// A warehouse's month is checked as `recon run` checks it: scoped to the month, freshness
+    /// judged at its end.
     func checkSettings(on connection: Connection) throws -> CheckSettings {
-        CheckSettings(scope: nil, asOf: plan.request.asOf ?? Date())
+        guard let period else { return CheckSettings(scope: nil, asOf: plan.request.asOf ?? Date()) }
+        let end = try period.instants(zone: plan.zone, connection: connection).end
+        return CheckSettings(scope: CheckScope(period: period, zone: plan.zone), asOf: plan.request.asOf ?? end)
     }
 
     func describe(on connection: Connection) throws -> ReportContext {
-        ReportContext(dataset: keptRun.map { "kept run \($0)" } ?? "")
+        switch tables {
+        case .asWritten: return ReportContext(dataset: "")
+        case .keptRun(let runID): return ReportContext(dataset: "kept run \(runID)")
+        case .warehouse(let prefix, let month):
+            return try PeriodRun.describe(prefix: prefix, period: month,
+                                          dataset: "warehouse \(prefix), month \(month), its published tables (nothing built)", on: connection)
+        }
     }
 
     func finish(_ result: AuditResult, outputs: RunOutputs) throws {}

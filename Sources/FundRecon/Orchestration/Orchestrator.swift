@@ -62,8 +62,8 @@ public enum Orchestrator {
         case .ephemeral(let database, let source, let keepSchemas):
             return try EphemeralRun(database: database, source: source, keepSchemas: keepSchemas, plan: plan,
                                     interrupts: interrupts, logger: logger, progress: progress)
-        case .existing(let target, let keptRun):
-            return try ExistingTables(target: target, keptRun: keptRun, plan: plan, interrupts: interrupts)
+        case .existing(let target, let tables):
+            return try ExistingTables(target: target, tables: tables, plan: plan, interrupts: interrupts)
         case .period(let options):
             return try PeriodRun(options, plan: plan, interrupts: interrupts, logger: logger, progress: progress)
         }

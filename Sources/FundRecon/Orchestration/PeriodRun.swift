@@ -209,13 +209,20 @@ final class PeriodRun: RunMode, @unchecked Sendable {
     }
 
     func describe(on connection: Connection) throws -> ReportContext {
-        var context = ReportContext(dataset: (options.dataDirectory ?? "warehouse \(options.prefix)")
-            + ", \(options.period.grain.rawValue) \(options.period)")
-        context.title = "FundRecon run \(options.prefix) \(options.period)"
-        context.trend = try RunHistory.trend(prefix: options.prefix, on: connection)
-        if options.period.grain == .month {
-            context.signOffs = try SignOffs.records(prefix: options.prefix, month: options.period.description, on: connection)
-            context.breakRegister = try BreakRegister.month(options.period.description, prefix: options.prefix, on: connection)
+        try Self.describe(prefix: options.prefix, period: options.period,
+                          dataset: (options.dataDirectory ?? "warehouse \(options.prefix)") + ", \(options.period.grain.rawValue) \(options.period)",
+                          on: connection)
+    }
+
+    /// What the reports of a warehouse's period say beside its tables: the run history's trend and,
+    /// for a month, its sign-offs and break register (also `recon report --schema-prefix`).
+    static func describe(prefix: String, period: Period, dataset: String, on connection: Connection) throws -> ReportContext {
+        var context = ReportContext(dataset: dataset)
+        context.title = "FundRecon run \(prefix) \(period)"
+        context.trend = try RunHistory.trend(prefix: prefix, on: connection)
+        if period.grain == .month {
+            context.signOffs = try SignOffs.records(prefix: prefix, month: period.description, on: connection)
+            context.breakRegister = try BreakRegister.month(period.description, prefix: prefix, on: connection)
         }
         return context
     }

@@ -48,10 +48,22 @@ public struct RunRequest: Sendable {
 public enum RunKind: Sendable {
     /// A run's own schemas on the embedded default or a server, dropped at the end unless kept.
     case ephemeral(database: DatabaseChoice, source: DataSource, keepSchemas: Bool)
-    /// Tables that exist already: a run kept with `--keep-schemas`, or qualified names when nil.
-    case existing(target: ConnectionTarget, keptRun: RunID?)
+    /// Tables that exist already: a run kept with `--keep-schemas`, a persistent warehouse's
+    /// published tables, or names taken as written.
+    case existing(target: ConnectionTarget, tables: ExistingSource)
     /// One period of a persistent warehouse (`recon run`).
     case period(PeriodRunOptions)
+}
+
+/// Whose tables an `existing` run reads.
+public enum ExistingSource: Sendable, Equatable {
+    /// Table names as the expectations file writes them (`recon check` of any warehouse).
+    case asWritten
+    /// The schemas of a run kept with `--keep-schemas`.
+    case keptRun(RunID)
+    /// A persistent warehouse's published schemas (`<prefix>_<layer>`), read for one month: its
+    /// pack regenerated (after a sign-off, say) without building anything.
+    case warehouse(prefix: String, month: Period)
 }
 
 /// What a run gave: its result, what every task produced, and the report files written.
