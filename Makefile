@@ -27,10 +27,11 @@ packages:
 build:
 	$(SWIFT) build --build-tests
 
-## pytools: the independent readers tests use (openpyxl reads the XLSX back, lxml validates JUnit).
+## pytools: the independent readers tests use (openpyxl reads the XLSX back, lxml validates JUnit, pypdf reads
+## the PDF's text).
 pytools:
-	@.venv/bin/python -c "import openpyxl, lxml" 2>/dev/null || \
-		(python3 -m venv .venv && .venv/bin/pip install -q openpyxl lxml)
+	@.venv/bin/python -c "import openpyxl, lxml, pypdf" 2>/dev/null || \
+		(python3 -m venv .venv && .venv/bin/pip install -q openpyxl lxml pypdf)
 
 ## airflow: apache-airflow in .venv-airflow for the DagBag test of `recon dag --airflow` (about 3 minutes once;
 ## when PyPI is out of reach the DagBag test is skipped with a note and the parse test still runs).

@@ -455,10 +455,20 @@ struct PDFPackTests {
         let pdf = try Data(contentsOf: URL(fileURLWithPath: directory + "/pdf/monthly-2026-10.pdf"))
         #expect(pdf.starts(with: Array("%PDF".utf8)))
         #expect(pdf.count > 20_000)
-        // Printed with every section open: the breaks list and samples are in the page, not behind a click.
         let html = try String(contentsOfFile: directory + "/pdf/monthly-2026-10.html", encoding: .utf8)
         #expect(html.contains("@page{size:A4 landscape"))
         #expect(html.contains("<thead><tr><th>Merchant</th>"))
+        // The HTML as written prints every section open, as a browser's own print would: the SQL of
+        // each check (closed on screen) and the input files are in the PDF's text.
+        #expect(html.contains("<details class=\"sql\"><summary>SQL</summary>"), "the SQL is collapsed on screen")
+        let python = AuditCommandTests.root + "/.venv/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else { return }
+        let text = try ProcessRunner.run(python, ["-c", "import sys, pypdf; print(''.join(p.extract_text() for p in pypdf.PdfReader(sys.argv[1]).pages))",
+                                                  directory + "/pdf/monthly-2026-10.pdf"]).output
+        let checks = html.components(separatedBy: "<details class=\"sql\">").count - 1
+        #expect(checks > 40)
+        #expect(text.components(separatedBy: "SELECT").count - 1 >= checks, "every check's SQL is printed")
+        #expect(text.contains("orders.csv"), "the input files are printed")
     }
 }
 

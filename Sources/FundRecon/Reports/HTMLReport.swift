@@ -28,15 +28,10 @@ public enum HTMLReport {
     /// Chart geometry only: money stays text everywhere else.
     static func number(_ text: String?) -> Double { Double(text ?? "") ?? 0 }
 
-    /// The report; `forPrint` opens every collapsible section (a closed one would print closed).
-    public static func render(_ result: AuditResult, data: ReportData?, context: ReportContext, forPrint: Bool = false) -> String {
-        let page = render(result, data: data, context: context)
-        guard forPrint else { return page }
-        return page.replacingOccurrences(of: "<details>", with: "<details open>")
-            .replacingOccurrences(of: "<details class=", with: "<details open class=")
-    }
-
-    static func render(_ result: AuditResult, data: ReportData?, context: ReportContext) -> String {
+    /// The report. Printed (from a browser, or to PDF) every collapsible section opens: by CSS where
+    /// the browser styles a closed section's content (`::details-content`), else by a script
+    /// around the print that opens them and closes them again.
+    public static func render(_ result: AuditResult, data: ReportData?, context: ReportContext) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -81,7 +76,8 @@ public enum HTMLReport {
         html += checks(result, trend: context.trend)
         if let evidence = result.evidence { html += Self.evidence(evidence, waivers: result.waivers ?? []) }
         if context.month != nil { html += signOff(context.signOffs) }
-        html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer></body></html>\n"
+        html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer>"
+            + "<script>\(printScript)</script></body></html>\n"
         return html
     }
 
@@ -472,6 +468,12 @@ public enum HTMLReport {
         return html + "</section>"
     }
 
+    /// Opens the closed sections for a print and closes them after (browsers whose print CSS
+    /// cannot reach a closed section's content).
+    static let printScript = "addEventListener('beforeprint',()=>document.querySelectorAll('details:not([open])').forEach(d=>{d.open=true;"
+        + "d.dataset.printed='1'}));addEventListener('afterprint',()=>document.querySelectorAll('details[data-printed]').forEach(d=>{"
+        + "d.open=false;delete d.dataset.printed}))"
+
     static let css = """
         body{font:14px/1.45 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2937;margin:0 auto;max-width:1200px;padding:16px}
         h1{font-size:22px;margin:0 0 6px}h2{font-size:18px;border-bottom:2px solid #e5e7eb;padding-bottom:4px;margin-top:28px}
@@ -494,7 +496,7 @@ public enum HTMLReport {
         figure.wide{width:100%;max-width:760px}svg{width:100%;height:auto}.t{font-size:13px;font-weight:600}.l{font-size:10px;fill:#4b5563}
         tr.subtotal th{background:#eef2ff}td.variance{background:#ffedd5;font-weight:600}.axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
         @page{size:A4 landscape;margin:10mm}
-        @media print{body{max-width:none;font-size:10px;padding:0}details{display:block}details>summary{list-style:none}
+        @media print{body{max-width:none;font-size:10px;padding:0}details::details-content{content-visibility:visible;display:block}details{display:block}details>summary{list-style:none}
           details:not([open])>*:not(summary){display:block}.charts{display:block}figure{page-break-inside:avoid}
           table{width:100%;page-break-inside:auto}table.sample{display:table;overflow:visible;font-size:8px}
           thead{display:table-header-group}tr{page-break-inside:avoid}td,th{white-space:normal;overflow-wrap:anywhere}

@@ -34,13 +34,11 @@ public struct ReportWriter: Sendable {
         if formats.contains(.junit) {
             try Self.save(Data(JUnitReport.render(result).utf8), to: path("junit.xml"))
         }
-        if formats.contains(.html) {
-            try Self.save(Data(HTMLReport.render(result, data: inputs.figures, context: inputs.context).utf8), to: path(prefix + ".html"))
-        }
-        if formats.contains(.pdf) {
-            // Printed from the HTML with every section open (a closed <details> would print closed).
-            let html = HTMLReport.render(result, data: inputs.figures, context: inputs.context, forPrint: true)
-            try PDFPrinter.print(html: html, to: path(prefix + ".pdf"))
+        if formats.contains(.html) || formats.contains(.pdf) {
+            // The PDF is the HTML as written, printed: its print rules open every section.
+            let html = HTMLReport.render(result, data: inputs.figures, context: inputs.context)
+            if formats.contains(.html) { try Self.save(Data(html.utf8), to: path(prefix + ".html")) }
+            if formats.contains(.pdf) { try PDFPrinter.print(html: html, to: path(prefix + ".pdf")) }
         }
         if formats.contains(.xlsx) {
             try XLSXReport.write(result, data: inputs.figures, context: inputs.context, to: path(prefix + ".xlsx"), breaks: breaks)
