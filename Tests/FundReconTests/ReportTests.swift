@@ -182,10 +182,20 @@ struct ReportTests {
             g = wb["Gateway month"]
             print("gateway_totals=" + ",".join(sorted(r[1].value for r in g.iter_rows(min_row=2) if r[0].value == "Total")))
             print("signoff=" + ",".join(str(r[0].value) + ":" + str(r[4].value) for r in wb["Sign-off"].iter_rows(min_row=2)))
+            for r in wb["Break summary"].iter_rows(min_row=2):
+                if r[1].value == "Total": print("break_total=%s:%s" % (r[0].value, r[2].value))
             """, [reports + "/monthly-2026-11.xlsx"])
         #expect(read.status == 0, "\(read.output)")
         let lines = read.output.split(separator: "\n").map(String.init)
-        #expect(lines.contains("sheets=Summary,Sign-off,Checks,Failures,Breaks,Gateway,Gateway month,Bridge,Merchants,Run"), "\(lines)")
+        #expect(lines.contains("sheets=Summary,Sign-off,Checks,Failures,Break summary,Breaks,Gateway,Gateway month,Bridge,Merchants,Run"),
+                "\(lines)")
+        // The workbook's break summary has a total per currency, each equal to SQL's count.
+        for row in try connection.query("""
+            SELECT coalesce(currency, '(none)'), count(*) FROM \(schema: statement, table: "ads_recon_breaks")
+            WHERE biz_date IS NULL OR date_trunc('month', biz_date) = '2026-11-01' GROUP BY 1
+            """).rows {
+            #expect(lines.contains("break_total=\(try row.decode(String.self, at: 0)):\(try row.decode(Int.self, at: 1))"), "\(lines)")
+        }
         // Times and months are dates, merchant ids one type, timings on their own sheet, every sheet prints landscape.
         #expect(lines.contains("started=d month=d yyyy-mm"), "\(lines)")
         #expect(lines.contains("stages_in_summary=False"))
@@ -302,5 +312,60 @@ struct ReportTests {
         context.month = "2026-11"
         let html = HTMLReport.render(run.audit, data: figures, context: context)
         #expect(html.contains("<h3>Compared with the prior month</h3>") && html.contains("<th>Net payable, prior month</th>"))
+    }
+}
+
+@Suite("Break materiality: every break weighed in the packs")
+struct BreakMaterialityTests {
+    /// `break_materiality` per currency marks each break: within at or below its currency's amount,
+    /// material above it, and material when there is no money or no amount to weigh it by; the
+    /// summary's count is the same judgement in SQL.
+    @Test func eachBreakIsMaterialAboveItsCurrencysAmount() throws {
+        let file = try ExpectationsParser.parse(text: """
+            version: 1
+            break_materiality: {amount: {USD: 1.00, EUR: 600}}
+            checks:
+              - {id: x, type: not_null, table: t, columns: [c]}
+            """, file: "m.yml")
+        let materiality = try #require(file.breakMateriality)
+        #expect(materiality.text == "EUR 600.00, USD 1.00")
+        let connection = try SharedCluster.connect()
+        let schema = "break_materiality_\(UInt32.random(in: 0...UInt32.max))"
+        try connection.executeScript("""
+            CREATE SCHEMA \(schema);
+            CREATE TABLE \(schema).breaks (break_type text, entity_type text, entity_key text, merchant_id bigint, gateway text,
+                currency text, biz_date date, expected_amount numeric(18,2), actual_amount numeric(18,2), diff_amount numeric(18,2),
+                age_days int, detail text);
+            INSERT INTO \(schema).breaks VALUES
+              ('fee_mismatch', 'line', 'cent', 1, 'stripe', 'USD', '2026-10-02', 0.89, 0.90, 0.01, 3, ''),
+              ('fee_mismatch', 'line', 'dollar', 1, 'stripe', 'USD', '2026-10-02', 0.89, 1.89, 1.00, 3, ''),
+              ('duplicate_capture', 'order', 'big', 1, 'stripe', 'USD', '2026-10-02', 500.00, 1000.00, 500.00, 3, ''),
+              ('missing_settlement', 'payment', 'whole', 1, 'adyen', 'EUR', '2026-10-02', 500.00, 0.00, 0.00, 3, ''),
+              ('missing_settlement', 'payment', 'large', 1, 'adyen', 'EUR', '2026-10-02', 700.00, 0.00, 0.00, 3, ''),
+              ('fee_mismatch', 'line', 'yen', 1, 'adyen', 'JPY', '2026-10-02', 1, 2, 1, 3, ''),
+              ('malformed_record', 'source_record', 'orders.csv:7', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'bad amount');
+            """)
+        defer { try? connection.execute(SQL(unsafeSQL: "DROP SCHEMA \(schema) CASCADE")) }
+        var marks: [String: Bool] = [:]
+        try ReportData.breaks(table: SQL(unsafeSQL: "\(schema).breaks"), connection: connection, month: nil, materiality: materiality,
+                              limit: nil) { marks[$0.entityKey] = $0.material }
+        #expect(marks == ["cent": false, "dollar": false, "big": true, "whole": false, "large": true, "yen": true, "orders.csv:7": true])
+        let counted: Int = try connection.query("""
+            SELECT count(*) FILTER (WHERE \(ReportData.material(materiality))) FROM \(SQL(unsafeSQL: "\(schema).breaks"))
+            """).scalar()
+        #expect(counted == 4)
+        // Without break_materiality nothing is marked; a relative share is refused with the line.
+        var unmarked: [Bool?] = []
+        try ReportData.breaks(table: SQL(unsafeSQL: "\(schema).breaks"), connection: connection, month: nil, materiality: nil,
+                              limit: nil) { unmarked.append($0.material) }
+        #expect(unmarked.count == 7 && unmarked.allSatisfy { $0 == nil })
+        #expect(throws: ExpectationsError.self) {
+            try ExpectationsParser.parse(text: "version: 1\nbreak_materiality: {relative: 0.01}\nchecks: []\n", file: "r.yml")
+        }
+        do {
+            _ = try ExpectationsParser.parse(text: "version: 1\nbreak_materiality: {amount: 1, relative: 0.01}\nchecks: []\n", file: "r.yml")
+        } catch let error as ExpectationsError {
+            #expect(error.line == 2 && "\(error)".contains("break_materiality takes an amount"), "\(error)")
+        }
     }
 }

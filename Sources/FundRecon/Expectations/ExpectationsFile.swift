@@ -6,4 +6,6 @@ public struct ExpectationsFile: Sendable {
     public var text: String = ""
     /// Acknowledged exceptions (EXPECTATIONS.md "Waivers"): the file's, and a `--waivers` file's.
     public var waivers: [Waiver] = []
+    /// The money above which a break is material (top-level `break_materiality`, amounts only).
+    public var breakMateriality: Materiality?
 }

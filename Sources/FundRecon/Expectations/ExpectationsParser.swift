@@ -36,6 +36,7 @@ public enum ExpectationsParser {
         var defaultSample = 20
         var checksNode: Node?
         var waiversNode: Node?
+        var breakMateriality: Materiality?
         for (key, value) in top {
             switch key.string {
             case "version":
@@ -61,7 +62,14 @@ public enum ExpectationsParser {
                 }
             case "checks": checksNode = value
             case "waivers": waiversNode = value
-            default: throw fail(key, nil, "unknown top-level key '\(key.string ?? "?")' (version, defaults, checks, waivers)")
+            case "break_materiality":
+                let materiality = try materiality(value, id: nil, fail: fail)
+                guard materiality.relative == nil, !materiality.amounts.isEmpty else {
+                    throw fail(value, nil, "break_materiality takes an amount (one, or per currency); a break has no total for a relative share")
+                }
+                breakMateriality = materiality
+            default:
+                throw fail(key, nil, "unknown top-level key '\(key.string ?? "?")' (version, defaults, checks, waivers, break_materiality)")
             }
         }
         guard let checksNode, let list = checksNode.sequence else { throw fail(root, nil, "checks must be a list") }
@@ -139,7 +147,9 @@ public enum ExpectationsParser {
             checks.append(spec)
         }
         let waivers = try waiversNode.map { try Self.waivers($0, file: file, checks: checks, fail: fail) } ?? []
-        return ExpectationsFile(path: file, checks: checks, text: text, waivers: waivers)
+        var parsed = ExpectationsFile(path: file, checks: checks, text: text, waivers: waivers)
+        parsed.breakMateriality = breakMateriality
+        return parsed
     }
 
     /// `period: column` or `period: {column: ..., grain: hour|day|month}`.

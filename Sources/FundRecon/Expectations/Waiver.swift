@@ -5,13 +5,35 @@ import Yams
 /// How much money matters to a check (EXPECTATIONS.md "Materiality"): a failing check whose money
 /// at stake is, in every currency, at most `amount` and at most `relative` times the checked total
 /// is reported `warn`, not `fail`.
-public struct Materiality: Sendable, Equatable {
+public struct Materiality: Sendable, Equatable, Codable {
     /// The amount per currency; the key `*` holds one amount for every currency.
     public var amounts: [String: Decimal] = [:]
     public var relative: Decimal?
 
     /// The amount that applies to `currency`, if any.
     func amount(for currency: String) -> Decimal? { amounts[currency] ?? amounts["*"] }
+
+    /// Whether one break's money is material: above the amount of its currency. A break without
+    /// money (a malformed record, a missing file) or in a currency without an amount cannot be
+    /// weighed, and counts as material: someone must look at it.
+    public func isMaterial(_ money: Decimal?, currency: String?) -> Bool {
+        guard let money, let limit = amount(for: currency ?? "") else { return true }
+        return money > limit
+    }
+
+    /// The amounts as finance reads them: `1.00`, or `EUR 5.00, USD 5.00`.
+    public var text: String {
+        amounts.sorted { $0.key < $1.key }.map { $0.key == "*" ? Self.money($0.value) : "\($0.key) \(Self.money($0.value))" }
+            .joined(separator: ", ")
+    }
+
+    /// An amount with at least its cents: `1` -> `1.00`, `2.5` -> `2.50`.
+    static func money(_ amount: Decimal) -> String {
+        let text = "\(amount)"
+        guard let dot = text.firstIndex(of: ".") else { return text + ".00" }
+        let decimals = text.distance(from: dot, to: text.endIndex) - 1
+        return decimals >= 2 ? text : text + String(repeating: "0", count: 2 - decimals)
+    }
 }
 
 /// An acknowledged exception (EXPECTATIONS.md "Waivers"), from the expectations file's `waivers:`
@@ -57,7 +79,7 @@ public struct WaiverOutcome: Sendable, Codable, Equatable {
 
 extension ExpectationsParser {
     /// `materiality: {amount: 5.00 | {USD: 5.00, ...}, relative: 0.0001}`.
-    static func materiality(_ node: Node, id: String, fail: (Node?, String?, String) -> ExpectationsError) throws -> Materiality {
+    static func materiality(_ node: Node, id: String?, fail: (Node?, String?, String) -> ExpectationsError) throws -> Materiality {
         guard let mapping = node.mapping else { throw fail(node, id, "materiality must be a mapping {amount: ..., relative: ...}") }
         var result = Materiality()
         for (key, value) in mapping {

@@ -117,8 +117,8 @@ public enum Orchestrator {
                 let connection = try context.connect()
                 var figures: ReportData?
                 if let tables = plan.reportTables, let warehouse = mode.warehouse {
-                    figures = try ReportData.collect(tables: tables.located(in: warehouse), connection: connection,
-                                                     zone: plan.zone, month: plan.month(of: mode))
+                    figures = try ReportData.collect(tables: tables.located(in: warehouse), connection: connection, zone: plan.zone,
+                                                     month: plan.month(of: mode), breakMateriality: plan.expectations?.breakMateriality)
                 }
                 return .reportInputs(ReportInputs(figures: figures, context: try mode.describe(on: connection)))
             }
@@ -149,7 +149,8 @@ public enum Orchestrator {
             // The workbook lists every break: streamed from the warehouse (the source holds its own
             // connection of the run), never held in memory.
             breaks = ReportData.breakSource(table: tables.located(in: warehouse).breaks,
-                                            connection: try mode.connections.connect(TaskID.writeReports.rawValue), month: month)
+                                            connection: try mode.connections.connect(TaskID.writeReports.rawValue), month: month,
+                                            materiality: plan.expectations?.breakMateriality)
         }
         let files = try writer.write(audit, inputs: inputs, breaks: breaks)
         progress("reports: \(files.count) file\(files.count == 1 ? "" : "s") in \(milliseconds(since: clock)) ms")
@@ -202,6 +203,7 @@ struct RunPlan: Sendable {
         evidence.expectationsSHA256 = expectationsSHA256.isEmpty ? nil : expectationsSHA256
         evidence.pipelineCommit = pipelineCommit
         for check in expectations?.checks ?? [] where check.tolerance != 0 { evidence.tolerances[check.id] = "\(check.tolerance)" }
+        evidence.breakMateriality = expectations?.breakMateriality?.text
         let load = outputs.load
         evidence.inputs = load.files
         evidence.ignored = load.ignored

@@ -28,9 +28,9 @@ public enum HTMLReport {
     /// Chart geometry only: money stays text everywhere else.
     static func number(_ text: String?) -> Double { Double(text ?? "") ?? 0 }
 
-    /// The report. Printed (from a browser, or to PDF) every collapsible section opens: by CSS where
-    /// the browser styles a closed section's content (`::details-content`), else by a script
-    /// around the print that opens them and closes them again.
+    /// The report. Printed (from a browser, or to PDF) every collapsible section opens, by the print
+    /// CSS on a closed section's content (`::details-content`: Chromium 131, Firefox 143, Safari 18.4
+    /// and later). The page holds no script.
     public static func render(_ result: AuditResult, data: ReportData?, context: ReportContext) -> String {
         var html = """
             <!DOCTYPE html>
@@ -72,12 +72,11 @@ public enum HTMLReport {
             html += breaks(data)
             html += charts(data)
         }
-        if let register = context.breakRegister, let month = context.month { html += breakRegister(register, month: month) }
+        if let register = context.breakRegister, let month = context.month { html += breakRegister(register, month: month, materiality: data?.breakMateriality) }
         html += checks(result, trend: context.trend)
         if let evidence = result.evidence { html += Self.evidence(evidence, waivers: result.waivers ?? []) }
         if context.month != nil { html += signOff(context.signOffs) }
-        html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer>"
-            + "<script>\(printScript)</script></body></html>\n"
+        html += "</main><footer>Written by FundRecon from results.json of run \(e(result.runID)).</footer></body></html>\n"
         return html
     }
 
@@ -190,7 +189,8 @@ public enum HTMLReport {
 
     /// The break register at the month's end: open breaks whatever month they arose in, aged at
     /// the month's last day, per currency and aging bucket; then the breaks resolved in the month.
-    static func breakRegister(_ register: (open: [BreakRegister.Entry], resolved: [BreakRegister.Entry]), month: String) -> String {
+    static func breakRegister(_ register: (open: [BreakRegister.Entry], resolved: [BreakRegister.Entry]), month: String,
+                              materiality: Materiality? = nil) -> String {
         var html = "<section><h2>Break register at the end of \(e(month))</h2>"
         if register.open.isEmpty && register.resolved.isEmpty { return html + "<p class=\"pass\">No break open at the month's end.</p></section>" }
         let buckets = [("0-1 days", 0...1), ("2-7 days", 2...7), ("8-30 days", 8...30), ("&gt;30 days", 31...Int.max)]
@@ -208,11 +208,13 @@ public enum HTMLReport {
         html += "</table>"
         func table(_ entries: [BreakRegister.Entry], resolved: Bool) -> String {
             var text = "<table class=\"sample\"><tr><th>Break type</th><th>Entity</th><th>Business day</th><th>Currency</th><th>Amount</th>"
-                + "<th>\(resolved ? "Resolved on" : "Age (days)")</th><th>Status</th><th>Owner</th><th>Comment</th></tr>"
+                + "<th>\(resolved ? "Resolved on" : "Age (days)")</th>\(materiality == nil ? "" : "<th>Material</th>")"
+                + "<th>Status</th><th>Owner</th><th>Comment</th></tr>"
             for entry in entries.prefix(500) {
                 text += "<tr><td>\(e(entry.breakType))</td><td>\(e(entry.entityType)) \(e(entry.entityKey))</td><td>\(e(entry.bizDate ?? ""))</td>"
                     + "<td>\(e(entry.currency ?? ""))</td><td class=\"n\">\(e(entry.amount ?? ""))</td>"
                     + "<td class=\"n\">\(e(resolved ? entry.resolvedOn ?? "" : entry.ageDays.map(String.init) ?? ""))</td>"
+                    + (materiality.map { entry.isMaterial(by: $0) ? "<td class=\"fail\">material</td>" : "<td class=\"pass\">within</td>" } ?? "")
                     + "<td>\(e(entry.status.rawValue))</td><td>\(e(entry.owner ?? ""))</td><td>\(e(entry.comment ?? ""))</td></tr>"
             }
             return text + "</table>" + (entries.count > 500 ? "<p class=\"muted\">\(entries.count - 500) more in recon_meta.break_register</p>" : "")
@@ -237,27 +239,38 @@ public enum HTMLReport {
     static func breaks(_ data: ReportData) -> String {
         var html = "<section><h2>Reconciliation breaks</h2>"
         if data.breakTypes.isEmpty { return html + "<p class=\"pass\">No breaks.</p></section>" }
+        let weighed = data.breakMateriality
+        if let weighed {
+            html += "<p>A break is material above \(e(weighed.text)) (its difference, or its whole amount when it is late, unsettled or "
+                + "misfiled); one without money to weigh counts as material.</p>"
+        }
         // Per currency, with a subtotal each: amounts of two currencies are never added.
-        html += "<table><tr><th>Currency</th><th>Break type</th><th>Count</th><th>Amount</th><th>0-1 days</th><th>2-7 days</th>"
-            + "<th>8-30 days</th><th>&gt;30 days</th><th>No date</th></tr>"
+        html += "<table><tr><th>Currency</th><th>Break type</th><th>Count</th>\(weighed == nil ? "" : "<th>Material</th>")<th>Amount</th>"
+            + "<th>0-1 days</th><th>2-7 days</th><th>8-30 days</th><th>&gt;30 days</th><th>No date</th></tr>"
         for (currency, types) in Dictionary(grouping: data.breakTypes, by: \.currency).sorted(by: { $0.key < $1.key }) {
             for type in types {
                 html += "<tr><td>\(e(currency.isEmpty ? "(none)" : currency))</td><td>\(e(type.breakType))</td><td class=\"n\">\(type.count)</td>"
+                    + (weighed == nil ? "" : "<td class=\"n \((type.material ?? 0) > 0 ? "fail" : "")\">\(type.material ?? 0)</td>")
                     + "<td class=\"n\">\(money(type.amount))</td>" + type.aging.map { "<td class=\"n\">\($0)</td>" }.joined() + "</tr>"
             }
             let total = types.reduce(Cents(0)) { $0 + (Cents($1.amount) ?? Cents(0)) }
             let aging = (0..<5).map { index in types.reduce(0) { $0 + ($1.aging.count > index ? $1.aging[index] : 0) } }
             let prior = data.priorBreakCounts[currency].map { " (prior month \($0))" } ?? ""
             html += "<tr class=\"subtotal\"><th>\(e(currency.isEmpty ? "(none)" : currency))</th><th>Total\(prior)</th>"
-                + "<th class=\"n\">\(types.reduce(0) { $0 + $1.count })</th><th class=\"n\">\(money(total.description))</th>"
+                + "<th class=\"n\">\(types.reduce(0) { $0 + $1.count })</th>"
+                + (weighed == nil ? "" : "<th class=\"n\">\(types.reduce(0) { $0 + ($1.material ?? 0) })</th>")
+                + "<th class=\"n\">\(money(total.description))</th>"
                 + aging.map { "<th class=\"n\">\($0)</th>" }.joined() + "</tr>"
         }
         html += "</table><details open><summary>The first \(min(200, data.breaks.count)) of \(data.breakCount) breaks</summary><table class=\"sample\">"
-        html += "<tr><th>Type</th><th>Entity</th><th>Key</th><th>Merchant</th><th>Gateway</th><th>Currency</th><th>Date</th><th>Expected</th><th>Actual</th><th>Difference</th><th>Age</th><th>Detail</th></tr>"
+        html += "<tr><th>Type</th><th>Entity</th><th>Key</th><th>Merchant</th><th>Gateway</th><th>Currency</th><th>Date</th><th>Expected</th>"
+            + "<th>Actual</th><th>Difference</th><th>Age</th>\(weighed == nil ? "" : "<th>Material</th>")<th>Detail</th></tr>"
         for row in data.breaks.prefix(200) {
             let cells = [row.breakType, row.entityType, row.entityKey, row.merchantID ?? "", row.gateway ?? "", row.currency ?? "",
-                         row.bizDate ?? "", row.expected ?? "", row.actual ?? "", row.difference ?? "", row.ageDays.map(String.init) ?? "", row.detail]
-            html += "<tr>" + cells.map { "<td>\(e($0))</td>" }.joined() + "</tr>"
+                         row.bizDate ?? "", row.expected ?? "", row.actual ?? "", row.difference ?? "", row.ageDays.map(String.init) ?? ""]
+            html += "<tr>" + cells.map { "<td>\(e($0))</td>" }.joined()
+                + (row.material.map { "<td class=\"\($0 ? "fail" : "pass")\">\($0 ? "material" : "within")</td>" } ?? "")
+                + "<td>\(e(row.detail))</td></tr>"
         }
         return html + "</table></details></section>"
     }
@@ -467,12 +480,6 @@ public enum HTMLReport {
         }
         return html + "</section>"
     }
-
-    /// Opens the closed sections for a print and closes them after (browsers whose print CSS
-    /// cannot reach a closed section's content).
-    static let printScript = "addEventListener('beforeprint',()=>document.querySelectorAll('details:not([open])').forEach(d=>{d.open=true;"
-        + "d.dataset.printed='1'}));addEventListener('afterprint',()=>document.querySelectorAll('details[data-printed]').forEach(d=>{"
-        + "d.open=false;delete d.dataset.printed}))"
 
     static let css = """
         body{font:14px/1.45 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2937;margin:0 auto;max-width:1200px;padding:16px}

@@ -13,6 +13,8 @@ public struct ReportData: Sendable, Codable {
         public var aging: [Int]
         /// The breaks' currency ("" for breaks without one: a malformed record, a missing file).
         public var currency = ""
+        /// How many are material (`break_materiality`); nil when the expectations set none.
+        public var material: Int?
     }
 
     /// One break row (the report lists the first few hundred; the workbook all of them).
@@ -23,6 +25,8 @@ public struct ReportData: Sendable, Codable {
         public var expected, actual, difference: String?
         public var ageDays: Int?
         public var detail: String
+        /// Above the break materiality (or without money to weigh); nil when none is set.
+        public var material: Bool?
     }
 
     public struct GatewayDay: Sendable, Codable {
@@ -37,6 +41,8 @@ public struct ReportData: Sendable, Codable {
     }
 
     public var breakTypes: [BreakType] = []
+    /// The money above which a break is material, when the expectations set one.
+    public var breakMateriality: Materiality?
     /// The first breaks (what the HTML lists); the workbook streams all of them from a `BreakSource`.
     public var breaks: [BreakRow] = []
     public var breakCount = 0
@@ -74,17 +80,17 @@ public struct ReportData: Sendable, Codable {
 
     /// Reads the figures from a built warehouse; `month` limits statements and breaks to one month.
     public static func collect(tables: ReportTables.Located, connection: Connection, zone: String, month: String? = nil,
-                               breakLimit: Int = 200) throws -> ReportData {
+                               breakMateriality: Materiality? = nil, breakLimit: Int = 200) throws -> ReportData {
         let monthFilter: SQL = month.map { "date_trunc('month', biz_date)::date = \($0 + "-01")::date" } ?? "true"
         let breaksInMonth: SQL = month == nil ? "true" : "(biz_date IS NULL OR \(monthFilter))"
         var data = ReportData()
+        data.breakMateriality = breakMateriality
         var sql: SQL = """
-            SELECT break_type, count(*),
-                   -- the money at stake: the difference, or the whole amount when it is late, unsettled or misfiled
-                   coalesce(sum(coalesce(nullif(abs(diff_amount), 0), abs(expected_amount), abs(actual_amount))), 0)::numeric(18,2),
+            SELECT break_type, count(*), coalesce(sum(\(breakMoney)), 0)::numeric(18,2),
                    count(*) FILTER (WHERE age_days <= 1), count(*) FILTER (WHERE age_days BETWEEN 2 AND 7),
                    count(*) FILTER (WHERE age_days BETWEEN 8 AND 30), count(*) FILTER (WHERE age_days > 30),
-                   count(*) FILTER (WHERE age_days IS NULL), coalesce(currency, '')
+                   count(*) FILTER (WHERE age_days IS NULL), coalesce(currency, ''),
+                   count(*) FILTER (WHERE \(material(breakMateriality)))
             FROM \(tables.breaks) WHERE \(breaksInMonth)
             GROUP BY 1, 9 ORDER BY 9, 2 DESC, 1
             """
@@ -93,10 +99,13 @@ public struct ReportData: Sendable, Codable {
                 breakType: try row.decode(at: 0), count: try row.decode(at: 1), amount: try row.decode(at: 2),
                 aging: [try row.decode(at: 3), try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 6), try row.decode(at: 7)])
             type.currency = try row.decode(at: 8)
+            if breakMateriality != nil { type.material = try row.decode(at: 9) }
             data.breakTypes.append(type)
         }
         data.breakCount = data.breakTypes.reduce(0) { $0 + $1.count }
-        try breaks(table: tables.breaks, connection: connection, month: month, limit: breakLimit) { data.breaks.append($0) }
+        try breaks(table: tables.breaks, connection: connection, month: month, materiality: breakMateriality, limit: breakLimit) {
+            data.breaks.append($0)
+        }
         sql = """
             SELECT gateway, currency, biz_date::text, captured_amount::text, refund_amount::text, settled_gross::text,
                    settled_fees::text, settled_net::text, payout_amount::text
@@ -218,17 +227,31 @@ public struct ReportData: Sendable, Codable {
 
     /// Every break of a run (of a month), one row at a time: what the workbook's Breaks sheet streams,
     /// so a million breaks never sit in memory.
-    public static func breakSource(table: SQL, connection: Connection, month: String?) -> BreakSource {
-        { sink in try breaks(table: table, connection: connection, month: month, limit: nil, sink) }
+    public static func breakSource(table: SQL, connection: Connection, month: String?, materiality: Materiality?) -> BreakSource {
+        { sink in try breaks(table: table, connection: connection, month: month, materiality: materiality, limit: nil, sink) }
     }
 
-    static func breaks(table: SQL, connection: Connection, month: String?, limit: Int?,
+    /// A break's money at stake: its difference, or the whole amount when it is late, unsettled or misfiled.
+    static let breakMoney: SQL = "coalesce(nullif(abs(diff_amount), 0), abs(expected_amount), abs(actual_amount))"
+
+    /// Whether a break row is material (`Materiality.isMaterial`, in SQL): above its currency's
+    /// amount, or without money or an amount to weigh it by.
+    static func material(_ materiality: Materiality?) -> SQL {
+        guard let materiality else { return "false" }
+        let every: SQL = materiality.amounts["*"].map { "\($0)::numeric" } ?? "NULL::numeric"
+        let currencies = materiality.amounts.filter { $0.key != "*" }.sorted { $0.key < $1.key }
+        let limit: SQL = currencies.isEmpty ? every
+            : "CASE coalesce(currency, '')" + currencies.map { (pair) -> SQL in " WHEN \(pair.key) THEN \(pair.value)::numeric" }.joined() + " ELSE \(every) END"
+        return "(\(breakMoney) IS NULL OR \(limit) IS NULL OR \(breakMoney) > \(limit))"
+    }
+
+    static func breaks(table: SQL, connection: Connection, month: String?, materiality: Materiality?, limit: Int?,
                        _ sink: (BreakRow) throws -> Void) throws {
         let monthFilter: SQL = month.map { "(biz_date IS NULL OR date_trunc('month', biz_date)::date = \($0 + "-01")::date)" } ?? "true"
         let limited: SQL = limit.map { " LIMIT \(integer: $0)" } ?? ""
         let sql: SQL = """
             SELECT break_type, entity_type, entity_key, merchant_id::text, gateway, currency, biz_date::text,
-                   expected_amount::text, actual_amount::text, diff_amount::text, age_days, detail
+                   expected_amount::text, actual_amount::text, diff_amount::text, age_days, detail, \(material(materiality))
             FROM \(table) WHERE \(monthFilter)
             ORDER BY break_type, biz_date NULLS LAST, entity_key\(limited)
             """
@@ -237,7 +260,8 @@ public struct ReportData: Sendable, Codable {
                 breakType: try row.decode(at: 0), entityType: try row.decode(at: 1), entityKey: try row.decode(at: 2),
                 merchantID: row.text(at: 3), gateway: row.text(at: 4), currency: row.text(at: 5), bizDate: row.text(at: 6),
                 expected: row.text(at: 7), actual: row.text(at: 8), difference: row.text(at: 9),
-                ageDays: try row.decode(Int?.self, at: 10), detail: try row.decode(at: 11)))
+                ageDays: try row.decode(Int?.self, at: 10), detail: try row.decode(at: 11),
+                material: materiality == nil ? nil : try row.decode(Bool.self, at: 12)))
         }
     }
 }

@@ -168,20 +168,39 @@ public enum XLSXReport {
         }
         try failures.finish(columns: 4)
 
+        // Breaks per currency and type, a subtotal per currency: two currencies are never added.
+        let weighed = data?.breakMateriality
+        var summaryOfBreaks = try sheet("Break summary", ["Currency", "Break type", "Count", "Material", "Amount", "0-1 days", "2-7 days",
+                                                          "8-30 days", ">30 days", "No date"])
+        for (currency, types) in Dictionary(grouping: data?.breakTypes ?? [], by: \.currency).sorted(by: { $0.key < $1.key }) {
+            let name = Cell.text(currency.isEmpty ? "(none)" : currency)
+            for type in types {
+                try summaryOfBreaks.write([name, .text(type.breakType), .integer(type.count), type.material.map { .integer($0) } ?? .empty,
+                                           .money(type.amount)] + type.aging.map { .integer($0) })
+            }
+            let total = types.reduce(Cents(0)) { $0 + (Cents($1.amount) ?? Cents(0)) }
+            let aging = (0..<5).map { index in types.reduce(0) { $0 + ($1.aging.count > index ? $1.aging[index] : 0) } }
+            try summaryOfBreaks.write([name, .text("Total"), .integer(types.reduce(0) { $0 + $1.count }),
+                                       weighed == nil ? .empty : .integer(types.reduce(0) { $0 + ($1.material ?? 0) }),
+                                       .money(total.description)] + aging.map { .integer($0) }, header: true)
+        }
+        if let weighed { try summaryOfBreaks.write([.text("Material above"), .text(weighed.text)]) }
+        try summaryOfBreaks.finish(columns: 10)
+
         var breaks = try sheet("Breaks", ["Break type", "Entity", "Key", "Merchant", "Gateway", "Currency", "Date", "Expected", "Actual",
-                                          "Difference", "Age (days)", "Detail"])
+                                          "Difference", "Age (days)", "Material", "Detail"])
         func writeBreak(_ row: ReportData.BreakRow) throws {
             try breaks.write([.text(row.breakType), .text(row.entityType), .text(row.entityKey), .identifier(row.merchantID ?? ""),
                               .text(row.gateway ?? ""), .text(row.currency ?? ""), .date(row.bizDate ?? ""), .money(row.expected ?? ""),
                               .money(row.actual ?? ""), .money(row.difference ?? ""), row.ageDays.map { .integer($0) } ?? .empty,
-                              .text(row.detail)])
+                              row.material.map { .text($0 ? "material" : "within") } ?? .empty, .text(row.detail)])
         }
         if let source {
             try source(writeBreak)
         } else {
             for row in data?.breaks ?? [] { try writeBreak(row) }
         }
-        try breaks.finish(columns: 12)
+        try breaks.finish(columns: 13)
 
         var gateway = try sheet("Gateway", ["Date", "Gateway", "Currency", "Captured", "Refunded", "Settled gross", "Fees", "Settled net", "Payouts"])
         for day in data?.gatewayDays ?? [] {

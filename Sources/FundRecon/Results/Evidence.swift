@@ -14,6 +14,8 @@ public struct Evidence: Sendable, Codable, Equatable {
     public var pipelineCommit: String?
     /// Checks with a tolerance other than 0: id -> tolerance.
     public var tolerances: [String: String] = [:]
+    /// The money above which a break is material (`break_materiality`), as finance reads it.
+    public var breakMateriality: String?
     /// Every file the run read, in load order.
     public var inputs: [FileLoad] = []
     /// Files of the dataset whose name matches no contract name: not loaded.
@@ -25,6 +27,7 @@ public struct Evidence: Sendable, Codable, Equatable {
         case asOf = "as_of"
         case expectationsSHA256 = "expectations_sha256"
         case pipelineCommit = "pipeline_commit"
+        case breakMateriality = "break_materiality"
     }
 
     /// The tool's version (`recon --version`).

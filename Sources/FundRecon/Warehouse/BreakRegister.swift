@@ -134,3 +134,12 @@ public enum BreakRegister {
         return updated
     }
 }
+
+extension BreakRegister.Entry {
+    /// Whether the break is material: its difference above the amount of its currency (a break
+    /// without a difference cannot be weighed and counts as material).
+    public func isMaterial(by materiality: Materiality) -> Bool {
+        let money = amount.flatMap { Decimal(string: $0) }.map { $0 < 0 ? -$0 : $0 }
+        return materiality.isMaterial(money == 0 ? nil : money, currency: currency)
+    }
+}
