@@ -13,9 +13,14 @@ extension Recon {
         @Option(name: .long, help: ArgumentHelp("Also check this PostgreSQL URL.", valueName: "url"))
         var db: String?
 
+        @Option(help: ArgumentHelp("The folder of a local server (`recon server start --dir`); .recon/pg when it holds one.",
+                                   valueName: "dir"))
+        var serverDir: String?
+
         func run() throws {
             let logger = global.bootstrapLogging()
-            let findings = FundRecon.Doctor.examine(server: db.map { ConnectionTarget.url($0) }, logger: logger)
+            var findings = FundRecon.Doctor.examine(server: db.map { ConnectionTarget.url($0) }, logger: logger)
+            if let local = LocalServer(directory: serverDir ?? ".recon/pg").finding(asked: serverDir != nil) { findings.append(local) }
             for finding in findings {
                 print("\(finding.ok ? "ok  " : "FAIL") \(finding.subject): \(finding.detail)")
                 if let fix = finding.fix { print("     fix: \(fix)") }

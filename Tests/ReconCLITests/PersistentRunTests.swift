@@ -492,5 +492,20 @@ struct LocalServerTests {
         #expect(try ReconProcess.run(["server", "start", "--dir", directory]).status == 0)
         let again = try Connection(.url("postgresql://postgres:\(password)@127.0.0.1:\(port)/postgres"))
         #expect(try again.query("SELECT note FROM kept").scalar(String.self) == "still here")
+        // Doctor names the server by its folder; a missing folder asked for is a problem.
+        let named = try ReconProcess.run(["doctor", "--server-dir", directory])
+        #expect(named.output.contains("ok   local server \(directory): running") && named.output.contains("PGPASSFILE=\(directory)/pgpass"),
+                "\(named.output)")
+        #expect(!named.output.contains(password))
+        let absent = try ReconProcess.run(["doctor", "--server-dir", directory + "-none"])
+        #expect(absent.status == 3 && absent.output.contains("FAIL local server \(directory)-none: no server in this folder"), "\(absent.output)")
+        // Started again on another port, it moves there and its password file follows.
+        #expect(try ReconProcess.run(["server", "stop", "--dir", directory]).status == 0)
+        let other = String(Int(port)! + 1)
+        #expect(try ReconProcess.run(["server", "start", "--dir", directory, "--port", other]).status == 0)
+        let moved = try ReconProcess.run(["doctor", "--db", "postgresql://postgres@127.0.0.1:\(other)/postgres"],
+                                         environment: ["PGPASSFILE": directory + "/pgpass"])
+        #expect(moved.status == 0, "\(moved.output)")
+        #expect(try ReconProcess.run(["server", "status", "--dir", directory]).output.contains("127.0.0.1:\(other)"))
     }
 }

@@ -43,15 +43,14 @@ public struct LocalServer: Sendable {
         let binaries = try ServerBinaries.locate()
         let user = try EmbeddedCluster.serverUserIfRoot(environment: ProcessInfo.processInfo.environment)
         let manager = FileManager.default
+        guard (1024...65535).contains(port) else { throw BadValue("--port \(port) is not a port from 1024 to 65535") }
+        guard (run + "/.s.PGSQL.\(port)").utf8.count < 100 else {
+            throw BadValue("--dir \(directory) is too long for a Unix socket path: choose a shorter folder")
+        }
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if !manager.fileExists(atPath: data + "/PG_VERSION") {
-            guard (1024...65535).contains(port) else { throw BadValue("--port \(port) is not a port from 1024 to 65535") }
-            guard (run + "/.s.PGSQL.\(port)").utf8.count < 100 else {
-                throw BadValue("--dir \(directory) is too long for a Unix socket path: choose a shorter folder")
-            }
             let password = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 36) }.joined()
             try write(password + "\n", to: passwordFile)
-            try write("127.0.0.1:\(port):*:postgres:\(password)\n\(run):\(port):*:postgres:\(password)\n", to: passFile)
             try? manager.removeItem(atPath: data)
             for folder in [data, run] {
                 try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -70,8 +69,12 @@ public struct LocalServer: Sendable {
                 throw RuntimeFailure(cause: "initdb failed in \(data): \(EmbeddedCluster.lastLines(initdb.output))",
                                      fix: "check that \(user ?? "the current user") may write to \(directory)")
             }
-            try write("\(port)\n", to: directory + "/port")
         }
+        // The port it starts on (a folder started again with another --port moves to it) and the
+        // password file libpq reads for it.
+        let password = try String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try write("127.0.0.1:\(port):*:postgres:\(password)\n\(run):\(port):*:postgres:\(password)\n", to: passFile)
+        try write("\(port)\n", to: directory + "/port")
         let started = try ProcessRunner.run(binaries.path("pg_ctl"), [
             "-D", data, "-l", run + "/server.log", "-w", "-t", "60",
             "-o", "-p \(port) -k \(run) -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0770", "start",
@@ -105,3 +108,32 @@ public struct LocalServer: Sendable {
         chmod(path, 0o600)
     }
 }
+
+extension LocalServer {
+    /// What `recon doctor` says of the local server in this folder: running (and answering with its
+    /// password file), stopped, or absent. Nil when the folder holds no server and was not asked for.
+    package func finding(asked: Bool) -> DoctorFinding? {
+        let subject = "local server \(directory)"
+        guard FileManager.default.fileExists(atPath: data + "/PG_VERSION") else {
+            return asked ? DoctorFinding(ok: false, subject: subject, detail: "no server in this folder",
+                                         fix: "recon server start --dir \(directory)") : nil
+        }
+        do {
+            guard try isRunning() else {
+                return DoctorFinding(ok: true, subject: subject, detail: "stopped (data kept); port \(port)",
+                                     fix: nil)
+            }
+            let password = try String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            var components = URLComponents(string: url)!
+            components.password = password
+            let version: String = try Connection(.url(components.string!), applicationName: "recon-doctor")
+                .query("SELECT current_setting('server_version')").scalar()
+            return DoctorFinding(ok: true, subject: subject,
+                                 detail: "running, PostgreSQL \(version) at \(shownURL) and socket \(run); use PGPASSFILE=\(passFile)")
+        } catch {
+            return DoctorFinding(ok: false, subject: subject, detail: "running but not answering: \(error)",
+                                 fix: "see \(run)/server.log; recon server stop --dir \(directory) && recon server start --dir \(directory)")
+        }
+    }
+}
+
