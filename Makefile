@@ -5,7 +5,7 @@ RECON := .build/debug/recon
 APT_PACKAGES := pkg-config libpq-dev libxml2-dev libxlsxwriter-dev postgresql chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup packages build test demo bench interop pytools airflow citus golden clean
+.PHONY: setup packages build test demo bench interop pytools airflow superset superset-demo citus golden clean
 
 ## setup: install the Debian packages FundRecon needs (only the missing ones), then build.
 setup: packages build
@@ -41,6 +41,30 @@ airflow:
 		(python3 -m venv .venv-airflow && timeout 900 .venv-airflow/bin/pip install -q "apache-airflow==$(AIRFLOW_VERSION)") || \
 		echo "airflow: apache-airflow $(AIRFLOW_VERSION) did not install: the DagBag test will be skipped"
 
+## superset: Apache Superset (pinned) in .venv-superset, its metadata (SQLite), secret key and admin (generated password in
+## .superset/admin-password) under .superset (about 1-2 minutes once). PyPI's apache-superset 6.1.0 lacks rich and
+## cachetools and breaks with Flask-Caching 2.5: they are pinned beside it (bi/superset/requirements.txt).
+SUPERSET_HOME ?= .superset
+superset:
+	@.venv-superset/bin/python -c "import superset, psycopg2, websocket" 2>/dev/null || \
+		(python3 -m venv .venv-superset && timeout 1200 .venv-superset/bin/pip install -q -r bi/superset/requirements.txt) || \
+		(echo "superset: apache-superset did not install: the Superset test will be skipped"; exit 0)
+	@if .venv-superset/bin/python -c "import superset" 2>/dev/null && [ ! -f $(SUPERSET_HOME)/admin-password ]; then \
+		.venv-superset/bin/python scripts/superset_fundrecon.py setup $(SUPERSET_HOME); fi
+
+## superset-demo: a persistent local warehouse (recon server, .recon/pg) with a generated October, Superset's assets
+## imported on it, and Superset at http://localhost:8088 (user admin, password in .superset/admin-password).
+superset-demo: build superset
+	$(RECON) server start --dir .recon/pg --port 5433
+	$(RECON) generate --out .recon/landing --seed 42 --start 2026-10-01 --days 31 --orders-per-day 2000 \
+		--anomalies $(DEMO_ANOMALIES) --quiet
+	PGPASSFILE=.recon/pg/pgpass $(RECON) run --db postgresql://postgres@127.0.0.1:5433/postgres --schema-prefix wh \
+		--grain month --period 2026-10 --data .recon/landing --reports reports/wh --quiet || true
+	RECON_WAREHOUSE_URL="postgresql://postgres:$$(cat .recon/pg/password)@127.0.0.1:5433/postgres" RECON_SCHEMA_PREFIX=wh \
+		.venv-superset/bin/python scripts/superset_fundrecon.py import $(SUPERSET_HOME)
+	@echo "Superset: http://localhost:8088/superset/dashboard/fund-reconciliation/ (user admin, password in $(SUPERSET_HOME)/admin-password)"
+	.venv-superset/bin/python scripts/superset_fundrecon.py serve $(SUPERSET_HOME) 8088
+
 ## citus: Citus (distributed PostgreSQL) in PostgreSQL 15, for the Citus tests and `--db` on a local topology. Nothing
 ## to do when it is installed; else ../shared/citus/install.sh builds it from the upstream source (1-2.5 minutes);
 ## else how to install Citus Data's packages.
@@ -61,7 +85,7 @@ citus:
 
 ## test: every unit, integration and end-to-end test against real embedded PostgreSQL clusters, then the
 ## CI gate on this repository itself: golden-data regression and anomaly coverage of fund_recon.yml.
-test: setup pytools airflow citus
+test: setup pytools airflow superset citus
 	$(SWIFT) test --skip-build
 	$(RECON) golden check --quiet
 	$(RECON) coverage --quiet

@@ -13,11 +13,12 @@ enum ProcessRunner {
 
     /// Runs `executable` with `arguments` to completion; when `user` is given, through
     /// `runuser -u user --`. Standard output and error are captured together.
-    static func run(_ executable: String, _ arguments: [String], as user: String? = nil) throws -> Outcome {
+    static func run(_ executable: String, _ arguments: [String], as user: String? = nil,
+                    environment: [String: String]? = nil) throws -> Outcome {
         // A file, not a pipe: `pg_ctl start` leaves a daemon behind that could hold a pipe open.
         let capturePath = TemporaryFiles.path(.capture)
         defer { TemporaryFiles.remove(capturePath) }
-        let pid = try spawn(command(executable, arguments, as: user), outputPath: capturePath, newSession: false)
+        let pid = try spawn(command(executable, arguments, as: user), outputPath: capturePath, newSession: false, environment: environment)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 {
             guard errno == EINTR else { throw SpawnError(message: "waitpid failed: \(String(cString: strerror(errno)))") }
@@ -65,7 +66,12 @@ enum ProcessRunner {
         sigaddset(&defaults, SIGINT)
         sigaddset(&defaults, SIGTERM)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var flags = Int32(POSIX_SPAWN_SETSIGDEF)
+        // ... and with no signal blocked: the interrupt handling blocks SIGINT/SIGTERM in this process's
+        // threads, and a child inheriting that mask could not be stopped (a web server, Chromium).
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        var flags = Int32(POSIX_SPAWN_SETSIGDEF) | Int32(POSIX_SPAWN_SETSIGMASK)
         if newSession { flags |= posixSpawnSetSID }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
