@@ -58,7 +58,7 @@ def parse(directory):
             problems.append(f"{name}: does not parse: {error}")
             continue
         dag_id = schedule = None
-        tasks, edges, commands, sensors = {}, set(), {}, {}
+        tasks, edges, commands, sensors, retries = {}, set(), {}, {}, {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "DAG":
                 dag_id, schedule = keyword(node, "dag_id"), keyword(node, "schedule")
@@ -69,6 +69,7 @@ def parse(directory):
                     tasks[node.targets[0].id] = task_id
                     if kind == "BashOperator":
                         commands[task_id] = keyword(node.value, "bash_command")
+                        retries[task_id] = keyword(node.value, "retries")
                     else:
                         delta = keyword(node.value, "execution_delta")
                         when = ast.unparse(delta) if delta is not None else None
@@ -81,7 +82,7 @@ def parse(directory):
         if dag_id is None:
             problems.append(f"{name}: no DAG(...)")
             continue
-        seen[dag_id] = (schedule, set(tasks.values()), {(tasks[a], tasks[b]) for a, b in edges}, commands, name)
+        seen[dag_id] = (schedule, set(tasks.values()), {(tasks[a], tasks[b]) for a, b in edges}, commands, name, retries)
         for task_id, target in sensors.items():
             if SENSORS.get(task_id) != target:
                 problems.append(f"DAG {dag_id} sensor {task_id}: waits for {target}, expected {SENSORS.get(task_id)}")
@@ -89,7 +90,7 @@ def parse(directory):
         if dag_id not in seen:
             problems.append(f"DAG {dag_id} is missing")
             continue
-        got_schedule, got_tasks, got_edges, commands, name = seen[dag_id]
+        got_schedule, got_tasks, got_edges, commands, name, retries = seen[dag_id]
         if name != dag_id + ".py":
             problems.append(f"DAG {dag_id} is in {name}")
         if got_schedule != schedule:
@@ -108,6 +109,9 @@ def parse(directory):
             named = command.split("--tasks ", 1)[1].split()[0].split(",")
             if task_id not in named and not (task_id == "write_reports" and "write_reports" in named):
                 problems.append(f"DAG {dag_id} task {task_id}: runs {named}, not itself")
+            # A failed check is a finding: the tasks that check never retry (DAG default: 2 retries).
+            if "run_checks" in named and retries.get(task_id) != 0:
+                problems.append(f"DAG {dag_id} task {task_id}: checks and retries ({retries.get(task_id)!r}, expected 0)")
             if "RECON_DATABASE_URL" in command or "postgres://" in command or "postgresql://" in command:
                 problems.append(f"DAG {dag_id} task {task_id}: a database address is written into the file")
     for dag_id in seen:

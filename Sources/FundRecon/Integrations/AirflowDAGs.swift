@@ -174,10 +174,13 @@ package struct AirflowDAGs: Sendable {
         for task in dag.tasks {
             switch task {
             case .recon(let id, let grain, let tasks):
+                // A task that checks fails (exit 1) on a finding: trying again reads the same data, so
+                // it does not retry; loads and builds retry what may be passing (exit 3: a lost server).
+                let retries = tasks.contains(.runChecks) ? "\n        retries=0,  # a failed check is a finding, not a fault" : ""
                 text += """
                     \(id) = BashOperator(
                         task_id=\(AirflowDAGs.py(id)),
-                        bash_command=\(AirflowDAGs.py(command(grain: grain, tasks: tasks))),
+                        bash_command=\(AirflowDAGs.py(command(grain: grain, tasks: tasks))),\(retries)
                     )
 
                 """
