@@ -8,7 +8,7 @@
                                     "Fund reconciliation" dashboard): the warehouse from
                                     RECON_WAREHOUSE_URL (postgresql://...), its schemas from
                                     RECON_SCHEMA_PREFIX (<prefix>_ads, <prefix>_dws)
-  superset_fundrecon.py serve HOME PORT       the web server on 127.0.0.1:PORT (foreground)
+  superset_fundrecon.py serve HOME PORT       the web server on 127.0.0.1:PORT (RECON_SUPERSET_HOST to change), foreground
   superset_fundrecon.py check HOME PORT       logs in through the REST API and compares every chart's data
                                     (/api/v1/chart/<id>/data) with the same figures computed by SQL
                                     on RECON_WAREHOUSE_URL, per currency; exit 1 on any difference
@@ -157,7 +157,9 @@ def import_assets(home):
 
 
 def serve(home, port):
-    command = [os.path.join(os.path.dirname(sys.executable), "superset"), "run", "-h", "127.0.0.1", "-p", str(port), "--with-threads"]
+    # 127.0.0.1 unless told (a container publishes 0.0.0.0: RECON_SUPERSET_HOST).
+    host = os.environ.get("RECON_SUPERSET_HOST", "127.0.0.1")
+    command = [os.path.join(os.path.dirname(sys.executable), "superset"), "run", "-h", host, "-p", str(port), "--with-threads"]
     os.execve(command[0], command, environment(home))
 
 
