@@ -354,6 +354,17 @@ struct BreakMaterialityTests {
             SELECT count(*) FILTER (WHERE \(ReportData.material(materiality))) FROM \(SQL(unsafeSQL: "\(schema).breaks"))
             """).scalar()
         #expect(counted == 4)
+        // The pack shows each mark, and a break's date on one line.
+        var data = ReportData()
+        data.breakMateriality = materiality
+        data.breakTypes = [ReportData.BreakType(breakType: "fee_mismatch", count: 2, amount: "1.01", aging: [0, 2, 0, 0, 0], currency: "USD",
+                                                material: 0)]
+        try ReportData.breaks(table: SQL(unsafeSQL: "\(schema).breaks"), connection: connection, month: nil, materiality: materiality,
+                              limit: nil) { data.breaks.append($0) }
+        let html = HTMLReport.breaks(data)
+        #expect(html.contains("A break is material above EUR 600.00, USD 1.00"))
+        #expect(html.contains("<td class=\"d\">2026-10-02</td>"))
+        #expect(html.components(separatedBy: ">material</td>").count - 1 == 4 && html.components(separatedBy: ">within</td>").count - 1 == 3)
         // Without break_materiality nothing is marked; a relative share is refused with the line.
         var unmarked: [Bool?] = []
         try ReportData.breaks(table: SQL(unsafeSQL: "\(schema).breaks"), connection: connection, month: nil, materiality: nil,

@@ -211,7 +211,7 @@ public enum HTMLReport {
                 + "<th>\(resolved ? "Resolved on" : "Age (days)")</th>\(materiality == nil ? "" : "<th>Material</th>")"
                 + "<th>Status</th><th>Owner</th><th>Comment</th></tr>"
             for entry in entries.prefix(500) {
-                text += "<tr><td>\(e(entry.breakType))</td><td>\(e(entry.entityType)) \(e(entry.entityKey))</td><td>\(e(entry.bizDate ?? ""))</td>"
+                text += "<tr><td>\(e(entry.breakType))</td><td>\(e(entry.entityType)) \(e(entry.entityKey))</td><td class=\"d\">\(e(entry.bizDate ?? ""))</td>"
                     + "<td>\(e(entry.currency ?? ""))</td><td class=\"n\">\(e(entry.amount ?? ""))</td>"
                     + "<td class=\"n\">\(e(resolved ? entry.resolvedOn ?? "" : entry.ageDays.map(String.init) ?? ""))</td>"
                     + (materiality.map { entry.isMaterial(by: $0) ? "<td class=\"fail\">material</td>" : "<td class=\"pass\">within</td>" } ?? "")
@@ -268,7 +268,8 @@ public enum HTMLReport {
         for row in data.breaks.prefix(200) {
             let cells = [row.breakType, row.entityType, row.entityKey, row.merchantID ?? "", row.gateway ?? "", row.currency ?? "",
                          row.bizDate ?? "", row.expected ?? "", row.actual ?? "", row.difference ?? "", row.ageDays.map(String.init) ?? ""]
-            html += "<tr>" + cells.map { "<td>\(e($0))</td>" }.joined()
+            // Dates and amounts never wrap; keys and details may.
+            html += "<tr>" + cells.enumerated().map { "<td\($0.offset >= 6 ? " class=\"d\"" : "")>\(e($0.element))</td>" }.joined()
                 + (row.material.map { "<td class=\"\($0 ? "fail" : "pass")\">\($0 ? "material" : "within")</td>" } ?? "")
                 + "<td>\(e(row.detail))</td></tr>"
         }
@@ -501,12 +502,12 @@ public enum HTMLReport {
         pre{background:#f9fafb;padding:8px;overflow-x:auto;font-size:12px}.observed{font-weight:600}
         .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #e5e7eb;padding:6px;width:560px}
         figure.wide{width:100%;max-width:760px}svg{width:100%;height:auto}.t{font-size:13px;font-weight:600}.l{font-size:10px;fill:#4b5563}
-        tr.subtotal th{background:#eef2ff}td.variance{background:#ffedd5;font-weight:600}.axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
+        td.d{white-space:nowrap}tr.subtotal th{background:#eef2ff}td.variance{background:#ffedd5;font-weight:600}.axis{stroke:#9ca3af}figcaption{font-size:11px}footer{margin-top:32px;color:#6b7280;font-size:12px}
         @page{size:A4 landscape;margin:10mm}
         @media print{body{max-width:none;font-size:10px;padding:0}details::details-content{content-visibility:visible;display:block}details{display:block}details>summary{list-style:none}
           details:not([open])>*:not(summary){display:block}.charts{display:block}figure{page-break-inside:avoid}
           table{width:100%;page-break-inside:auto}table.sample{display:table;overflow:visible;font-size:8px}
           thead{display:table-header-group}tr{page-break-inside:avoid}td,th{white-space:normal;overflow-wrap:anywhere}
-          td.n,th.n{white-space:nowrap}h2{page-break-after:avoid}}
+          td.n,th.n,td.d{white-space:nowrap}h2{page-break-after:avoid}}
         """
 }
