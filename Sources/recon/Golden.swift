@@ -9,9 +9,17 @@ struct RegressionOptions: ParsableArguments {
     @Option(help: "The expectations file.") var expectations: String = "expectations/fund_recon.yml"
     @Option(help: "Where reports are written.") var reports: String = "reports"
     @Option(help: ArgumentHelp("PostgreSQL URL; default: one embedded cluster for every run.", valueName: "url")) var db: String?
+    @Option(help: ArgumentHelp("Each run on a throwaway Citus cluster of this many workers (distributed tables).",
+                               valueName: "workers"))
+    var embeddedCitus: Int?
 
-    /// The database every run uses: the given server, or one shared embedded cluster.
+    func validate() throws {
+        if let embeddedCitus, embeddedCitus < 1 { throw ValidationError("--embedded-citus needs at least 1 worker") }
+    }
+
+    /// The database every run uses: the given server, a Citus cluster per run, or one shared embedded cluster.
     func database() throws -> DatabaseChoice {
+        if let embeddedCitus { return .embeddedCitus(workers: embeddedCitus) }
         let choice = DatabaseChoice.resolve(db: db)
         guard case .embedded = choice else { return choice }
         return .server(try handlingFailures { try EmbeddedCluster.shared() })

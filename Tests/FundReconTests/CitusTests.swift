@@ -76,3 +76,63 @@ struct CitusTests {
         #expect(citus.detail == "not in this database: a single PostgreSQL server")
     }
 }
+
+/// The warehouse distributed on a coordinator and two workers: the models' layout as declared,
+/// their work spread over both workers, and every golden outcome equal to one PostgreSQL.
+@Suite("Citus: the warehouse distributed", .serialized)
+struct DistributedWarehouseTests {
+    @Test func theModelsAreLaidOutAsDeclaredAndSpreadOverTheWorkers() throws {
+        try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
+        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: quietLogger)
+        defer { database.close() }
+        var request = RunRequest(expectationsPath: repositoryRoot + "/expectations/fund_recon.yml", pipelineDirectory: repositoryRoot + "/pipeline",
+                                 reportsDirectory: NSTemporaryDirectory() + "recon-citus-\(UUID().uuidString)")
+        request.formats = []
+        let runID = RunID.generate()
+        request.runID = runID
+        request.handsOverSchemas = true
+        let spec = GeneratorSpec(seed: 43, start: CalendarDate("2026-10-01")!, days: 4, ordersPerDay: 90, anomalies: try AnomalySpec(parsing: "all=1"))
+        let result = try Orchestrator.run(request, kind: .ephemeral(database: .server(database.target), source: .generate(spec), keepSchemas: false),
+                                          interrupts: nil, logger: quietLogger) { _ in }.audit
+        #expect(result.summary.error == 0, "\(result.checks.filter { $0.status == .error }.map { "\($0.id): \($0.message ?? "")" })")
+        let connection = try Connection(database.target)
+        let schemas = RunSchemas(runID: runID)
+        defer { try? RunSession.drop(schemas: schemas.all, on: connection) }
+        // name -> (method, distribution column, colocation group)
+        var layout: [String: (String, String, Int)] = [:]
+        for row in try connection.query("""
+            SELECT relname, citus_table_type, coalesce(distribution_column, ''), colocation_id
+            FROM citus_tables t JOIN pg_class c ON c.oid = t.table_name JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY(string_to_array(\(schemas.all.joined(separator: ",")), ','))
+            """).rows {
+            layout[try row.decode(String.self, at: 0)] = (try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3))
+        }
+        let orders = try #require(layout["dwd_orders"])
+        #expect(orders.0 == "distributed" && orders.1 == "order_id")
+        for name in ["dwd_payments", "dwd_refunds", "dwd_commissions", "dwd_voucher_redemptions", "dws_order_money"] {
+            #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == "order_id" && layout[name]?.2 == orders.2,
+                    "\(name) is co-located with dwd_orders on order_id")
+        }
+        for name in ["dws_merchant_daily", "dws_merchant_monthly", "ads_monthly_statement", "ads_merchant_balance_daily"] {
+            #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == "merchant_id", "\(name) on merchant_id")
+        }
+        #expect(layout["dwd_merchants"]?.0 == "reference")
+        #expect(layout["ads_recon_breaks"]?.0 == "reference", "a model without distributed_by is a reference table")
+        // The orders' rows are on both workers, none on the coordinator.
+        let perNode = try connection.query("""
+            SELECT nodename, sum(shard_size)::bigint FROM citus_shards
+            WHERE table_name = \(schemas.name(.dwd) + ".dwd_orders")::regclass GROUP BY 1
+            """).rows.map { try $0.decode(String.self, at: 0) }
+        #expect(Set(perNode) == Set(database.topology!.workers.map(\.directory)), "\(perNode)")
+    }
+
+    @Test func goldenOutcomesOnCitusEqualOnePostgreSQL() throws {
+        try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
+        for name in ["clean_month", "anomalies_month"] {
+            let spec = try GoldenSpec.load(name: name, root: repositoryRoot + "/golden")
+            let outcome = try GoldenRunner.run(spec, pipeline: repositoryRoot + "/pipeline", expectations: repositoryRoot + "/expectations/fund_recon.yml",
+                                               database: .embeddedCitus(workers: 2), update: false, logger: quietLogger)
+            #expect(outcome.isEqual, "\(name): \(outcome.tables.filter(\.isChanged).map(\.model)) \(outcome.checks.map(\.id))")
+        }
+    }
+}

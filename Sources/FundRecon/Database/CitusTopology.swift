@@ -24,9 +24,14 @@ public final class CitusTopology {
         var started: [EmbeddedCluster] = []
         do {
             for _ in 0...count {
-                let node = try EmbeddedCluster.start(options: .init(preloadLibraries: ["citus"]), logger: logger)
+                let node = try EmbeddedCluster.start(options: .init(preloadLibraries: ["citus"], maxConnections: 300), logger: logger)
                 started.append(node)
-                try Connection(node.target).execute("CREATE EXTENSION IF NOT EXISTS citus")
+                let connection = try Connection(node.target)
+                try connection.execute("CREATE EXTENSION IF NOT EXISTS citus")
+                // A node that connects to itself (local execution off, repartitioned work) uses
+                // citus.local_hostname, 'localhost' by default: here only its socket answers.
+                try connection.execute(SQL(unsafeSQL: "ALTER SYSTEM SET citus.local_hostname = " + quoteLiteral(node.directory)))
+                try connection.execute("SELECT pg_reload_conf()")
             }
             let topology = CitusTopology(coordinator: started[0], workers: Array(started.dropFirst()))
             let connection = try Connection(topology.coordinator.target)

@@ -12,11 +12,15 @@ public final class EmbeddedCluster {
         public var superuserPassword: String?
         /// Libraries the server loads at start (`shared_preload_libraries`), for example `citus`.
         public var preloadLibraries: [String]
+        /// Connections the server accepts (a Citus node takes many: the coordinator's executor
+        /// opens several per worker and session, repartitioned joins more between workers).
+        public var maxConnections: Int
 
         /// Default options: trust authentication over the private socket.
-        public init(superuserPassword: String? = nil, preloadLibraries: [String] = []) {
+        public init(superuserPassword: String? = nil, preloadLibraries: [String] = [], maxConnections: Int = 60) {
             self.superuserPassword = superuserPassword
             self.preloadLibraries = preloadLibraries
+            self.maxConnections = maxConnections
         }
     }
 
@@ -92,7 +96,7 @@ public final class EmbeddedCluster {
         watchdog = EmbeddedCluster.startWatchdog(directory: directory, binaries: binaries, serverUser: serverUser)
         let serverOptions = ([
             "-p \(port)", "-k \(directory)", "-c listen_addresses=''", "-c fsync=off", "-c synchronous_commit=off",
-            "-c full_page_writes=off", "-c max_connections=60", "-c unix_socket_permissions=0777",
+            "-c full_page_writes=off", "-c max_connections=\(options.maxConnections)", "-c unix_socket_permissions=0777",
         ] + (options.preloadLibraries.isEmpty ? [] : ["-c shared_preload_libraries=\(options.preloadLibraries.joined(separator: ","))"]))
         .joined(separator: " ")
         let start = try ProcessRunner.run(

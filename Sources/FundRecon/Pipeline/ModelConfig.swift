@@ -7,8 +7,14 @@ public struct ModelConfig: Sendable, Equatable {
     public var uniqueKey: [String] = []
     /// Indexes to create after a table is built.
     public var indexes: [IndexSpec] = []
-    /// The column a distributed warehouse (Citus) would distribute the table on.
+    /// The column a distributed warehouse (Citus) distributes the table on; ignored on one
+    /// PostgreSQL and by dbt-postgres (an unknown config key to it).
     public var distributedBy: String?
+    /// The model whose shards this one's share (Citus `colocate_with`): joins on the
+    /// distribution column stay on each worker. Default: Citus' own grouping by column type.
+    public var colocateWith: String?
+    /// A small table copied whole to every worker (Citus reference table): dimensions and seeds.
+    public var reference = false
     /// True for an incremental model: built whole the first time, then merged batch by batch.
     public var isIncremental: Bool { materialized == "incremental" }
     /// True for what is stored as a table (tables and incremental models).

@@ -190,6 +190,10 @@ struct ModelTemplate: Sendable {
                 }
             case ("distributed_by", .string(let column)):
                 config.distributedBy = column
+            case ("colocate_with", .string(let model)):
+                config.colocateWith = model
+            case ("reference", .bool(let flag)):
+                config.reference = flag
             case ("partition_by", .string(let column)):
                 config.partitionBy = column
             case ("restatements", .bool(let flag)):
@@ -218,7 +222,7 @@ struct ModelTemplate: Sendable {
                 }
             default:
                 throw fail("unknown or malformed config key '\(key)' (materialized, unique_key, incremental_strategy, indexes, "
-                    + "distributed_by, partition_by, restatements, role)")
+                    + "distributed_by, colocate_with, reference, partition_by, restatements, role)")
             }
         }
         return config

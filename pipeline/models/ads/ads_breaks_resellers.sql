@@ -1,7 +1,17 @@
 {{ config(materialized='view') }}
 -- Breaks of the resellers' files (rule R10): control totals, sales and orders without each other,
 -- lines sent twice, files cut short. One family of ads_recon_breaks.
-with breaks as (
+-- (Anti-joins from a small table into dwd_orders are uncorrelated NOT IN, and the orders a cut
+-- file leaves without their sale are summed once per reseller and day: the same rows, in forms a
+-- distributed warehouse plans across its workers.)
+with orders_without_sale as (
+  select o.reseller_id, o.biz_date, count(*) as orders, sum(o.gross_amount) as expected, min(o.currency) as currency
+  from {{ ref('dwd_orders') }} o
+  where o.channel = 'reseller' and o.status = 'paid'
+    and not exists (select 1 from {{ ref('dwd_reseller_sales') }} s where s.order_id = o.order_id)
+  group by o.reseller_id, o.biz_date
+),
+breaks as (
   {{ no_breaks() }}
   union all
   select 'reseller_control_total_mismatch', 'reseller_file', f.file_id, null, null, null, f.report_date,
@@ -13,9 +23,10 @@ with breaks as (
   select 'reseller_unmatched_sale', 'reseller_sale', s.txn_id, null, null, s.currency, s.biz_date,
          null, s.amount, null, 'no reseller order ' || s.order_ref || ' with this amount and currency'
   from {{ ref('dwd_reseller_sales') }} s
-  where not exists (select 1 from {{ ref('dwd_orders') }} o
-                    where o.order_id = s.order_id and o.channel = 'reseller'
-                      and o.gross_amount = s.amount and o.currency = s.currency)
+  where s.order_id is null or s.amount is null or s.currency is null
+     or (s.order_id, s.amount, s.currency) not in (
+          select o.order_id, o.gross_amount, o.currency from {{ ref('dwd_orders') }} o
+          where o.channel = 'reseller' and o.order_id is not null and o.gross_amount is not null and o.currency is not null)
   union all
   select 'reseller_unmatched_sale', 'order', o.order_id::text, o.merchant_id, null, o.currency, o.biz_date,
          o.gross_amount, null, null, 'reseller order without a sale in ' || coalesce(o.reseller_id, 'any') || '''s files'
@@ -38,12 +49,7 @@ with breaks as (
          f._source_file || ' ends without its trailer'
            || coalesce(': ' || m.orders || ' order(s) worth ' || m.expected || ' lack their sale', '')
   from {{ ref('dwd_reseller_files') }} f
-  left join lateral (
-    select count(*) as orders, sum(o.gross_amount) as expected, min(o.currency) as currency
-    from {{ ref('dwd_orders') }} o
-    where o.channel = 'reseller' and o.status = 'paid' and o.reseller_id = f.reseller_id and o.biz_date = f.report_date
-      and not exists (select 1 from {{ ref('dwd_reseller_sales') }} s where s.order_id = o.order_id)
-    having count(*) > 0) m on true
+  left join orders_without_sale m on m.reseller_id = f.reseller_id and m.biz_date = f.report_date
   where not f.has_trailer
 )
 select * from breaks

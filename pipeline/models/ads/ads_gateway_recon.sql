@@ -13,7 +13,7 @@ with affected as (
         join {{ ref('dwd_orders') }} o on o.order_id = p.order_id where o._loaded_at > {{ last_loaded() }}
   union select coalesce(gateway_refund_ref, 'refund:' || refund_id) from {{ ref('dwd_refunds') }} where _loaded_at > {{ last_loaded() }}
   union select coalesce(r.gateway_refund_ref, 'refund:' || r.refund_id) from {{ ref('dwd_refunds') }} r
-        join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id where p._loaded_at > {{ last_loaded() }}
+        join {{ ref('dwd_payments') }} p on p.order_id = r.order_id and p.payment_id = r.payment_id where p._loaded_at > {{ last_loaded() }}
   union select coalesce(r.gateway_refund_ref, 'refund:' || r.refund_id) from {{ ref('dwd_refunds') }} r
         join {{ ref('dwd_orders') }} o on o.order_id = r.order_id where o._loaded_at > {{ last_loaded() }}
   union select coalesce(gateway_refund_ref, gateway_txn_ref, 'line:' || line_key) from {{ ref('dwd_gateway_settlements') }}
@@ -57,7 +57,7 @@ payments as (
 refunds as (
   select r.*, p.gateway, o.merchant_id, greatest(r._loaded_at, p._loaded_at, o._loaded_at) as _row_loaded_at
   from {{ ref('dwd_refunds') }} r
-  left join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
+  left join {{ ref('dwd_payments') }} p on p.order_id = r.order_id and p.payment_id = r.payment_id
   left join {{ ref('dwd_orders') }} o on o.order_id = r.order_id
   {% if is_incremental() %}
   where r.refund_id in (select refund_id from {{ ref('dwd_refunds') }} where gateway_refund_ref in (select recon_key from affected)
@@ -106,8 +106,11 @@ select 'settlement_line', coalesce(s.gateway_refund_ref, s.gateway_txn_ref), s.g
        s._loaded_at,
        {{ clock_gap('s.transaction_at', 's.transaction_at', 's.transaction_at_alt') }}
 from {{ ref('dwd_gateway_settlements') }} s
-where ((s.line_type = 'charge' and not exists (select 1 from {{ ref('dwd_payments') }} p where p.gateway_txn_ref = s.gateway_txn_ref))
-   or (s.line_type = 'refund' and not exists (select 1 from {{ ref('dwd_refunds') }} r where r.gateway_refund_ref = s.gateway_refund_ref)))
+-- (uncorrelated NOT IN, not NOT EXISTS: the same rows, and a form Citus plans across workers)
+where ((s.line_type = 'charge' and (s.gateway_txn_ref is null or s.gateway_txn_ref not in
+          (select gateway_txn_ref from {{ ref('dwd_payments') }} where gateway_txn_ref is not null)))
+   or (s.line_type = 'refund' and (s.gateway_refund_ref is null or s.gateway_refund_ref not in
+          (select gateway_refund_ref from {{ ref('dwd_refunds') }} where gateway_refund_ref is not null))))
 {% if is_incremental() %}
   and s.line_key in (select line_key from {{ ref('dwd_gateway_settlements') }} where gateway_refund_ref in (select recon_key from affected)
                      union all

@@ -19,11 +19,14 @@ struct RelationshipsCheck: CheckType {
     func plan(_ context: PlanContext) throws -> CheckPlan {
         let join = zip(columns, target.keys).map { "p.\(identifier: $1) = c.\(identifier: $0)" as SQL }.joined(separator: " AND ")
         let present = columns.map { "c.\(identifier: $0) IS NOT NULL" as SQL }.joined(separator: " AND ")
-        let targetFilter: SQL = target.where.map { " AND \(PlanContext.fragment($0))" } ?? ""
+        let targetFilter: SQL = target.where.map { " WHERE \(PlanContext.fragment($0))" } ?? ""
+        let keys = target.keys.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
+        // An anti-join against the target's distinct keys, not a correlated NOT EXISTS: the same rows,
+        // and a form a distributed warehouse (Citus) runs when the two tables are not co-located.
         return .failingRows(query: """
             SELECT \(PlanContext.columns(columns, of: "c")) FROM \(context.relation) c
-            WHERE \(context.filter) AND \(present)
-              AND NOT EXISTS (SELECT 1 FROM \(context.relation(target.table)) p WHERE \(join)\(targetFilter))
+            LEFT JOIN (SELECT DISTINCT \(keys) FROM \(context.relation(target.table))\(targetFilter)) p ON \(join)
+            WHERE \(context.filter) AND \(present) AND p.\(identifier: target.keys[0]) IS NULL
             """, count: "count(*)", observed: nil)
     }
 }

@@ -1,0 +1,58 @@
+import Postgres
+
+/// How a build lays its tables out on a Citus coordinator (docs/scale-out.md): a model with
+/// `distributed_by` is created empty, distributed on that column (co-located with `colocate_with`,
+/// else with the other tables of that column's type), then filled by `INSERT ... SELECT`, so the
+/// work on co-located shards runs on the workers; every other table model (`reference=true`, or
+/// no distribution declared) is a reference table, copied to every worker, so it joins with any
+/// distributed table. On one PostgreSQL (no citus extension, or no worker) nothing here runs.
+struct Distribution {
+    /// Workers registered with the coordinator this connection reaches; 0 on plain PostgreSQL.
+    let workers: Int
+
+    static func detect(on connection: Connection) throws -> Distribution {
+        let installed: Int = try connection.query("SELECT count(*) FROM pg_extension WHERE extname = 'citus'").scalar()
+        guard installed > 0 else { return Distribution(workers: 0) }
+        let workers: Int = try connection.query("""
+            SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0 AND isactive
+            """).scalar()
+        if workers > 0 {
+            // Joins off the distribution column (a settlement line to its payment by gateway
+            // reference) are repartitioned between workers instead of refused.
+            try connection.execute("SELECT set_config('citus.enable_repartition_joins', 'on', false)")
+            // Reference tables have a placement on the coordinator too; a transaction that read it
+            // locally could not then write it in parallel.
+            try connection.execute("SELECT set_config('citus.enable_local_execution', 'off', false)")
+            // A build is one transaction: a table written over several connections per worker could
+            // not be read back in it, so multi-shard writes go over one connection per worker, shard
+            // after shard (measured below: the price of one transaction per build).
+            try connection.execute("SELECT set_config('citus.multi_shard_modify_mode', 'sequential', false)")
+        }
+        return Distribution(workers: workers)
+    }
+
+    var isDistributed: Bool { workers > 0 }
+
+    /// Whether `config` asks for a distributed or reference table here.
+    func lays(out config: ModelConfig) -> Bool {
+        isDistributed && config.isTable
+    }
+
+    /// Distributes the empty `table` as its config says.
+    func distribute(_ table: SQL, tableName: String, config: ModelConfig, schema: String, on connection: Connection) throws {
+        let qualified = quoteIdentifier(schema) + "." + quoteIdentifier(tableName)
+        if config.reference || config.distributedBy == nil {
+            try connection.execute("SELECT create_reference_table(\(qualified)::regclass)")
+        } else if let column = config.distributedBy {
+            let colocate = config.colocateWith.map { quoteIdentifier(schema) + "." + quoteIdentifier($0) } ?? "default"
+            try connection.execute("SELECT create_distributed_table(\(qualified)::regclass, \(column), colocate_with => \(colocate))")
+        }
+    }
+
+    /// An index Citus can build: a unique one must contain the distribution column, else it is
+    /// built as a plain index (the checks still prove the key unique).
+    func index(_ index: ModelConfig.IndexSpec, config: ModelConfig) -> ModelConfig.IndexSpec {
+        guard isDistributed, index.unique, let column = config.distributedBy, !index.columns.contains(column) else { return index }
+        return .init(columns: index.columns, unique: false)
+    }
+}
