@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "XMLReaderTests", dependencies: ["XMLReader"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XLSXTests", dependencies: ["XLSX"]),
         .testTarget(name: "FundReconTests", dependencies: ["FundRecon", "Postgres"], exclude: ["Fixtures"]),
-        .testTarget(name: "ReconCLITests", dependencies: ["FundRecon", "Postgres", "recon"]),
+        .testTarget(name: "ReconCLITests", dependencies: ["FundRecon", "Postgres", "recon", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

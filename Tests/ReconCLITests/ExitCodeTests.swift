@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import Testing
 
@@ -487,6 +488,31 @@ struct EmbeddedCitusTests {
         #expect(json?["database"] as? String == "embedded Citus (1 worker)")
         #expect(try ReconProcess.run(["audit", "--embedded-citus", "0", "--generate"]).status == 2)
         #expect(try ReconProcess.run(["audit", "--embedded-citus", "1", "--db", "postgres://x@h/db", "--generate"]).status == 2)
+    }
+
+    /// A persistent warehouse on a Citus coordinator: three hourly runs give the tables one
+    /// PostgreSQL gives (its tables stay on the coordinator for now: docs/scale-out.md).
+    @Test func hourlyRunsOnCitusEqualOnePostgreSQL() throws {
+        let data = try PersistentRunTests.landing(days: 2)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: logger)
+        defer { database.close() }
+        let prefix = PersistentRunTests.prefix()
+        defer { PersistentRunTests.drop(prefix) }
+        for hour in ["2026-10-02T21", "2026-10-02T22", "2026-10-02T23"] {
+            for db in [database.target.conninfo, try ServerUnderTest.target().conninfo] {
+                let reports = NSTemporaryDirectory() + "recon-run-reports-\(UUID().uuidString)"
+                defer { try? FileManager.default.removeItem(atPath: reports) }
+                var arguments = try PersistentRunTests.arguments("run", prefix: prefix, grain: "hour", data: data, reports: reports)
+                arguments[arguments.firstIndex(of: "--db")! + 1] = db
+                let run = try ReconProcess.run(arguments + ["--period", hour])
+                #expect(run.status == 0, "\(hour) on \(db): \(run.output)")
+            }
+        }
+        let (citus, single) = (try PersistentRunTests.snapshot(prefix, on: database.target), try PersistentRunTests.snapshot(prefix))
+        #expect(!citus.isEmpty && citus == single)
     }
 }
 

@@ -54,8 +54,8 @@ struct PersistentRunTests {
     }
 
     /// Every table of the given layers as (row count, digest of its sorted rows), load times left out.
-    static func snapshot(_ prefix: String, layers: [String] = ["dwd", "dws", "ads"]) throws -> [String: String] {
-        let connection = try Connection(ServerUnderTest.target())
+    static func snapshot(_ prefix: String, layers: [String] = ["dwd", "dws", "ads"], on target: ConnectionTarget? = nil) throws -> [String: String] {
+        let connection = try Connection(target ?? ServerUnderTest.target())
         var tables: [String: String] = [:]
         for layer in layers {
             let schema = prefix + "_" + layer

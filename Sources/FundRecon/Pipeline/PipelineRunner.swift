@@ -130,17 +130,18 @@ public struct PipelineRunner: Sendable {
 
     /// Loads the seeds and builds every model; a model PostgreSQL refuses is a `ModelFailure`
     /// with the model's line. With `recordStatements` the report keeps each model statement as
-    /// it was sent (for replaying the build by hand).
+    /// it was sent (for replaying the build by hand). With `distribute`, a Citus coordinator's
+    /// tables are laid out as their configs say (`Distribution`); without, they stay local.
     public func build(
         on connection: Connection, logger: Logger, layers: Set<Layer> = Set(Layer.allCases), seeds: Bool = true,
-        recordStatements: Bool = false, merging: MergePlan? = nil
+        recordStatements: Bool = false, merging: MergePlan? = nil, distribute: Bool = true
     ) throws -> BuildReport {
         var report = BuildReport(vars: vars)
         let ordered = try project.orderedModels().filter { layers.contains($0.layer) }
         // Measured: JIT compilation costs more than it saves on these models (a 62k-order build took
         // 6.8 s with it, 3.8 s without); large grouping statements gain little from it.
         try connection.execute("SELECT set_config('jit', 'off', false)")
-        let distribution = try Distribution.detect(on: connection)
+        let distribution = distribute ? try Distribution.detect(on: connection) : Distribution(workers: 0)
         let merged = merging?.models ?? []
         let compiled = try ordered.map { model in
             try compile(model, Resolution(building: layers, seedsHere: seeds, merged: merged, incremental: merged.contains(model.name)))
