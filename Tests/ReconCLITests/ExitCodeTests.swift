@@ -514,6 +514,28 @@ struct EmbeddedCitusTests {
         let (citus, single) = (try PersistentRunTests.snapshot(prefix, on: database.target), try PersistentRunTests.snapshot(prefix))
         #expect(!citus.isEmpty && citus == single)
     }
+
+    /// A kept run's schemas hold shards on every worker; `recon gc` on the coordinator removes
+    /// them from every node.
+    @Test func gcOnTheCoordinatorCleansEveryNode() throws {
+        let data = try PersistentRunTests.landing(days: 1)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: logger)
+        defer { database.close() }
+        let nodes = try #require(database.topology).nodes
+        func runSchemas() throws -> [Int] {
+            try nodes.map { try Connection($0.target).query("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rc\\_%'").scalar(Int.self) }
+        }
+        let built = try ReconProcess.run(["build", "--db", database.target.conninfo, "--data", data, "--keep-schemas", "-q",
+                                          "--pipeline", AuditCommandTests.root + "/pipeline"])
+        #expect(built.status == 0, "\(built.output)")
+        #expect(try runSchemas() == [5, 5, 5], "the run's schemas exist on the coordinator and both workers")
+        let collected = try ReconProcess.run(["gc", "--db", database.target.conninfo, "--kept"])
+        #expect(collected.status == 0 && collected.output.contains("1 dead run(s) collected"), "\(collected.output)")
+        #expect(try runSchemas() == [0, 0, 0])
+    }
 }
 
 @Suite("The same inputs, the same pack")
