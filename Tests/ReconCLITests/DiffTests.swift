@@ -39,11 +39,12 @@ struct DiffRepository {
     }
 
     /// `recon diff` of the working tree against HEAD on the shared server, on a generated dataset.
-    func diff(_ extra: [String], start: String = "2026-10-01", days: Int = 3) throws -> (status: Int32, output: String, json: [String: Any]) {
-        let reports = root + "/reports"
+    func diff(_ extra: [String], start: String = "2026-10-01", days: Int = 3, database: [String]? = nil,
+              reports: String? = nil) throws -> (status: Int32, output: String, json: [String: Any]) {
+        let reports = reports ?? root + "/reports"
         let result = try ReconProcess.run([
             "diff", "--pipeline", root + "/pipeline", "--expectations", root + "/expectations/fund_recon.yml",
-            "--reports", reports, "--db", try ServerUnderTest.target().conninfo, "--quiet",
+            "--reports", reports, "--quiet"] + (try database ?? ["--db", ServerUnderTest.target().conninfo]) + [
             "--generate", "--start", start, "--days", String(days), "--orders-per-day", "300", "--anomalies", "all=1",
         ] + (extra.contains("--base-dir") || extra.contains("--base") ? [] : ["--base", "HEAD"]) + extra)
         let data = FileManager.default.contents(atPath: reports + "/diff.json") ?? Data()
@@ -62,6 +63,30 @@ func diffModels(_ json: [String: Any]) -> [String: [String: Any]] {
 
 @Suite("recon diff: what a pipeline change does to the money", .serialized)
 struct DiffTests {
+    /// On a coordinator and two workers (tables distributed as declared) the diff of a change is
+    /// the one PostgreSQL gives: every model's rows, cells, money and causes, every check.
+    @Test func onCitusTheDiffEqualsOnePostgreSQLs() throws {
+        let repository = try DiffRepository()
+        defer { repository.remove() }
+        try repository.edit("pipeline/models/dwd/dwd_refunds.sql") {
+            $0.replacingOccurrences(of: "upper(currency) as currency, amount, reason",
+                                    with: "upper(currency) as currency, (amount - 0.50)::numeric(18,2) as amount, reason")
+        }
+        let single = try repository.diff([], days: 2, reports: repository.root + "/single")
+        let citus = try repository.diff([], days: 2, database: ["--embedded-citus", "2"], reports: repository.root + "/citus")
+        #expect(single.status == 1 && citus.status == 1, "\(citus.output)")
+        func comparable(_ json: [String: Any]) throws -> String {
+            var diff = json["diff"] as? [String: Any] ?? [:]
+            diff["timings"] = nil
+            diff["runs"] = nil  // run ids
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: diff, options: [.sortedKeys]), as: UTF8.self)
+            return text.replacingOccurrences(of: #"r20\d{6}\d+_[0-9a-f]+"#, with: "RUN", options: .regularExpression)
+                .replacingOccurrences(of: #""duration_ms":\d+"#, with: "", options: .regularExpression)
+        }
+        #expect(!diffModels(citus.json).isEmpty)
+        #expect(try comparable(citus.json) == comparable(single.json))
+    }
+
     @Test func refundRuleChangeShowsRowsMoneyLineageAndChecks() throws {
         let repository = try DiffRepository()
         defer { repository.remove() }
