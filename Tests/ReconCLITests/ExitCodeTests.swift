@@ -515,6 +515,44 @@ struct EmbeddedCitusTests {
         #expect(!citus.isEmpty && citus == single)
     }
 
+    /// Two audits at once on one Citus cluster (CI runs of two branches): each in its own schemas,
+    /// both whole and alike; a `recon gc` meanwhile leaves both live runs alone.
+    @Test func twoAuditsAtOnceOnOneClusterStayApart() throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: logger)
+        defer { database.close() }
+        let root = NSTemporaryDirectory() + "recon-citus-ci-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let audits = try (0..<2).map { index in
+            try ReconProcess.start(["audit", "--db", database.target.conninfo, "--generate", "--seed", "17", "--days", "2",
+                                    "--orders-per-day", "60", "--anomalies", "duplicate_capture=1", "--format", "json", "-q",
+                                    "--pipeline", AuditCommandTests.root + "/pipeline",
+                                    "--expectations", AuditCommandTests.root + "/expectations/fund_recon.yml", "--reports", root + "/\(index)"])
+        }
+        // Both runs are live: their schemas exist; gc leaves them.
+        let deadline = Date().addingTimeInterval(60)
+        var live = 0
+        while live < 2 && Date() < deadline {
+            live = try Connection(database.target).query(
+                "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rc\\_%\\_dwd'").scalar(Int.self)
+            usleep(100_000)
+        }
+        #expect(live == 2, "both runs had their own schemas at once")
+        let collected = try ReconProcess.run(["gc", "--db", database.target.conninfo])
+        #expect(collected.output.contains("0 dead run(s) collected"), "\(collected.output)")
+        var summaries: [String] = []
+        for (index, audit) in audits.enumerated() {
+            #expect(try audit.wait(seconds: 240) == 1, "the duplicate capture fails its checks: \(audit.output)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/\(index)/results.json"))) as? [String: Any]
+            let checks = (json?["checks"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "") \($0["status"] ?? "") \($0["failing_rows"] ?? "")" }
+            summaries.append(checks.joined(separator: "\n"))
+        }
+        #expect(!summaries[0].isEmpty && summaries[0] == summaries[1])
+        let left = try Connection(database.target).query("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rc\\_%'").scalar(Int.self)
+        #expect(left == 0, "each run dropped its own schemas")
+    }
+
     /// A kept run's schemas hold shards on every worker; `recon gc` on the coordinator removes
     /// them from every node.
     @Test func gcOnTheCoordinatorCleansEveryNode() throws {
