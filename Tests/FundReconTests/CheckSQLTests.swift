@@ -76,8 +76,8 @@ struct CheckSQLTests {
             """)
         try expectQuery("  - {id: c, type: relationships, table: dwd_t, columns: [id], to: {table: dwd_p, columns: [id], where: \"amt > 0\"}}", count: "count(*)", """
             SELECT c."id" FROM "w_dwd"."dwd_t" c
-            WHERE true AND c."id" IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM "w_dwd"."dwd_p" p WHERE p."id" = c."id" AND (amt > 0))
+            LEFT JOIN (SELECT DISTINCT "id" FROM "w_dwd"."dwd_p" WHERE (amt > 0)) p ON p."id" = c."id"
+            WHERE true AND c."id" IS NOT NULL AND p."id" IS NULL
             """)
         try expectQuery("  - {id: c, type: row_count, table: dwd_t, min: 1, max: 9, equals: {table: dwd_p, where: \"amt > 0\"}}", count: "sum(difference)", """
             SELECT * FROM (

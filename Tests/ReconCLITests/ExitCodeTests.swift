@@ -490,8 +490,8 @@ struct EmbeddedCitusTests {
         #expect(try ReconProcess.run(["audit", "--embedded-citus", "1", "--db", "postgres://x@h/db", "--generate"]).status == 2)
     }
 
-    /// A persistent warehouse on a Citus coordinator: three hourly runs give the tables one
-    /// PostgreSQL gives (its tables stay on the coordinator for now: docs/scale-out.md).
+    /// A persistent warehouse on a Citus coordinator, its tables distributed as the models declare:
+    /// three hourly runs, then the day, give the tables one PostgreSQL gives.
     @Test func hourlyRunsOnCitusEqualOnePostgreSQL() throws {
         let data = try PersistentRunTests.landing(days: 2)
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -501,18 +501,23 @@ struct EmbeddedCitusTests {
         defer { database.close() }
         let prefix = PersistentRunTests.prefix()
         defer { PersistentRunTests.drop(prefix) }
-        for hour in ["2026-10-02T21", "2026-10-02T22", "2026-10-02T23"] {
+        for (grain, period) in [("hour", "2026-10-02T21"), ("hour", "2026-10-02T22"), ("hour", "2026-10-02T23"), ("day", "2026-10-02")] {
             for db in [database.target.conninfo, try ServerUnderTest.target().conninfo] {
                 let reports = NSTemporaryDirectory() + "recon-run-reports-\(UUID().uuidString)"
                 defer { try? FileManager.default.removeItem(atPath: reports) }
-                var arguments = try PersistentRunTests.arguments("run", prefix: prefix, grain: "hour", data: data, reports: reports)
+                var arguments = try PersistentRunTests.arguments("run", prefix: prefix, grain: grain, data: data, reports: reports)
                 arguments[arguments.firstIndex(of: "--db")! + 1] = db
-                let run = try ReconProcess.run(arguments + ["--period", hour])
-                #expect(run.status == 0, "\(hour) on \(db): \(run.output)")
+                let run = try ReconProcess.run(arguments + ["--period", period])
+                #expect(run.status == 0, "\(period) on \(db): \(run.output)")
             }
         }
         let (citus, single) = (try PersistentRunTests.snapshot(prefix, on: database.target), try PersistentRunTests.snapshot(prefix))
         #expect(!citus.isEmpty && citus == single)
+        // The published tables are laid out as the build's: dwd_orders distributed on order_id.
+        let layout = try Connection(database.target).query(SQL(unsafeSQL:
+            "SELECT citus_table_type || ' ' || coalesce(distribution_column, '') FROM citus_tables WHERE table_name = '\(prefix)_dwd.dwd_orders'::regclass"
+        )).scalar(String.self)
+        #expect(layout == "distributed order_id")
     }
 
     /// Two audits at once on one Citus cluster (CI runs of two branches): each in its own schemas,

@@ -118,11 +118,18 @@ extension LocalServer {
             return asked ? DoctorFinding(ok: false, subject: subject, detail: "no server in this folder",
                                          fix: "recon server start --dir \(directory)") : nil
         }
+        let running: Bool
         do {
-            guard try isRunning() else {
-                return DoctorFinding(ok: true, subject: subject, detail: "stopped (data kept); port \(port)",
-                                     fix: nil)
-            }
+            running = try isRunning()
+        } catch {
+            // Without the server programs doctor has said so already; the folder is worth a line only when asked for.
+            return asked ? DoctorFinding(ok: false, subject: subject, detail: "cannot tell whether it runs: \(error)",
+                                         fix: "see the PostgreSQL server programs above") : nil
+        }
+        guard running else {
+            return DoctorFinding(ok: true, subject: subject, detail: "stopped (data kept); port \(port)", fix: nil)
+        }
+        do {
             let password = try String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             var components = URLComponents(string: url)!
             components.password = password

@@ -194,11 +194,8 @@ final class PeriodRun: RunMode, @unchecked Sendable {
             return try publisher.merge(table, uniqueKey: model.config.uniqueKey, batch: batch, closedBefore: closed, on: connection)
         }
         return try context.inTransaction(on: connection) { connection in
-            // On Citus a persistent warehouse's tables stay on the coordinator for now: published tables
-            // are made LIKE the staging ones (local), and incremental merges into them from
-            // distributed staging lost an hour's increment in a test (docs/scale-out.md).
             let report = try runner.build(on: connection, logger: context.logger, layers: layers, seeds: initTask,
-                                          recordStatements: self.plan.request.recordStatements, merging: plan, distribute: false)
+                                          recordStatements: self.plan.request.recordStatements, merging: plan)
             let changed = try publisher.publish(published, closedBefore: closed, on: connection)
             try inputs.record(fingerprint, runID: connections.runID.rawValue, on: connection)
             try incremental.record(built, identities: identities, epoch: epoch, runID: connections.runID.rawValue, on: connection)

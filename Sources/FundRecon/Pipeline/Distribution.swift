@@ -21,7 +21,8 @@ struct Distribution {
             // reference) are repartitioned between workers instead of refused.
             try connection.execute("SELECT set_config('citus.enable_repartition_joins', 'on', false)")
             // Reference tables have a placement on the coordinator too; a transaction that read it
-            // locally could not then write it in parallel.
+            // locally could not then write it in parallel. (So the coordinator's own data is read
+            // over connections to itself: a build keeps none of its work in temporary tables.)
             try connection.execute("SELECT set_config('citus.enable_local_execution', 'off', false)")
             // A build is one transaction: a table written over several connections per worker could
             // not be read back in it, so multi-shard writes go over one connection per worker, shard
@@ -55,4 +56,21 @@ struct Distribution {
         guard isDistributed, index.unique, let column = config.distributedBy, !index.columns.contains(column) else { return index }
         return .init(columns: index.columns, unique: false)
     }
+
+    /// Lays `destination` (new, empty) out as `source` is: distributed on the same column and
+    /// co-located with it, or a reference table; nothing when `source` is a plain table.
+    static func copyLayout(from source: SQL, to destination: SQL, on connection: Connection) throws {
+        let installed: Int = try connection.query("SELECT count(*) FROM pg_extension WHERE extname = 'citus'").scalar()
+        guard installed > 0 else { return }
+        guard let row = try connection.query(
+            "SELECT citus_table_type, coalesce(distribution_column, '') FROM citus_tables WHERE table_name = '\(source)'::regclass"
+        ).rows.first else { return }
+        let (kind, column): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
+        if kind == "reference" {
+            try connection.execute("SELECT create_reference_table('\(destination)'::regclass)")
+        } else if kind == "distributed" {
+            try connection.execute("SELECT create_distributed_table('\(destination)'::regclass, \(column), colocate_with => '\(source)')")
+        }
+    }
 }
+

@@ -159,24 +159,29 @@ public struct PipelineRunner: Sendable {
         for (model, sql) in zip(ordered, compiled) {
             let started = ContinuousClock.now
             let merge = merged.contains(model.name) ? merging : nil
+            // On Citus a distributed or reference table is created empty, laid out, then filled; a
+            // merged model's batch too (a table of the run's schema, not a temporary one, which the
+            // coordinator's connections to itself could not see).
+            let distributed = distribution.lays(out: model.config)
             // A merged model's batch: the rows its increment computes, replacing the table's rows with their keys.
-            let target: SQL = merge != nil ? "\(identifier: model.name + "__batch")" : "\(schema: schema(of: model.layer), table: model.name)"
-            // On Citus a distributed or reference table is created empty, laid out, then filled.
-            let distributed = merge == nil && distribution.lays(out: model.config)
-            let create: SQL = merge != nil ? "CREATE TEMPORARY TABLE \(target) ON COMMIT DROP AS\n"
+            let batchName = model.name + "__batch"
+            let target: SQL = merge == nil ? "\(schema: schema(of: model.layer), table: model.name)"
+                : distributed ? "\(schema: schema(of: model.layer), table: batchName)" : "\(identifier: batchName)"
+            let create: SQL = merge != nil && !distributed ? "CREATE TEMPORARY TABLE \(target) ON COMMIT DROP AS\n"
                 : model.config.materialized == "view" ? "CREATE VIEW \(target) AS\n"
                 : distributed ? "INSERT INTO \(target)\n" : "CREATE TABLE \(target) AS\n"
             let prefix = create.text
             var rows = 0
             do {
-                if distributed {
-                    _ = try run("CREATE TABLE \(target) AS\n" + SQL(unsafeSQL: sql) + "\nWITH NO DATA")
-                    try distribution.distribute(target, tableName: model.name, config: model.config, schema: schema(of: model.layer),
-                                                on: connection)
-                }
                 // The model's SELECT is SQL by contract: the file, its refs and vars resolved; an
                 // increment's watermarks given as the values they have.
-                rows = try run(create + SQL(unsafeSQL: merge != nil ? try Watermarks.inlined(in: sql, on: connection) : sql))
+                let select = SQL(unsafeSQL: merge != nil ? try Watermarks.inlined(in: sql, on: connection) : sql)
+                if distributed {
+                    _ = try run("CREATE TABLE \(target) AS\n" + select + "\nWITH NO DATA")
+                    try distribution.distribute(target, tableName: merge == nil ? model.name : batchName, config: model.config,
+                                                schema: schema(of: model.layer), on: connection)
+                }
+                rows = try run(create + select)
                 if let merge {
                     _ = try run("ANALYZE \(target)")
                     report.merged += try merge.merge(model, target, connection)

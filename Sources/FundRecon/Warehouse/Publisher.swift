@@ -54,6 +54,7 @@ struct Publisher {
             // New, or its columns changed with the pipeline: replaced whole (every partition rewritten).
             try connection.execute("DROP TABLE IF EXISTS \(destination)")
             try connection.execute("CREATE TABLE \(destination) (LIKE \(source) INCLUDING ALL)")
+            try Distribution.copyLayout(from: source, to: destination, on: connection)
             logger.info("publish: \(qualified) created from the build")
             for row in try storedDigests(qualified, connection).rows { stored[try row.decode(String.self, at: 0)] = (0, "") }
         } else {
@@ -91,7 +92,17 @@ struct Publisher {
         if table.partitionBy == nil {
             try connection.execute("DELETE FROM \(destination)")
         } else {
-            try connection.execute("DELETE FROM \(destination) WHERE \(key) = ANY(string_to_array(\(list), E'\\x1F'))")
+            // The partitions' values cast to the column's type, not the column cast to text: the same
+            // rows, and a modification Citus runs (it refuses a stable cast of a column in one).
+            let column: SQL = "\(identifier: table.partitionBy!)"
+            let type: String = try connection.query("""
+                SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '\(destination)'::regclass AND attname = \(table.partitionBy!)
+                """).scalar()
+            try connection.execute("""
+                DELETE FROM \(destination)
+                WHERE \(column) = ANY(array_remove(string_to_array(\(list), E'\\x1F'), '')::\(SQL(unsafeSQL: type))[])
+                   OR (\(column) IS NULL AND '' = ANY(string_to_array(\(list), E'\\x1F')))
+                """)
         }
         if !changed.isEmpty {
             try connection.execute(table.partitionBy == nil
@@ -183,12 +194,15 @@ struct Publisher {
         }
         try indexPartitions(table, on: connection)
         let key: SQL = table.partitionBy.map { "coalesce(\(identifier: $0)::text, '')" } ?? "'*'"
-        let sameKey = uniqueKey.map { "d.\(identifier: $0) = b.\(identifier: $0)" as SQL }.joined(separator: " AND ")
+        // The batch's keys as an uncorrelated IN, not a join or EXISTS against it: the same rows, and
+        // a form Citus runs when the destination is distributed and the batch a local temporary table.
+        let keyList = uniqueKey.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
+        let inBatch: SQL = "(\(keyList)) IN (SELECT \(keyList) FROM \(batch))"
         var went: [String: (rows: Int, sum: Decimal)] = [:]
         var came: [String: (rows: Int, sum: Decimal)] = [:]
         for row in try connection.query("""
             SELECT \(key) AS part, count(*), coalesce(sum(hashtextextended(d::text, 0)::numeric), 0)::text FROM \(destination) d
-            WHERE EXISTS (SELECT 1 FROM \(batch) b WHERE \(sameKey)) GROUP BY 1
+            WHERE \(inBatch) GROUP BY 1
             """).rows {
             went[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), Decimal(string: try row.decode(String.self, at: 2)) ?? 0)
         }
@@ -222,7 +236,7 @@ struct Publisher {
         let money = restated.isEmpty || table.partitionBy == nil ? nil : try MoneyColumns(of: destination, on: connection)
         let before = try money?.totals(of: restated, key: key, in: destination, on: connection) ?? [:]
 
-        try connection.execute("DELETE FROM \(destination) d USING \(batch) b WHERE \(sameKey)")
+        try connection.execute("DELETE FROM \(destination) WHERE \(inBatch)")
         let names = columns.map { String($0.split(separator: " ")[0]) }.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
         try connection.execute("INSERT INTO \(destination) (\(names)) SELECT \(names) FROM \(batch)")
 
