@@ -475,6 +475,13 @@ struct PDFPackTests {
 
 @Suite("recon on an embedded Citus cluster")
 struct EmbeddedCitusTests {
+    /// A throwaway coordinator and two workers, quiet.
+    static func twoWorkers() throws -> ProvidedDatabase {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return try ProvidedDatabase(.embeddedCitus(workers: 2), logger: logger)
+    }
+
     /// The whole audit on a throwaway coordinator and worker, the database named as such.
     @Test func anAuditRunsOnAnEmbeddedCitusCluster() throws {
         let reports = NSTemporaryDirectory() + "recon-citus-\(UUID().uuidString)"
@@ -495,9 +502,7 @@ struct EmbeddedCitusTests {
     @Test func hourlyRunsOnCitusEqualOnePostgreSQL() throws {
         let data = try PersistentRunTests.landing(days: 2)
         defer { try? FileManager.default.removeItem(atPath: data) }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: logger)
+        let database = try Self.twoWorkers()
         defer { database.close() }
         let prefix = PersistentRunTests.prefix()
         defer { PersistentRunTests.drop(prefix) }
@@ -523,9 +528,7 @@ struct EmbeddedCitusTests {
     /// Two audits at once on one Citus cluster (CI runs of two branches): each in its own schemas,
     /// both whole and alike; a `recon gc` meanwhile leaves both live runs alone.
     @Test func twoAuditsAtOnceOnOneClusterStayApart() throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: logger)
+        let database = try Self.twoWorkers()
         defer { database.close() }
         let root = NSTemporaryDirectory() + "recon-citus-ci-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -563,9 +566,7 @@ struct EmbeddedCitusTests {
     @Test func gcOnTheCoordinatorCleansEveryNode() throws {
         let data = try PersistentRunTests.landing(days: 1)
         defer { try? FileManager.default.removeItem(atPath: data) }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: logger)
+        let database = try Self.twoWorkers()
         defer { database.close() }
         let nodes = try #require(database.topology).nodes
         func runSchemas() throws -> [Int] {
