@@ -1,8 +1,8 @@
 {{ config(materialized='view') }}
 -- Breaks of the resellers' files (rule R10): control totals, sales and orders without each other,
 -- lines sent twice, files cut short. One family of ads_recon_breaks.
--- (Anti-joins from a small table into dwd_orders are uncorrelated NOT IN, and the orders a cut
--- file leaves without their sale are summed once per reseller and day: the same rows, in forms a
+-- (Sales without their order by an anti-join to the reseller orders, and the orders a cut file
+-- leaves without their sale summed once per reseller and day: the same rows, in forms a
 -- distributed warehouse plans across its workers.)
 with orders_without_sale as (
   select o.reseller_id, o.biz_date, count(*) as orders, sum(o.gross_amount) as expected, min(o.currency) as currency
@@ -23,10 +23,9 @@ breaks as (
   select 'reseller_unmatched_sale', 'reseller_sale', s.txn_id, null, null, s.currency, s.biz_date,
          null, s.amount, null, 'no reseller order ' || s.order_ref || ' with this amount and currency'
   from {{ ref('dwd_reseller_sales') }} s
-  where s.order_id is null or s.amount is null or s.currency is null
-     or (s.order_id, s.amount, s.currency) not in (
-          select o.order_id, o.gross_amount, o.currency from {{ ref('dwd_orders') }} o
-          where o.channel = 'reseller' and o.order_id is not null and o.gross_amount is not null and o.currency is not null)
+  left join (select distinct order_id, gross_amount, currency from {{ ref('dwd_orders') }} where channel = 'reseller') o
+         on o.order_id = s.order_id and o.gross_amount = s.amount and o.currency = s.currency
+  where o.order_id is null
   union all
   select 'reseller_unmatched_sale', 'order', o.order_id::text, o.merchant_id, null, o.currency, o.biz_date,
          o.gross_amount, null, null, 'reseller order without a sale in ' || coalesce(o.reseller_id, 'any') || '''s files'

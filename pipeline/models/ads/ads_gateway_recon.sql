@@ -106,11 +106,12 @@ select 'settlement_line', coalesce(s.gateway_refund_ref, s.gateway_txn_ref), s.g
        s._loaded_at,
        {{ clock_gap('s.transaction_at', 's.transaction_at', 's.transaction_at_alt') }}
 from {{ ref('dwd_gateway_settlements') }} s
--- (uncorrelated NOT IN, not NOT EXISTS: the same rows, and a form Citus plans across workers)
-where ((s.line_type = 'charge' and (s.gateway_txn_ref is null or s.gateway_txn_ref not in
-          (select gateway_txn_ref from {{ ref('dwd_payments') }} where gateway_txn_ref is not null)))
-   or (s.line_type = 'refund' and (s.gateway_refund_ref is null or s.gateway_refund_ref not in
-          (select gateway_refund_ref from {{ ref('dwd_refunds') }} where gateway_refund_ref is not null))))
+-- (outer joins kept where nothing matched, not a correlated NOT EXISTS: the same rows, planned by
+-- PostgreSQL as the same anti-joins (by index for an increment's few lines), and a form Citus
+-- plans across workers; not NOT IN, which PostgreSQL cannot hash beyond work_mem)
+left join {{ ref('dwd_payments') }} pay on s.line_type = 'charge' and pay.gateway_txn_ref = s.gateway_txn_ref
+left join {{ ref('dwd_refunds') }} rfd on s.line_type = 'refund' and rfd.gateway_refund_ref = s.gateway_refund_ref
+where ((s.line_type = 'charge' and pay.gateway_txn_ref is null) or (s.line_type = 'refund' and rfd.gateway_refund_ref is null))
 {% if is_incremental() %}
   and s.line_key in (select line_key from {{ ref('dwd_gateway_settlements') }} where gateway_refund_ref in (select recon_key from affected)
                      union all
