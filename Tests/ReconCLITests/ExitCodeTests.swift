@@ -523,6 +523,9 @@ struct EmbeddedCitusTests {
             "SELECT citus_table_type || ' ' || coalesce(distribution_column, '') FROM citus_tables WHERE table_name = '\(prefix)_dwd.dwd_orders'::regclass"
         )).scalar(String.self)
         #expect(layout == "distributed order_id")
+        // Every run's check reader is gone: revoked and dropped over one connection per node.
+        let readers = try Connection(database.target).query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'recon\\_reader%'").scalar(Int.self)
+        #expect(readers == 0)
     }
 
     /// Two audits at once on one Citus cluster (CI runs of two branches): each in its own schemas,

@@ -120,6 +120,7 @@ public final class CheckReader: @unchecked Sendable {
         defer { owner.statementObserver = observer }
         try owner.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(\(lockSpace), 0)")  // one ACL change at a time
+            try sequentialOnCitus(connection)
             for name in names {
                 let password = randomPassword()
                 try connection.execute("SELECT pg_advisory_lock(\(lockSpace), hashtext(\(name)))")
@@ -198,6 +199,7 @@ public final class CheckReader: @unchecked Sendable {
         try connection.transaction { connection in
             // GRANT and REVOKE rewrite a schema's or the database's row: concurrent runs take turns.
             try connection.execute("SELECT pg_advisory_xact_lock(\(lockSpace), 0)")
+            try sequentialOnCitus(connection)
             let exists: Bool = try connection.query("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = \(role))").scalar()
             guard exists else { return }
             let schemas = try connection.query("""
@@ -217,6 +219,13 @@ public final class CheckReader: @unchecked Sendable {
             try connection.execute("DROP ROLE \(identifier: role)")
         }
         _ = try? connection.execute("SELECT pg_advisory_unlock(\(lockSpace), hashtext(\(role)))")
+    }
+
+    /// On Citus a role is created or dropped over one connection per node, so the transaction's
+    /// grants and revokes on distributed tables must be too (else: "cannot create or modify role
+    /// because there was a parallel operation"). A placeholder setting on plain PostgreSQL.
+    static func sequentialOnCitus(_ connection: Connection) throws {
+        try connection.execute("SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true)")
     }
 
     /// 32 random hex digits: the role lives for one run and nobody types it.
