@@ -365,6 +365,15 @@ struct BreakMaterialityTests {
         #expect(html.contains("A break is material above EUR 600.00, USD 1.00"))
         #expect(html.contains("<td class=\"d\">2026-10-02</td>"))
         #expect(html.components(separatedBy: ">material</td>").count - 1 == 4 && html.components(separatedBy: ">within</td>").count - 1 == 3)
+        // The register weighs its entries by the same rule (their difference, per currency).
+        func entry(_ amount: String?, _ currency: String?) -> BreakRegister.Entry {
+            BreakRegister.Entry(breakType: "fee_mismatch", entityType: "line", entityKey: "k", currency: currency, merchantID: nil, bizDate: nil,
+                                amount: amount, detail: nil, firstSeen: "", lastSeen: "", status: .open, resolvedOn: nil, owner: nil,
+                                comment: nil, ageDays: nil)
+        }
+        #expect(!entry("-0.50", "USD").isMaterial(by: materiality) && !entry("1.00", "USD").isMaterial(by: materiality))
+        #expect(entry("-1.01", "USD").isMaterial(by: materiality) && !entry("-600.00", "EUR").isMaterial(by: materiality))
+        #expect(entry(nil, nil).isMaterial(by: materiality) && entry("0.00", "USD").isMaterial(by: materiality) && entry("1", "JPY").isMaterial(by: materiality))
         // Without break_materiality nothing is marked; a relative share is refused with the line.
         var unmarked: [Bool?] = []
         try ReportData.breaks(table: SQL(unsafeSQL: "\(schema).breaks"), connection: connection, month: nil, materiality: nil,

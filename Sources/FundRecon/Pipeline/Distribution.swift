@@ -10,9 +10,13 @@ struct Distribution {
     /// Workers registered with the coordinator this connection reaches; 0 on plain PostgreSQL.
     let workers: Int
 
+    /// Whether the citus extension is in this database.
+    static func citusInstalled(on connection: Connection) throws -> Bool {
+        try connection.query("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')").scalar()
+    }
+
     static func detect(on connection: Connection) throws -> Distribution {
-        let installed: Int = try connection.query("SELECT count(*) FROM pg_extension WHERE extname = 'citus'").scalar()
-        guard installed > 0 else { return Distribution(workers: 0) }
+        guard try citusInstalled(on: connection) else { return Distribution(workers: 0) }
         let workers: Int = try connection.query("""
             SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0 AND isactive
             """).scalar()
@@ -26,7 +30,7 @@ struct Distribution {
             try connection.execute("SELECT set_config('citus.enable_local_execution', 'off', false)")
             // A build is one transaction: a table written over several connections per worker could
             // not be read back in it, so multi-shard writes go over one connection per worker, shard
-            // after shard (measured below: the price of one transaction per build).
+            // after shard (part of the price docs/scale-out.md measures).
             try connection.execute("SELECT set_config('citus.multi_shard_modify_mode', 'sequential', false)")
         }
         return Distribution(workers: workers)
@@ -34,7 +38,7 @@ struct Distribution {
 
     var isDistributed: Bool { workers > 0 }
 
-    /// Whether `config` asks for a distributed or reference table here.
+    /// Whether Citus lays the model's table out here: every table model on a coordinator with workers.
     func lays(out config: ModelConfig) -> Bool {
         isDistributed && config.isTable
     }
@@ -42,11 +46,11 @@ struct Distribution {
     /// Distributes the empty `table` as its config says.
     func distribute(_ table: SQL, tableName: String, config: ModelConfig, schema: String, on connection: Connection) throws {
         let qualified = quoteIdentifier(schema) + "." + quoteIdentifier(tableName)
-        if config.reference || config.distributedBy == nil {
-            try connection.execute("SELECT create_reference_table(\(qualified)::regclass)")
-        } else if let column = config.distributedBy {
+        if !config.reference, let column = config.distributedBy {
             let colocate = config.colocateWith.map { quoteIdentifier(schema) + "." + quoteIdentifier($0) } ?? "default"
             try connection.execute("SELECT create_distributed_table(\(qualified)::regclass, \(column), colocate_with => \(colocate))")
+        } else {
+            try connection.execute("SELECT create_reference_table(\(qualified)::regclass)")
         }
     }
 
@@ -60,9 +64,7 @@ struct Distribution {
     /// Lays `destination` (new, empty) out as `source` is: distributed on the same column and
     /// co-located with it, or a reference table; nothing when `source` is a plain table.
     static func copyLayout(from source: SQL, to destination: SQL, on connection: Connection) throws {
-        let installed: Int = try connection.query("SELECT count(*) FROM pg_extension WHERE extname = 'citus'").scalar()
-        guard installed > 0 else { return }
-        guard let row = try connection.query(
+        guard try citusInstalled(on: connection), let row = try connection.query(
             "SELECT citus_table_type, coalesce(distribution_column, '') FROM citus_tables WHERE table_name = '\(source)'::regclass"
         ).rows.first else { return }
         let (kind, column): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))

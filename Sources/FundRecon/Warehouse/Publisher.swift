@@ -89,20 +89,20 @@ struct Publisher {
 
         let list = (changed + removed).joined(separator: "\u{1F}")
         let changedList = changed.joined(separator: "\u{1F}")
-        if table.partitionBy == nil {
-            try connection.execute("DELETE FROM \(destination)")
-        } else {
+        if let partition = table.partitionBy {
             // The partitions' values cast to the column's type, not the column cast to text: the same
             // rows, and a modification Citus runs (it refuses a stable cast of a column in one).
-            let column: SQL = "\(identifier: table.partitionBy!)"
+            let column: SQL = "\(identifier: partition)"
             let type: String = try connection.query("""
-                SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '\(destination)'::regclass AND attname = \(table.partitionBy!)
+                SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '\(destination)'::regclass AND attname = \(partition)
                 """).scalar()
             try connection.execute("""
                 DELETE FROM \(destination)
                 WHERE \(column) = ANY(array_remove(string_to_array(\(list), E'\\x1F'), '')::\(SQL(unsafeSQL: type))[])
                    OR (\(column) IS NULL AND '' = ANY(string_to_array(\(list), E'\\x1F')))
                 """)
+        } else {
+            try connection.execute("DELETE FROM \(destination)")
         }
         if !changed.isEmpty {
             try connection.execute(table.partitionBy == nil
@@ -195,7 +195,8 @@ struct Publisher {
         try indexPartitions(table, on: connection)
         let key: SQL = table.partitionBy.map { "coalesce(\(identifier: $0)::text, '')" } ?? "'*'"
         // The batch's keys as an uncorrelated IN, not a join or EXISTS against it: the same rows, and
-        // a form Citus runs when the destination is distributed and the batch a local temporary table.
+        // a form Citus runs whatever the two tables' layouts (a distributed destination, a batch that
+        // is a temporary table on one PostgreSQL and a laid-out table of the run's schema on Citus).
         let keyList = uniqueKey.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
         let inBatch: SQL = "(\(keyList)) IN (SELECT \(keyList) FROM \(batch))"
         var went: [String: (rows: Int, sum: Decimal)] = [:]
