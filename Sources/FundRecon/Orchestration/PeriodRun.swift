@@ -177,7 +177,7 @@ final class PeriodRun: RunMode, @unchecked Sendable {
         let connection = try context.connect()
         let inputs = BuildInputs(prefix: options.prefix, task: task, persistent: persistent)
         let fingerprint = try outputs.builds.values.compactMap(\.inputsFingerprint).first
-            ?? BuildInputs.fingerprint(persistent: persistent, pipeline: pipelineDigest, vars: runner.vars, on: connection)
+            ?? BuildInputs.fingerprint(prefix: options.prefix, persistent: persistent, pipeline: pipelineDigest, vars: runner.vars, on: connection)
         let allTables = (initTask ? seeds : []) + tables.filter { layers.contains($0.layer) }
         if !options.rebuild, let last = try inputs.lastBuild(matching: fingerprint, tables: allTables, on: connection) {
             context.progress("\(task.rawValue): up to date (nothing it reads changed since run \(last)); a rebuild builds anyway")
