@@ -28,6 +28,9 @@ final class CheckBench {
             CREATE TABLE dwd_right (ref text, amt numeric(18,2), d date);
             INSERT INTO dwd_right VALUES ('A', 10, '2026-10-02'), ('B', 19, '2026-10-01'), ('C', 5, '2026-10-06'), ('D', 7, '2026-10-01');
             CREATE TABLE dwd_empty (ref text, amt numeric(18,2));
+            CREATE TABLE dwd_dated (id int, pid int, d date);
+            INSERT INTO dwd_dated VALUES (1, 1, '2026-10-01'), (1, 9, '2026-10-02'), (2, 8, '2026-10-02'), (3, 2, '2026-10-03'),
+                                         (3, 7, '2026-10-03');
             CREATE TABLE dwd_events (at timestamptz);
             INSERT INTO dwd_events VALUES ('2026-10-01T12:00:00Z');
             SET search_path = "\(dws)";
@@ -48,9 +51,10 @@ final class CheckBench {
     }
 
     /// Evaluates expectations text (the checks: part only) and returns the results by id.
-    func evaluate(_ checks: String, timeout: Int = 10_000, parallel: Bool = false) throws -> [String: CheckResult] {
+    func evaluate(_ checks: String, timeout: Int = 10_000, parallel: Bool = false, scope: CheckScope? = nil) throws -> [String: CheckResult] {
         let file = try ExpectationsParser.parse(text: "version: 1\nchecks:\n" + checks, file: "test.yml")
         var engine = CheckEngine(resolver: TableResolver(schemas: run.schemas, project: nil))
+        engine.scope = scope
         engine.timeoutMilliseconds = timeout
         engine.asOf = try #require(TimestampParser.parse("2026-10-05T00:00:00Z"))
         var workers = [CheckWorker(run.connection)]
@@ -72,6 +76,30 @@ struct ExpectationsTests {
 
     init() throws {
         bench = try CheckBench()
+    }
+
+    /// In a scoped run a `unique` check counts the period's keys over every row (a copy in another
+    /// period is still a duplicate), and a `relationships` check looks up the period's rows only.
+    @Test func uniqueAndRelationshipsInAPeriodReadThePeriodsKeys() throws {
+        let checks = """
+              - {id: keys, type: unique, table: dwd_dated, columns: [id], period: d}
+              - {id: parents, type: relationships, table: dwd_dated, columns: [pid], to: {table: dwd_parents, columns: [id]}, period: d}
+
+            """
+        let whole = try bench.evaluate(checks)
+        #expect(whole["keys"]?.failingRows == 4)
+        #expect(whole["parents"]?.failingRows == 3)
+        let scope = CheckScope(period: try Period(parsing: "2026-10-02T05", grain: .hour), zone: "UTC")
+        let scoped = try bench.evaluate(checks, scope: scope)
+        // Key 1 has a row on the 2nd and its copy on the 1st; key 3's copies lie outside the period.
+        #expect(scoped["keys"]?.failingRows == 2)
+        #expect(scoped["keys"]?.sample.compactMap { $0["id"]?.text } == ["1"])
+        // Parents 9 and 8 are missing on the 2nd; 7 is missing on the 3rd, outside it.
+        #expect(scoped["parents"]?.failingRows == 2)
+        #expect(Set(scoped["parents"]?.sample.compactMap { $0["pid"]?.text } ?? []) == ["9", "8"])
+        let quiet = try bench.evaluate(checks, scope: CheckScope(period: try Period(parsing: "2026-10-01", grain: .day), zone: "UTC"))
+        #expect(quiet["keys"]?.failingRows == 2)
+        #expect(quiet["parents"]?.status == .pass)
     }
 
     /// A sample is evidence: the same rows give the same sample whatever order they lie in on disk

@@ -68,13 +68,14 @@ public struct CheckEngine: Sendable {
             }
             let own = resolved[spec.table]
             let layer = spec.definition.layer(resolving: resolver) ?? own?.layer ?? .schema("public")
-            var filter: SQL = spec.where.map(PlanContext.fragment) ?? "true"
+            let rowFilter: SQL = spec.where.map(PlanContext.fragment) ?? "true"
+            var inPeriod: SQL? = nil
             if case .byColumn = Swift.type(of: spec.definition).scoping, let scope, let period = spec.period {
                 let type = catalog.columns[own?.relation.text ?? ""]?[period.column] ?? "date"
-                filter += " AND " + scope.predicate(on: PlanContext.column(period.column), type: type, grain: period.grain)
+                inPeriod = scope.predicate(on: PlanContext.column(period.column), type: type, grain: period.grain)
             }
             let context = PlanContext(spec: spec, relation: own?.relation ?? "", relations: resolved.mapValues(\.relation),
-                                      catalog: catalog, zone: businessTimeZone, scope: scope, filter: filter)
+                                      catalog: catalog, zone: businessTimeZone, scope: scope, rowFilter: rowFilter, inPeriod: inPeriod)
             return CompiledCheck(spec: spec, relation: context.relation, layer: layer, plan: try spec.definition.plan(context),
                                  table: spec.table.isEmpty ? layer.name : spec.table,
                                  checkedTotal: spec.materiality?.relative == nil ? nil : spec.definition.checkedTotal(context))

@@ -117,8 +117,13 @@ struct PlanContext: Sendable {
     let zone: String
     /// A scoped run's period.
     let scope: CheckScope?
+    /// The check's `where` alone.
+    let rowFilter: SQL
+    /// In a scoped run, the predicate keeping the rows of the period (by the check's `period`).
+    let inPeriod: SQL?
+
     /// The rows the check looks at: its `where`, and in a scoped run the rows of the period.
-    let filter: SQL
+    var filter: SQL { inPeriod.map { "\(rowFilter) AND \($0)" } ?? rowFilter }
 
     /// A table the check reads, quoted.
     func relation(_ table: String) -> SQL { relations[table] ?? "\(identifier: table)" }

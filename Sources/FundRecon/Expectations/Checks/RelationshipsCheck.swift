@@ -1,6 +1,7 @@
 import Postgres
 
-/// `relationships`: a row whose key has no row in `to` fails (NULL keys pass).
+/// `relationships`: a row whose key has no row in `to` fails (NULL keys pass). In a scoped run
+/// (`period`) the period's rows are looked up, and only their keys are read from `to`.
 struct RelationshipsCheck: CheckType {
     static let name = "relationships"
     static let keys: Set<String> = ["columns", "to"]
@@ -19,8 +20,12 @@ struct RelationshipsCheck: CheckType {
     func plan(_ context: PlanContext) throws -> CheckPlan {
         let join = zip(columns, target.keys).map { "p.\(identifier: $1) = c.\(identifier: $0)" as SQL }.joined(separator: " AND ")
         let present = columns.map { "c.\(identifier: $0) IS NOT NULL" as SQL }.joined(separator: " AND ")
-        let targetFilter: SQL = target.where.map { " WHERE \(PlanContext.fragment($0))" } ?? ""
         let keys = target.keys.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
+        var targetConditions = target.where.map { [PlanContext.fragment($0)] } ?? []
+        if context.inPeriod != nil {
+            targetConditions.append("(\(keys)) IN (SELECT \(PlanContext.columns(columns)) FROM \(context.relation) WHERE \(context.filter))")
+        }
+        let targetFilter: SQL = targetConditions.isEmpty ? "" : " WHERE " + targetConditions.joined(separator: " AND ")
         // An anti-join against the target's distinct keys, not a correlated NOT EXISTS: the same rows,
         // and a form a distributed warehouse (Citus) runs when the two tables are not co-located.
         return .failingRows(query: """

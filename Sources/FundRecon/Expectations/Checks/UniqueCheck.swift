@@ -1,6 +1,10 @@
 import Postgres
 
 /// `unique`: a key that occurs more than once; every row of such a group fails.
+///
+/// In a scoped run (`period`), the keys of the period's rows are counted over every row the
+/// `where` keeps: a copy of a period's row in another period is still a duplicate, and the count
+/// reads those keys' rows through an index, not the whole table.
 struct UniqueCheck: CheckType {
     static let name = "unique"
     static let keys: Set<String> = ["columns"]
@@ -13,7 +17,11 @@ struct UniqueCheck: CheckType {
     func columns(table: String) -> [(table: String, columns: [String])] { [(table, columns)] }
 
     func plan(_ context: PlanContext) throws -> CheckPlan {
-        let grouping = Grouping(relation: context.relation, keys: columns, filter: context.filter, aggregates: [])
+        var grouping = Grouping(relation: context.relation, keys: columns, filter: context.rowFilter, aggregates: [])
+        if context.inPeriod != nil {
+            let list = PlanContext.columns(columns)
+            grouping.within = "(\(list)) IN (SELECT \(list) FROM \(context.relation) WHERE \(context.filter))"
+        }
         let keys = columns.enumerated().map { "g.\(identifier: "k\($0)") AS \(identifier: $1)" as SQL }.joined(separator: ", ")
         return .grouped(GroupedPlan(groupings: [grouping], build: { rows in
             "SELECT \(keys), g.lines AS occurrences FROM (\(rows[0])) g WHERE g.lines > 1"
