@@ -2,24 +2,29 @@
 -- Breaks of an order's money (rules R1 to R4, R12): duplicate captures, vouchers that differ from
 -- their redemptions, refunds above the captures, commissions off the rate. One family of
 -- ads_recon_breaks, read from the per-order and per-commission figures DWS and DWD keep.
-with breaks as (
+-- (the orders whose money breaks a rule, read in one pass over the per-order figures)
+with suspect as materialized (
+  select * from {{ ref('dws_order_money') }} m
+  where m.captures > 1 or m.voucher_discount <> m.redeemed or m.refunded > m.captured
+),
+breaks as (
   {{ no_breaks() }}
   union all
   select 'duplicate_capture', 'order', m.order_id::text, m.merchant_id, null, m.currency, m.biz_date,
          m.customer_paid, m.captured, m.captured - m.customer_paid, m.captures || ' captured payments for one order'
-  from {{ ref('dws_order_money') }} m
+  from suspect m
   where m.captures > 1
   union all
   select 'voucher_mismatch', 'order', m.order_id::text, m.merchant_id, null, m.currency, m.biz_date,
          m.voucher_discount, m.redeemed, m.redeemed - m.voucher_discount,
          'voucher_discount ' || m.voucher_discount || ', redemptions ' || m.redeemed
-  from {{ ref('dws_order_money') }} m
+  from suspect m
   where m.voucher_discount <> m.redeemed
   union all
   select 'refund_exceeds_capture', 'order', m.order_id::text, m.merchant_id, null, m.currency, m.biz_date,
          m.captured, m.refunded, m.refunded - m.captured,
          'refunded ' || m.refunded || ' of ' || m.captured || ' captured'
-  from {{ ref('dws_order_money') }} m
+  from suspect m
   where m.refunded > m.captured
   union all
   select 'commission_mismatch', 'commission', c.commission_id::text, c.merchant_id, null, c.currency, c.biz_date,

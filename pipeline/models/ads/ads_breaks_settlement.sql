@@ -2,16 +2,23 @@
 -- Breaks of the gateways' own figures (rules R6, R7): fees off the schedule, payouts that differ
 -- from the net of their batch. One family of ads_recon_breaks, read from the expected fee DWD
 -- keeps per line and the batch totals DWS keeps.
--- (whose line it is: the merchant of each capture's and refund's reference, looked up once, not per
--- line: the same merchant, in a form a distributed warehouse plans across its workers)
-with line_merchants as (
+-- (whose line it is: the merchant of each breaking line's capture or refund reference, looked up
+-- once per reference and only for the lines that break, not per line nor for every payment: the
+-- same merchant, in a form a distributed warehouse plans across its workers)
+with fee_lines as (
+  select l.* from {{ ref('dwd_gateway_settlements') }} l
+  where l.line_type in ('charge', 'refund') and (l.fee <> l.expected_fee or l.net <> l.gross - l.fee)
+),
+line_merchants as (
   select 'charge' as line_type, p.gateway_txn_ref as ref, min(o.merchant_id) as merchant_id
   from {{ ref('dwd_payments') }} p join {{ ref('dwd_orders') }} o on o.order_id = p.order_id
-  where p.gateway_txn_ref is not null group by p.gateway_txn_ref
+  where p.gateway_txn_ref in (select gateway_txn_ref from fee_lines where line_type = 'charge')
+  group by p.gateway_txn_ref
   union all
   select 'refund', r.gateway_refund_ref, min(o.merchant_id)
   from {{ ref('dwd_refunds') }} r join {{ ref('dwd_orders') }} o on o.order_id = r.order_id
-  where r.gateway_refund_ref is not null group by r.gateway_refund_ref
+  where r.gateway_refund_ref in (select gateway_refund_ref from fee_lines where line_type = 'refund')
+  group by r.gateway_refund_ref
 ),
 breaks as (
   {{ no_breaks() }}
@@ -21,10 +28,9 @@ breaks as (
          l.gateway, l.currency,
          l.settled_on, l.expected_fee, l.fee, l.fee - l.expected_fee,
          case when l.net <> l.gross - l.fee then 'net ' || l.net || ' is not gross - fee' else 'fee differs from the schedule' end
-  from {{ ref('dwd_gateway_settlements') }} l
+  from fee_lines l
   left join line_merchants m on m.line_type = l.line_type
                             and m.ref = case l.line_type when 'charge' then l.gateway_txn_ref else l.gateway_refund_ref end
-  where l.line_type in ('charge', 'refund') and (l.fee <> l.expected_fee or l.net <> l.gross - l.fee)
   union all
   select 'payout_mismatch', 'gateway_payout', coalesce(p.batch_id, b.batch_id), null, coalesce(p.gateway, b.gateway),
          coalesce(p.currency, b.currency), coalesce(p.paid_out_on, b.settled_on),
