@@ -147,8 +147,9 @@ struct CheckSQLTests {
             """)
         #expect(statement.text.hasPrefix(display.text.components(separatedBy: "\nSELECT * FROM classified")[0]))
         #expect(statement.text.hasSuffix("FROM classified WHERE class <> 'matched' ORDER BY classified::text LIMIT 20)"))
-        // With currency among its keys, each class's amount per currency.
-        #expect(statement.text.contains("SELECT c2.currency::text AS cur"))
+        // With currency among its keys, each class's amount per currency, from one pass by class and currency.
+        #expect(statement.text.contains("per AS (SELECT class, currency::text AS cur, count(*) AS n,"))
+        #expect(statement.text.contains("jsonb_object_agg(cur, amount::text)::text AS amounts"))
         #expect(columns == ["ref", "currency", "left_amount", "right_amount", "difference", "left_date", "right_date", "class"])
         #expect(!scopedPairs)
         #expect(statement.parameters.isEmpty)

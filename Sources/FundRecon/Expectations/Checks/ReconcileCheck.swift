@@ -107,22 +107,23 @@ struct ReconcileCheck: CheckType {
         let slots = shown.indices.map { "NULL::text AS \(identifier: "s\($0)")" as SQL }.joined(separator: ", ")
         let texts = shown.map { "\(identifier: $0)::text" as SQL }.joined(separator: ", ")
         let sampleSize = max(1, context.spec.sampleSize)
-        // With a currency among the keys, each class's amount per currency: never one sum of two currencies.
-        let perCurrency: SQL = names.contains("currency") ? """
-            (SELECT jsonb_object_agg(x.cur, x.amt::text)::text FROM (
-               SELECT c2.currency::text AS cur, coalesce(sum(coalesce(c2.left_amount, c2.right_amount)), 0) AS amt
-               FROM classified c2 WHERE c2.class = figures.class GROUP BY 1) x)
-            """ : "NULL::text"
+        // With a currency among the keys, each class's amount per currency: never one sum of two
+        // currencies. Counted in one pass over the classified keys, by class and currency.
+        let currency: SQL = names.contains("currency") ? "currency::text" : "''::text"
+        let perCurrency: SQL = names.contains("currency") ? "jsonb_object_agg(cur, amount::text)::text" : "NULL::text"
         return .grouped(GroupedPlan(groupings: [leftSide, rightSide], build: { rows in
             classified(rows) + """
 
-                ,    figures AS (SELECT class, count(*) AS n, coalesce(sum(coalesce(left_amount, right_amount)), 0) AS amount,
-                                        sum(count(*)) FILTER (WHERE class <> 'missing_left') OVER () AS left_keys,
-                                        sum(count(*)) FILTER (WHERE class <> 'missing_right') OVER () AS right_keys
-                                 FROM classified GROUP BY class)
+                ,    per AS (SELECT class, \(currency) AS cur, count(*) AS n,
+                                    coalesce(sum(coalesce(left_amount, right_amount)), 0) AS amount
+                             FROM classified GROUP BY class, cur),
+                     figures AS (SELECT class, sum(n) AS n, sum(amount) AS amount, \(perCurrency) AS amounts,
+                                        sum(sum(n)) FILTER (WHERE class <> 'missing_left') OVER () AS left_keys,
+                                        sum(sum(n)) FILTER (WHERE class <> 'missing_right') OVER () AS right_keys
+                                 FROM per GROUP BY class)
                 SELECT 'class' AS _kind, class AS _class, n::text AS _count, amount::text AS _amount,
                        coalesce(left_keys, 0)::text AS _left, coalesce(right_keys, 0)::text AS _right,
-                       \(perCurrency) AS _amounts, \(slots)
+                       amounts AS _amounts, \(slots)
                 FROM figures
                 UNION ALL
                 (SELECT 'row', NULL, NULL, NULL, NULL, NULL, NULL, \(texts)
