@@ -102,6 +102,23 @@ struct ExpectationsTests {
         #expect(quiet["parents"]?.status == .pass)
     }
 
+    /// A reconcile of whole tables is planned as sequential reads merged by key (the plan that
+    /// holds at 10,000,000 orders); one limited to a scoped run's keys keeps the planner's choice.
+    @Test func wholeTableGroupingsArePlannedAsSequentialMerges() throws {
+        let check = """
+              - {id: rec, type: reconcile, left: {table: dwd_left, keys: [ref], amount: amt, period: d}, right: {table: dwd_right, keys: [ref], amount: amt}}
+
+            """
+        func settingsBefore(_ results: [String: CheckResult]) -> [String] {
+            #expect(results["rec"]?.status != .error)
+            return bench.statements.filter { $0.contains("enable_hashjoin") }
+        }
+        let whole = settingsBefore(try bench.evaluate(check))
+        #expect(whole.count == 1 && whole[0].contains("set_config('effective_cache_size', current_setting('shared_buffers'), true)"))
+        let scope = CheckScope(period: try Period(parsing: "2026-10-01", grain: .day), zone: "UTC")
+        #expect(settingsBefore(try bench.evaluate(check, scope: scope)).isEmpty)
+    }
+
     /// A sample is evidence: the same rows give the same sample whatever order they lie in on disk
     /// (the first failing rows in the order of their text), for a fused row-level scan and a
     /// set-level query alike.

@@ -78,4 +78,7 @@ struct GroupedPlan: Sendable {
 
     /// The statement on its own.
     var alone: SQL { build(groupings.map(\.alone)) }
+
+    /// True when every grouping reads its whole table (none is limited to a scoped run's keys).
+    var readsWholeTables: Bool { groupings.allSatisfy { $0.within == nil } }
 }
