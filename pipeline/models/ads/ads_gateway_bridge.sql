@@ -24,19 +24,21 @@ charge_settled as (
   where line_type = 'charge' and gateway_txn_ref is not null
   group by 1, 2
 ),
-capture_timing as (
-  select c.gateway, c.currency, c.month_start, c.amount,
-         date_trunc('month', s.settled_on)::date as settled_month
+timing as (
+  -- per capture month and the month its first charge line settled (none: null), in one pass
+  select c.gateway, c.currency, c.month_start, date_trunc('month', s.settled_on)::date as settled_month,
+         sum(c.amount) as amount
   from captures c left join charge_settled s on s.gateway = c.gateway and s.gateway_txn_ref = c.gateway_txn_ref
+  group by 1, 2, 3, 4
 ),
 captured as (
   select gateway, currency, month_start, sum(amount) as captured,
          coalesce(sum(amount) filter (where settled_month is null or settled_month > month_start), 0) as captured_settled_later
-  from capture_timing group by 1, 2, 3
+  from timing group by 1, 2, 3
 ),
 earlier as (
   select gateway, currency, settled_month as month_start, sum(amount) as settled_for_earlier
-  from capture_timing where settled_month > month_start group by 1, 2, 3
+  from timing where settled_month > month_start group by 1, 2, 3
 ),
 lines as (
   select gateway, upper(currency) as currency, date_trunc('month', settled_on)::date as month_start,
