@@ -528,6 +528,48 @@ struct EmbeddedCitusTests {
         #expect(readers == 0)
     }
 
+    /// A run killed mid-build on a Citus coordinator publishes nothing on any node; the next run
+    /// finishes it, leaves no staging schema on any node, and gives the tables one PostgreSQL gives.
+    @Test func aRunKilledMidBuildOnCitusLeavesTheWarehouseWhole() throws {
+        let data = try PersistentRunTests.landing(days: 2, seed: 79)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let database = try Self.twoWorkers()
+        defer { database.close() }
+        let prefix = PersistentRunTests.prefix()
+        defer { PersistentRunTests.drop(prefix) }
+        let reports = NSTemporaryDirectory() + "recon-citus-kill-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        func arguments(_ db: String, _ period: String) throws -> [String] {
+            var arguments = try PersistentRunTests.arguments("run", prefix: prefix, grain: "day", data: data, reports: reports)
+            arguments[arguments.firstIndex(of: "--db")! + 1] = db
+            return arguments + ["--period", period]
+        }
+        let citus = database.target.conninfo
+        #expect(try ReconProcess.run(try arguments(citus, "2026-10-01")).status == 0)
+        let afterDayOne = try PersistentRunTests.snapshot(prefix, on: database.target)
+
+        let process = try ReconProcess.start(try arguments(citus, "2026-10-02"),
+                                             environment: ["RECON_INJECT_PAUSE": "\(TaskID.runDbtModel.rawValue):600"])
+        try PersistentRunTests.waitForPause(process, in: TaskID.runDbtModel.rawValue)
+        process.send(SIGKILL)
+        #expect(try process.wait() == 128 + SIGKILL)
+        let published = try PersistentRunTests.snapshot(prefix, on: database.target)
+        #expect(!published.isEmpty && published.filter { afterDayOne[$0.key] != $0.value }.isEmpty, "a killed build published something")
+
+        let resumed = try ReconProcess.run(try arguments(citus, "2026-10-02"))
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.output.contains("ended without finishing"), "\(resumed.output)")
+        let nodes = try #require(database.topology).nodes
+        for node in nodes {
+            let staging = try Connection(node.target).query("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rc\\_%'").scalar(Int.self)
+            #expect(staging == 0, "the killed run's staging schemas are gone from every node")
+        }
+        for period in ["2026-10-01", "2026-10-02"] {
+            #expect(try ReconProcess.run(try arguments(try ServerUnderTest.target().conninfo, period)).status == 0)
+        }
+        #expect(try PersistentRunTests.snapshot(prefix, on: database.target) == PersistentRunTests.snapshot(prefix))
+    }
+
     /// Two audits at once on one Citus cluster (CI runs of two branches): each in its own schemas,
     /// both whole and alike; a `recon gc` meanwhile leaves both live runs alone.
     @Test func twoAuditsAtOnceOnOneClusterStayApart() throws {
