@@ -570,6 +570,48 @@ struct EmbeddedCitusTests {
         #expect(try PersistentRunTests.snapshot(prefix, on: database.target) == PersistentRunTests.snapshot(prefix))
     }
 
+    /// A backfill, then a late Stripe file that restates a closed day, on a Citus coordinator and
+    /// on one PostgreSQL: the same tables, and the same partitions restated with the same money.
+    @Test func aBackfillAndALateFilesRestatementOnCitusEqualOnePostgreSQL() throws {
+        let data = try PersistentRunTests.landing(days: 4, seed: 73)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let late = "/gateway/stripe/payout_reconciliation_2026-10-02.csv"
+        let aside = NSTemporaryDirectory() + "recon-late-\(UUID().uuidString).csv"
+        try FileManager.default.moveItem(atPath: data + late, toPath: aside)
+        let database = try Self.twoWorkers()
+        defer { database.close() }
+        let prefix = PersistentRunTests.prefix()
+        defer { PersistentRunTests.drop(prefix) }
+        let reports = NSTemporaryDirectory() + "recon-citus-backfill-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let targets = [database.target, try ServerUnderTest.target()]
+        func run(_ command: String, _ target: ConnectionTarget, _ extra: [String]) throws -> (status: Int32, output: String) {
+            var arguments = try PersistentRunTests.arguments(command, prefix: prefix, grain: "day", data: data, reports: reports)
+            arguments[arguments.firstIndex(of: "--db")! + 1] = target.conninfo
+            return try ReconProcess.run(arguments + extra)
+        }
+        for target in targets {
+            // The 2nd's payouts came without their transactions: a finding of the backfill's days.
+            let filled = try run("backfill", target, ["--from", "2026-10-01", "--to", "2026-10-03"])
+            #expect(filled.status == 1, "\(filled.output)")
+        }
+        try FileManager.default.moveItem(atPath: aside, toPath: data + late)
+        var restated: [String] = []
+        for target in targets {
+            let arrival = try run("run", target, ["--period", "2026-10-04"])
+            #expect(arrival.status == 0, "\(arrival.output)")
+            #expect(arrival.output.contains("restated \(prefix)_dws.dws_gateway_daily 2026-10-02"), "\(arrival.output)")
+            restated.append(try Connection(target).query(SQL(unsafeSQL: """
+                SELECT string_agg(table_name || ' ' || partition_key || ' ' || rows_before || '->' || rows_after || ' ' || coalesce(amounts, ''),
+                                  E'\\n' ORDER BY table_name, partition_key)
+                FROM recon_meta.restatements WHERE schema_prefix = '\(prefix)'
+                """)).scalar(String.self))
+        }
+        #expect(!restated[0].isEmpty && restated[0] == restated[1])
+        let (citus, single) = (try PersistentRunTests.snapshot(prefix, on: database.target), try PersistentRunTests.snapshot(prefix))
+        #expect(!citus.isEmpty && citus == single)
+    }
+
     /// Two audits at once on one Citus cluster (CI runs of two branches): each in its own schemas,
     /// both whole and alike; a `recon gc` meanwhile leaves both live runs alone.
     @Test func twoAuditsAtOnceOnOneClusterStayApart() throws {
