@@ -103,8 +103,10 @@ demo: setup
 	echo "reports: $$(pwd)/reports/recon-report.html (open it in a browser), recon-report.xlsx, junit.xml, results.json"
 
 ## bench: every stage at BENCH_SIZES orders a month (default 100,000 and 1,000,000; 10,000,000 on request) against
-## PostgreSQL's own limits; BENCH_PARTS picks parts; writes reports/bench.json (docs/performance.md).
+## PostgreSQL's own limits; BENCH_PARTS picks parts; BENCH_CITUS=N also audits on a local Citus coordinator and
+## N workers beside one node; writes reports/bench.json (docs/performance.md).
 bench: packages
+	@if [ -n "$(BENCH_CITUS)" ]; then $(MAKE) citus; fi
 	$(SWIFT) build -c release --product recon
 	python3 scripts/bench.py
 

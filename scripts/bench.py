@@ -84,6 +84,8 @@ def bench_size(ORDERS):
             figures["build"] = bench_build(work, data, db)
         if "audit" in PARTS:
             figures["audit"] = bench_audit(work, data, db)
+        if os.environ.get("BENCH_CITUS"):
+            figures["citus"] = bench_citus(work, data, db, figures.get("audit"))
         if "incremental" in PARTS:
             figures["incremental"] = bench_incremental(work, data, db)
         if "reports" in PARTS:
@@ -188,19 +190,36 @@ def bench_ingest(work, data, db, files, rounds=2):
             "copy_all_seconds": [round(sum(l.values()), 3) for l in limits], "ratio_whole_to_copy_all": round(whole / copies, 2)}
 
 
-def bench_audit(work, data, db):
-    """The whole `recon audit` of the dataset on the server: load, build, 64 checks, the four reports."""
-    reports = os.path.join(work, "audit-reports")
+def bench_audit(work, data, db, where=None, label="audit"):
+    """The whole `recon audit` of the dataset on the server (or `where`: other database arguments):
+    load, build, 64 checks, the four reports."""
+    reports = os.path.join(work, label + "-reports")
     # Exit 1 (a check failed) and 3 (a check could not run, e.g. past its timeout) are figures too.
-    seconds, rss, _ = timed([RECON, "audit", "--data", data, "--db", db, "--reports", reports,
+    seconds, rss, _ = timed([RECON, "audit", "--data", data] + (where or ["--db", db]) + ["--reports", reports,
                              "--pipeline", os.path.join(ROOT, "pipeline"), "--expectations", os.path.join(ROOT, "expectations/fund_recon.yml"),
                              "-q"] + CHECK_TIMEOUT, accept=(0, 1, 3))
     result = json.load(open(os.path.join(reports, "results.json")))
     tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in result["tasks"]}
     slowest, not_passed = check_figures(result, 5)
-    print(f"audit: {seconds:.2f} s, peak RSS {rss:.0f} MB {tasks}; slowest checks {slowest}; not passed {not_passed}")
-    return {"seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks, "summary": result["summary"],
-            "slowest_checks_ms": slowest, "checks_not_passed": not_passed}
+    print(f"{label}: {seconds:.2f} s, peak RSS {rss:.0f} MB {tasks}; slowest checks {slowest}; not passed {not_passed}")
+    figures = {"seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks, "summary": result["summary"],
+               "slowest_checks_ms": slowest, "checks_not_passed": not_passed}
+    if result.get("placement"):
+        figures["placement"] = result["placement"]
+        print(f"{label}: rows per node {[(p['node'], p['rows'], p['shards']) for p in result['placement']]}")
+    return figures
+
+
+def bench_citus(work, data, db, single):
+    """The same audit on a throwaway Citus coordinator and BENCH_CITUS workers on this machine,
+    beside the one-node audit just measured: its time per task, and where its rows lay."""
+    workers = os.environ.get("BENCH_CITUS", "2")
+    figures = bench_audit(work, data, db, where=["--embedded-citus", workers], label="citus")
+    figures["workers"] = int(workers)
+    if single:
+        figures["ratio_to_one_node"] = round(figures["seconds"] / single["seconds"], 2)
+        print(f"citus: {figures['ratio_to_one_node']}x the one-node audit")
+    return figures
 
 
 def check_figures(result, count):

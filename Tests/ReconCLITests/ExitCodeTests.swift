@@ -483,16 +483,23 @@ struct EmbeddedCitusTests {
     }
 
     /// The whole audit on a throwaway coordinator and worker, the database named as such.
+    /// results.json says where the run's distributed rows lay: on the two workers, spread, none on the coordinator.
     @Test func anAuditRunsOnAnEmbeddedCitusCluster() throws {
         let reports = NSTemporaryDirectory() + "recon-citus-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: reports) }
-        let result = try ReconProcess.run(["audit", "--embedded-citus", "1", "--generate", "--days", "2", "--orders-per-day", "40",
+        let result = try ReconProcess.run(["audit", "--embedded-citus", "2", "--generate", "--days", "2", "--orders-per-day", "40",
                                            "--pipeline", AuditCommandTests.root + "/pipeline",
                                            "--expectations", AuditCommandTests.root + "/expectations/fund_recon.yml",
                                            "--reports", reports, "--format", "json", "-q"])
         #expect(result.status == 0, "\(result.output)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reports + "/results.json"))) as? [String: Any]
-        #expect(json?["database"] as? String == "embedded Citus (1 worker)")
+        #expect(json?["database"] as? String == "embedded Citus (2 workers)")
+        let placement = json?["placement"] as? [[String: Any]] ?? []
+        #expect(placement.count == 2, "\(placement)")
+        let rows = placement.map { $0["rows"] as? Int ?? 0 }
+        let total = rows.reduce(0, +)
+        #expect(total > 200 && rows.allSatisfy { $0 * 4 > total }, "both workers hold a share: \(placement)")
+        #expect(placement.allSatisfy { ($0["shards"] as? Int ?? 0) > 0 && ($0["bytes"] as? Int ?? 0) > 0 })
         #expect(try ReconProcess.run(["audit", "--embedded-citus", "0", "--generate"]).status == 2)
         #expect(try ReconProcess.run(["audit", "--embedded-citus", "1", "--db", "postgres://x@h/db", "--generate"]).status == 2)
     }

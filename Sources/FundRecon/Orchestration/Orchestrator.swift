@@ -43,6 +43,12 @@ public enum Orchestrator {
         let waivers = outcome.outputs.checks.flatMap { $0.waivers ?? [] }
         audit.waivers = waivers.isEmpty ? nil : waivers
         audit.evidence = plan.evidence(outputs: outcome.outputs)
+        if !outcome.outputs.builds.isEmpty, mode.period == nil, let warehouse = mode.warehouse {
+            // Where a Citus build put the run's rows (nil on one PostgreSQL), read once its work
+            // committed; not for a persistent warehouse, whose every shard it would count each run.
+            let placement = try Distribution.placement(schemas: warehouse.all, on: try mode.connections.connect("placement"))
+            audit.placement = placement.isEmpty ? nil : placement
+        }
         try mode.judge(&audit, outputs: outcome.outputs)
         if let period = mode.period {
             audit.period = period.description

@@ -76,3 +76,42 @@ struct Distribution {
     }
 }
 
+
+/// Where a run's distributed tables lie on a Citus cluster: per node, their shards, rows and bytes.
+public struct NodePlacement: Sendable, Codable, Equatable {
+    /// The node as Citus names it (`host:port`; an embedded node's host is its socket directory).
+    public var node: String
+    public var shards: Int
+    public var rows: Int
+    public var bytes: Int
+}
+
+extension Distribution {
+    /// The placement of the distributed tables in `schemas`, per node, read after their rows were
+    /// committed (each shard counted on its node); empty on one PostgreSQL.
+    static func placement(schemas: [String], on connection: Connection) throws -> [NodePlacement] {
+        guard try citusInstalled(on: connection) else { return [] }
+        let tables = try connection.query("""
+            SELECT t.table_name::text FROM citus_tables t JOIN pg_class c ON c.oid = t.table_name
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE t.citus_table_type = 'distributed' AND n.nspname = ANY(string_to_array(\(schemas.joined(separator: ",")), ','))
+            ORDER BY 1
+            """).rows.map { try $0.decode(String.self, at: 0) }
+        var byNode: [String: NodePlacement] = [:]
+        for table in tables {
+            for row in try connection.query("""
+                SELECT s.nodename || ':' || s.nodeport, count(*), coalesce(sum(r.result::bigint), 0), coalesce(sum(s.shard_size), 0)
+                FROM run_command_on_shards(\(table)::regclass, 'SELECT count(*) FROM %s') r JOIN citus_shards s USING (shardid)
+                WHERE r.success GROUP BY 1
+                """).rows {
+                let node: String = try row.decode(at: 0)
+                var placed = byNode[node] ?? NodePlacement(node: node, shards: 0, rows: 0, bytes: 0)
+                placed.shards += try row.decode(Int.self, at: 1)
+                placed.rows += try row.decode(Int.self, at: 2)
+                placed.bytes += try row.decode(Int.self, at: 3)
+                byNode[node] = placed
+            }
+        }
+        return byNode.values.sorted { $0.node < $1.node }
+    }
+}

@@ -21,9 +21,11 @@ public struct AuditResult: Sendable, Codable {
     public var waivers: [WaiverOutcome]?
     /// What the run was made of: tool, user, host, as_of, digests, inputs.
     public var evidence: Evidence?
+    /// On a Citus cluster, where the run's distributed tables lie: shards, rows and bytes per node.
+    public var placement: [NodePlacement]?
 
     enum CodingKeys: String, CodingKey {
-        case summary, checks, stages, database, expectations, tasks, period, restatements, waivers, evidence
+        case summary, checks, stages, database, expectations, tasks, period, restatements, waivers, evidence, placement
         case partitionsReplaced = "partitions_replaced"
         case runID = "run_id"
         case startedAt = "started_at"
