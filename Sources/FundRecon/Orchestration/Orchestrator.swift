@@ -46,8 +46,13 @@ public enum Orchestrator {
         if !outcome.outputs.builds.isEmpty, mode.period == nil, let warehouse = mode.warehouse {
             // Where a Citus build put the run's rows (nil on one PostgreSQL), read once its work
             // committed; not for a persistent warehouse, whose every shard it would count each run.
-            let placement = try Distribution.placement(schemas: warehouse.all, on: try mode.connections.connect("placement"))
-            audit.placement = placement.isEmpty ? nil : placement
+            // A figure, not a finding: when it cannot be read the run says so and goes on.
+            do {
+                let placement = try Distribution.placement(schemas: warehouse.all, on: try mode.connections.connect("placement"))
+                audit.placement = placement.isEmpty ? nil : placement
+            } catch {
+                logger.warning("where the distributed rows lie could not be read: \(error)")
+            }
         }
         try mode.judge(&audit, outputs: outcome.outputs)
         if let period = mode.period {
