@@ -517,8 +517,7 @@ struct EmbeddedCitusTests {
             for db in [database.target.conninfo, try ServerUnderTest.target().conninfo] {
                 let reports = NSTemporaryDirectory() + "recon-run-reports-\(UUID().uuidString)"
                 defer { try? FileManager.default.removeItem(atPath: reports) }
-                var arguments = try PersistentRunTests.arguments("run", prefix: prefix, grain: grain, data: data, reports: reports)
-                arguments[arguments.firstIndex(of: "--db")! + 1] = db
+                let arguments = try PersistentRunTests.arguments("run", prefix: prefix, grain: grain, data: data, reports: reports, db: db)
                 let run = try ReconProcess.run(arguments + ["--period", period])
                 #expect(run.status == 0, "\(period) on \(db): \(run.output)")
             }
@@ -547,9 +546,7 @@ struct EmbeddedCitusTests {
         let reports = NSTemporaryDirectory() + "recon-citus-kill-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: reports) }
         func arguments(_ db: String, _ period: String) throws -> [String] {
-            var arguments = try PersistentRunTests.arguments("run", prefix: prefix, grain: "day", data: data, reports: reports)
-            arguments[arguments.firstIndex(of: "--db")! + 1] = db
-            return arguments + ["--period", period]
+            try PersistentRunTests.arguments("run", prefix: prefix, grain: "day", data: data, reports: reports, db: db) + ["--period", period]
         }
         let citus = database.target.conninfo
         #expect(try ReconProcess.run(try arguments(citus, "2026-10-01")).status == 0)
@@ -593,9 +590,8 @@ struct EmbeddedCitusTests {
         defer { try? FileManager.default.removeItem(atPath: reports) }
         let targets = [database.target, try ServerUnderTest.target()]
         func run(_ command: String, _ target: ConnectionTarget, _ extra: [String]) throws -> (status: Int32, output: String) {
-            var arguments = try PersistentRunTests.arguments(command, prefix: prefix, grain: "day", data: data, reports: reports)
-            arguments[arguments.firstIndex(of: "--db")! + 1] = target.conninfo
-            return try ReconProcess.run(arguments + extra)
+            try ReconProcess.run(try PersistentRunTests.arguments(command, prefix: prefix, grain: "day", data: data, reports: reports,
+                                                                  db: target.conninfo) + extra)
         }
         for target in targets {
             // The 2nd's payouts came without their transactions: a finding of the backfill's days.

@@ -23,8 +23,10 @@ struct PersistentRunTests {
 
     static func prefix() -> String { "t" + UUID().uuidString.prefix(8).lowercased().replacingOccurrences(of: "-", with: "") }
 
-    static func arguments(_ command: String, prefix: String, grain: String, data: String, reports: String) throws -> [String] {
-        [command, "--db", try ServerUnderTest.target().conninfo, "--schema-prefix", prefix, "--grain", grain, "--data", data,
+    /// A run's arguments, on the server under test unless `db` names another (a Citus coordinator).
+    static func arguments(_ command: String, prefix: String, grain: String, data: String, reports: String,
+                          db: String? = nil) throws -> [String] {
+        [command, "--db", try db ?? ServerUnderTest.target().conninfo, "--schema-prefix", prefix, "--grain", grain, "--data", data,
          "--pipeline", root + "/pipeline", "--expectations", root + "/expectations/fund_recon.yml", "--reports", reports,
          "--var", "business_timezone=Europe/Berlin"]
     }

@@ -125,6 +125,12 @@ struct PlanContext: Sendable {
     /// The rows the check looks at: its `where`, and in a scoped run the rows of the period.
     var filter: SQL { inPeriod.map { "\(rowFilter) AND \($0)" } ?? rowFilter }
 
+    /// In a scoped run, the values of `columns` on the rows the check looks at (a subquery for an
+    /// uncorrelated `IN`): the keys whose every row a scoped `unique` or `relationships` reads.
+    func periodKeys(_ columns: [String]) -> SQL? {
+        inPeriod.map { _ in "SELECT \(PlanContext.columns(columns)) FROM \(relation) WHERE \(filter)" }
+    }
+
     /// A table the check reads, quoted.
     func relation(_ table: String) -> SQL { relations[table] ?? "\(identifier: table)" }
 

@@ -176,14 +176,14 @@ final class PeriodRun: RunMode, @unchecked Sendable {
         let built = models.filter { layers.contains($0.layer) }
         let connection = try context.connect()
         let inputs = BuildInputs(prefix: options.prefix, task: task, persistent: persistent)
+        let epoch = try incremental.epoch(on: connection)
         let fingerprint = try outputs.builds.values.compactMap(\.inputsFingerprint).first
-            ?? BuildInputs.fingerprint(prefix: options.prefix, persistent: persistent, pipeline: pipelineDigest, vars: runner.vars, on: connection)
+            ?? BuildInputs.fingerprint(persistent: persistent, epoch: epoch, pipeline: pipelineDigest, vars: runner.vars, on: connection)
         let allTables = (initTask ? seeds : []) + tables.filter { layers.contains($0.layer) }
         if !options.rebuild, let last = try inputs.lastBuild(matching: fingerprint, tables: allTables, on: connection) {
             context.progress("\(task.rawValue): up to date (nothing it reads changed since run \(last)); a rebuild builds anyway")
             return BuildOutcome(report: BuildReport(), inputsFingerprint: fingerprint, upToDateSince: last)
         }
-        let epoch = try incremental.epoch(on: connection)
         let merging = options.rebuild ? [] : try incremental.mergeable(built, identities: identities, epoch: epoch,
                                                                          warehouse: persistent, on: connection)
         let published = allTables.filter { !merging.contains($0.name) }

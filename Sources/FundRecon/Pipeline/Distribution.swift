@@ -76,7 +76,6 @@ struct Distribution {
     }
 }
 
-
 /// Where a run's distributed tables lie on a Citus cluster: per node, their shards, rows and bytes.
 public struct NodePlacement: Sendable, Codable, Equatable {
     /// The node as Citus names it (`host:port`; an embedded node's host is its socket directory).

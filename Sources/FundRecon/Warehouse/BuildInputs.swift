@@ -30,14 +30,13 @@ struct BuildInputs: Sendable {
     /// each ODS table (the build reads no other) and the epoch change whenever what the build
     /// reads does: read through the `_loaded_at` indexes, never by counting the tables (a count
     /// over every source table took 4-5 s of each hourly run at 10,000,000 orders a month).
-    static func fingerprint(prefix: String, persistent: RunSchemas, pipeline: String, vars: [String: String], on connection: Connection) throws -> String {
+    static func fingerprint(persistent: RunSchemas, epoch: Int, pipeline: String, vars: [String: String], on connection: Connection) throws -> String {
         let ods = persistent.name(.ods)
         let tables = Ingest.tableDDL(schemas: persistent, persistent: true).map { $0.table }.filter { $0.0 == ods }
         let parts = tables.map { schema, table in
             "SELECT coalesce((SELECT max(_loaded_at) FROM \(schema: schema, table: table))::text, '')" as SQL
         }
         let latest = try connection.query(parts.joined(separator: " UNION ALL ")).rows.map { try $0.decode(String.self, at: 0) }
-        let epoch = try IncrementalState(prefix: prefix).epoch(on: connection)
         var hash = SHA256()
         hash.update(Array((pipeline + "|" + vars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             + "|" + latest.joined(separator: ",") + "|epoch " + String(epoch)).utf8))

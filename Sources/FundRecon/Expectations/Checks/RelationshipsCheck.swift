@@ -22,8 +22,8 @@ struct RelationshipsCheck: CheckType {
         let present = columns.map { "c.\(identifier: $0) IS NOT NULL" as SQL }.joined(separator: " AND ")
         let keys = target.keys.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
         var targetConditions = target.where.map { [PlanContext.fragment($0)] } ?? []
-        if context.inPeriod != nil {
-            targetConditions.append("(\(keys)) IN (SELECT \(PlanContext.columns(columns)) FROM \(context.relation) WHERE \(context.filter))")
+        if let childKeys = context.periodKeys(columns) {
+            targetConditions.append("(\(keys)) IN (\(childKeys))")
         }
         let targetFilter: SQL = targetConditions.isEmpty ? "" : " WHERE " + targetConditions.joined(separator: " AND ")
         // An anti-join against the target's distinct keys, not a correlated NOT EXISTS: the same rows,

@@ -18,9 +18,8 @@ struct UniqueCheck: CheckType {
 
     func plan(_ context: PlanContext) throws -> CheckPlan {
         var grouping = Grouping(relation: context.relation, keys: columns, filter: context.rowFilter, aggregates: [])
-        if context.inPeriod != nil {
-            let list = PlanContext.columns(columns)
-            grouping.within = "(\(list)) IN (SELECT \(list) FROM \(context.relation) WHERE \(context.filter))"
+        if let keys = context.periodKeys(columns) {
+            grouping.within = "(\(PlanContext.columns(columns))) IN (\(keys))"
         }
         let keys = columns.enumerated().map { "g.\(identifier: "k\($0)") AS \(identifier: $1)" as SQL }.joined(separator: ", ")
         return .grouped(GroupedPlan(groupings: [grouping], build: { rows in
