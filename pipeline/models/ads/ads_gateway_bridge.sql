@@ -7,32 +7,15 @@
 -- in_transit. Captures are placed in their business month, settlement lines in the month of their
 -- settlement day, payouts in the month they were paid. Each side's own currency is used (a line
 -- settled in another currency is unexplained in both).
-with captures as (
-  select gateway, currency, date_trunc('month', biz_date)::date as month_start, amount, gateway_txn_ref, order_id
-  from {{ ref('dwd_payments') }}
-  where status = 'captured'
-),
-sales as (
-  select c.gateway, c.currency, c.month_start, sum(o.gross_amount - coalesce(o.voucher_discount, 0)) as sales
-  from (select distinct gateway, currency, month_start, order_id from captures) c
-  join {{ ref('dwd_orders') }} o on o.order_id = c.order_id
-  group by 1, 2, 3
-),
-charge_settled as (
-  select gateway, gateway_txn_ref, min(settled_on) as settled_on
-  from {{ ref('dwd_gateway_settlements') }}
-  where line_type = 'charge' and gateway_txn_ref is not null
-  group by 1, 2
-),
-timing as (
-  -- per capture month and the month its first charge line settled (none: null), in one pass
-  select c.gateway, c.currency, c.month_start, date_trunc('month', s.settled_on)::date as settled_month,
-         sum(c.amount) as amount
-  from captures c left join charge_settled s on s.gateway = c.gateway and s.gateway_txn_ref = c.gateway_txn_ref
+with timing as (
+  -- per capture month and the month its first charge line settled (none: null), from one row per
+  -- capture that carries the order's amount due on its first capture of the month
+  select gateway, currency, month_start, settled_month, sum(amount) as amount, sum(sales) as sales
+  from {{ ref('dws_capture_settlement') }}
   group by 1, 2, 3, 4
 ),
 captured as (
-  select gateway, currency, month_start, sum(amount) as captured,
+  select gateway, currency, month_start, sum(amount) as captured, coalesce(sum(sales), 0) as sales,
          coalesce(sum(amount) filter (where settled_month is null or settled_month > month_start), 0) as captured_settled_later
   from timing group by 1, 2, 3
 ),
@@ -57,8 +40,8 @@ keys as (
   union select gateway, currency, month_start from payouts
 )
 select k.gateway, k.currency, k.month_start,
-       coalesce(sa.sales, 0)::numeric(18,2) as sales,
-       (coalesce(c.captured, 0) - coalesce(sa.sales, 0))::numeric(18,2) as captured_beyond_sales,
+       coalesce(c.sales, 0)::numeric(18,2) as sales,
+       (coalesce(c.captured, 0) - coalesce(c.sales, 0))::numeric(18,2) as captured_beyond_sales,
        coalesce(c.captured, 0)::numeric(18,2) as captured,
        coalesce(c.captured_settled_later, 0)::numeric(18,2) as captured_settled_later,
        coalesce(e.settled_for_earlier, 0)::numeric(18,2) as settled_for_earlier,
@@ -72,7 +55,6 @@ select k.gateway, k.currency, k.month_start,
        (coalesce(l.settled_net, 0) - coalesce(p.paid_out, 0))::numeric(18,2) as in_transit
 from keys k
 left join captured c using (gateway, currency, month_start)
-left join sales sa using (gateway, currency, month_start)
 left join earlier e using (gateway, currency, month_start)
 left join lines l using (gateway, currency, month_start)
 left join payouts p using (gateway, currency, month_start)
