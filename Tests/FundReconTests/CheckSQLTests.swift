@@ -76,7 +76,7 @@ struct CheckSQLTests {
             """)
         try expectQuery("  - {id: c, type: relationships, table: dwd_t, columns: [id], to: {table: dwd_p, columns: [id], where: \"amt > 0\"}}", count: "count(*)", """
             SELECT c."id" FROM "w_dwd"."dwd_t" c
-            LEFT JOIN (SELECT DISTINCT "id" FROM "w_dwd"."dwd_p" WHERE (amt > 0)) p ON p."id" = c."id"
+            LEFT JOIN (SELECT "id" FROM "w_dwd"."dwd_p" WHERE (amt > 0)) p ON p."id" = c."id"
             WHERE true AND c."id" IS NOT NULL AND p."id" IS NULL
             """)
         try expectQuery("  - {id: c, type: row_count, table: dwd_t, min: 1, max: 9, equals: {table: dwd_p, where: \"amt > 0\"}}", count: "sum(difference)", """
