@@ -82,25 +82,16 @@ struct Publisher {
         }
         // Restated money: each amount column's total in the partition, before and after.
         let restated = changes.filter(\.restatement).map(\.partition)
-        if !restated.isEmpty, table.partitionBy != nil {
-            let amounts = try amountChanges(of: restated, key: key, before: destination, after: source, on: connection)
+        if !restated.isEmpty, let column = table.partitionBy {
+            let partition = try PartitionColumn(column, of: destination, on: connection)
+            let amounts = try amountChanges(of: restated, partition: partition, before: destination, after: source, on: connection)
             for index in changes.indices { changes[index].amounts = amounts[changes[index].partition] }
         }
 
         let list = (changed + removed).joined(separator: "\u{1F}")
         let changedList = changed.joined(separator: "\u{1F}")
-        if let partition = table.partitionBy {
-            // The partitions' values cast to the column's type, not the column cast to text: the same
-            // rows, and a modification Citus runs (it refuses a stable cast of a column in one).
-            let column: SQL = "\(identifier: partition)"
-            let type: String = try connection.query("""
-                SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '\(destination)'::regclass AND attname = \(partition)
-                """).scalar()
-            try connection.execute("""
-                DELETE FROM \(destination)
-                WHERE \(column) = ANY(array_remove(string_to_array(\(list), E'\\x1F'), '')::\(SQL(unsafeSQL: type))[])
-                   OR (\(column) IS NULL AND '' = ANY(string_to_array(\(list), E'\\x1F')))
-                """)
+        if let partition = try table.partitionBy.map({ try PartitionColumn($0, of: destination, on: connection) }) {
+            try connection.execute("DELETE FROM \(destination) WHERE \(partition.selecting(changed + removed))")
         } else {
             try connection.execute("DELETE FROM \(destination)")
         }
@@ -125,11 +116,11 @@ struct Publisher {
 
     /// Per partition, the money columns (`numeric(p,2)`) whose totals differ between the
     /// published rows and the new ones, per currency when the table has one, as exact text.
-    func amountChanges(of parts: [String], key: SQL, before: SQL, after: SQL,
+    func amountChanges(of parts: [String], partition: PartitionColumn, before: SQL, after: SQL,
                        on connection: Connection) throws -> [String: [AmountChange]] {
         guard let money = try MoneyColumns(of: after, on: connection) else { return [:] }
-        return money.changes(from: try money.totals(of: parts, key: key, in: before, on: connection),
-                             to: try money.totals(of: parts, key: key, in: after, on: connection))
+        return money.changes(from: try money.totals(of: parts, partition: partition, in: before, on: connection),
+                             to: try money.totals(of: parts, partition: partition, in: after, on: connection))
     }
 
     /// The money columns of a table and their totals per partition and currency.
@@ -151,12 +142,12 @@ struct Publisher {
         }
 
         /// `partition|currency` -> each money column's total, as exact text.
-        func totals(of parts: [String], key: SQL, in relation: SQL, on connection: Connection) throws -> [String: [String]] {
+        func totals(of parts: [String], partition: PartitionColumn, in relation: SQL, on connection: Connection) throws -> [String: [String]] {
             let sums = columns.map { "coalesce(sum(\(identifier: $0)), 0)::text" as SQL }.joined(separator: ", ")
             var result: [String: [String]] = [:]
             for row in try connection.query("""
-                SELECT \(key) || '|' || \(currency), \(sums) FROM \(relation)
-                WHERE \(key) = ANY(string_to_array(\(parts.joined(separator: "\u{1F}")), E'\\x1F')) GROUP BY 1
+                SELECT \(partition.key) || '|' || \(currency), \(sums) FROM \(relation)
+                WHERE \(partition.selecting(parts)) GROUP BY 1
                 """).rows {
                 result[try row.decode(String.self, at: 0)] = try (1...columns.count).map { try row.decode(String.self, at: $0) }
             }
@@ -234,15 +225,16 @@ struct Publisher {
         }
         // Restated money: each amount column's total in the partition, before and after the merge.
         let restated = changes.filter(\.restatement).map(\.partition)
-        let money = restated.isEmpty || table.partitionBy == nil ? nil : try MoneyColumns(of: destination, on: connection)
-        let before = try money?.totals(of: restated, key: key, in: destination, on: connection) ?? [:]
+        let partition = try table.partitionBy.map { try PartitionColumn($0, of: destination, on: connection) }
+        let money = restated.isEmpty || partition == nil ? nil : try MoneyColumns(of: destination, on: connection)
+        let before = try money.map { try $0.totals(of: restated, partition: partition!, in: destination, on: connection) } ?? [:]
 
         try connection.execute("DELETE FROM \(destination) WHERE \(inBatch)")
         let names = columns.map { String($0.split(separator: " ")[0]) }.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
         try connection.execute("INSERT INTO \(destination) (\(names)) SELECT \(names) FROM \(batch)")
 
         if let money {
-            let amounts = money.changes(from: before, to: try money.totals(of: restated, key: key, in: destination, on: connection))
+            let amounts = money.changes(from: before, to: try money.totals(of: restated, partition: partition!, in: destination, on: connection))
             for index in changes.indices { changes[index].amounts = amounts[changes[index].partition] }
         }
         try connection.execute("""
@@ -278,5 +270,33 @@ struct Publisher {
             SELECT partition_key, row_count, digest FROM recon_meta.partitions
             WHERE schema_prefix = \(prefix) AND table_name = \(qualified)
             """)
+    }
+}
+
+/// A table's partition column: the text each partition is recorded under, and a predicate that
+/// selects partitions by their values cast to the column's type, not the column cast to text, so
+/// the column's index serves it (a restated day is read by index, not with the whole table) and
+/// Citus runs it in a modification (it refuses a stable cast of a column there).
+struct PartitionColumn {
+    let name: String
+    let type: String
+
+    init(_ name: String, of relation: SQL, on connection: Connection) throws {
+        self.name = name
+        type = try connection.query("""
+            SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = \(relation.text)::regclass AND attname = \(name)
+            """).scalar()
+    }
+
+    /// The partition's recorded text: the value as text, '' for NULL.
+    var key: SQL { "coalesce(\(identifier: name)::text, '')" }
+
+    /// The rows of the partitions `parts` (recorded texts; '' selects the NULL partition).
+    func selecting(_ parts: [String]) -> SQL {
+        let list = parts.joined(separator: "\u{1F}")
+        return """
+            (\(identifier: name) = ANY(array_remove(string_to_array(\(list), E'\\x1F'), '')::\(SQL(unsafeSQL: type))[])
+             OR (\(identifier: name) IS NULL AND '' = ANY(string_to_array(\(list), E'\\x1F'))))
+            """
     }
 }
