@@ -82,7 +82,8 @@ where false
 {# Per gateway, currency and day: what we captured and refunded (business date), what the gateway
    settled (settled_on) and paid out (paid_out_on), with each event's load time. Built
    incrementally, only the events of rows loaded since the model's last build (a refund also when
-   its payment, which names the gateway, came after it). #}
+   its payment, which names the gateway, came after it: two branches, each read by its own
+   `_loaded_at` index, where one OR of the two would join both tables whole). #}
 {% macro gateway_events() %}
 select gateway, currency, biz_date, amount as captured_amount, 0::numeric(18,2) as refund_amount,
        0::numeric(18,2) as settled_gross, 0::numeric(18,2) as settled_fees, 0::numeric(18,2) as settled_net,
@@ -92,7 +93,13 @@ from {{ ref('dwd_payments') }} where status = 'captured'
 union all
 select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
 from {{ ref('dwd_refunds') }} r join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
-{% if is_incremental() %}where r._loaded_at > {{ last_loaded() }} or p._loaded_at > {{ last_loaded() }}{% endif %}
+{% if is_incremental() %}
+where r._loaded_at > {{ last_loaded() }}
+union all
+select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
+from {{ ref('dwd_refunds') }} r join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
+where p._loaded_at > {{ last_loaded() }} and r._loaded_at <= {{ last_loaded() }}
+{% endif %}
 union all
 select gateway, currency, settled_on, 0, 0, gross, fee, net, 0, _loaded_at
 from {{ ref('dwd_gateway_settlements') }}

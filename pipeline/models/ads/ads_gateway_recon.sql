@@ -4,8 +4,10 @@
 -- settled within settlement_window_days of the business date. clock_gap_hours: how far the
 -- gateway's clock is from ours, when an hour or more (either reading of a repeated DST hour). recon_key is the reference the
 -- rows of one match share (a payment's or refund's and its lines'). Incremental: the references
--- with a payment, refund, order or settlement line loaded since the last build, and those pending
--- settlement whose window files_complete_through (which moves with every run) has now passed.
+-- with a payment, refund, order or settlement line loaded since the last build, matched again;
+-- and the rows pending settlement whose window files_complete_through (which moves with every run)
+-- has now passed while nothing of theirs came: they turn missing_settlement, and nothing else
+-- about them changes (their line would have come as a new row).
 with affected as (
   {% if is_incremental() %}
   select coalesce(gateway_txn_ref, 'payment:' || payment_id) as recon_key from {{ ref('dwd_payments') }} where _loaded_at > {{ last_loaded() }}
@@ -18,8 +20,6 @@ with affected as (
         join {{ ref('dwd_orders') }} o on o.order_id = r.order_id where o._loaded_at > {{ last_loaded() }}
   union select coalesce(gateway_refund_ref, gateway_txn_ref, 'line:' || line_key) from {{ ref('dwd_gateway_settlements') }}
         where _loaded_at > {{ last_loaded() }}
-  union select recon_key from {{ this }} where match_status = 'pending_settlement'
-          and event_date + {{ var('settlement_window_days') }} <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)
   {% else %}
   select null::text as recon_key where false
   {% endif %}
@@ -120,4 +120,17 @@ where ((s.line_type = 'charge' and pay.gateway_txn_ref is null) or (s.line_type 
                      union all
                      select line_key from {{ ref('dwd_gateway_settlements') }}
                      where gateway_refund_ref is null and gateway_txn_ref is null and 'line:' || line_key in (select recon_key from affected))
+{% endif %}
+{% if is_incremental() %}
+union all
+select entity_type, entity_key, gateway, gateway_ref, merchant_id, currency, event_date, event_at, expected_amount,
+       actual_amount, diff_amount, settled_on, transaction_at, transaction_at_alt,
+       case when match_status = 'pending_settlement' and event_date + {{ var('settlement_window_days') }}
+                 <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)
+            then 'missing_settlement' else match_status end,
+       recon_key, _loaded_at, clock_gap_hours
+from {{ this }}
+where recon_key in (select recon_key from {{ this }} where match_status = 'pending_settlement'
+                      and event_date + {{ var('settlement_window_days') }} <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date))
+  and recon_key not in (select recon_key from affected where recon_key is not null)
 {% endif %}

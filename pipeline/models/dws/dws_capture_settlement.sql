@@ -24,7 +24,9 @@ captures as (
   from {{ ref('dwd_payments') }}
   where status = 'captured'
   {% if is_incremental() %}
-    and (order_id in (select order_id from affected) or (order_id is null and _loaded_at > {{ last_loaded() }}))
+    and payment_id in (select payment_id from {{ ref('dwd_payments') }} where order_id in (select order_id from affected)
+                       union all
+                       select payment_id from {{ ref('dwd_payments') }} where order_id is null and _loaded_at > {{ last_loaded() }})
   {% endif %}
 ),
 charge_settled as (

@@ -1,8 +1,9 @@
-{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', partition_by='biz_date', indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['_loaded_at']}], distributed_by='order_id') }}
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', restatements=False, partition_by='biz_date', indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['_loaded_at']}], distributed_by='order_id') }}
 -- Per order: what it asks for and what moved against it (captured payments, refunds, voucher
 -- redemptions), the figures of rules R1 to R3 that ads_breaks_orders reads. Incremental: the
 -- orders with an order, payment, refund or redemption row loaded since the last build, recomputed
--- from all their rows.
+-- from all their rows. Money moving against an order of a closed day (a refund weeks later) is the
+-- normal course, not a restatement of that day.
 with affected as (
   {% if is_incremental() %}
   select order_id from {{ ref('dwd_orders') }} where _loaded_at > {{ last_loaded() }}
