@@ -46,7 +46,7 @@ struct Publisher {
         let source: SQL = "\(schema: staging.name(table.layer), table: table.name)"
         let destination: SQL = "\(schema: target.name(table.layer), table: table.name)"
         defer { _ = try? indexPartitions(table, on: connection) }
-        let key: SQL = table.partitionBy.map { "coalesce(\(identifier: $0)::text, '')" } ?? "'*'"
+        let key = PartitionColumn.key(table.partitionBy)
         let qualified = target.name(table.layer) + "." + table.name
 
         var stored: [String: (rows: Int, digest: String)] = [:]
@@ -80,17 +80,17 @@ struct Publisher {
                                    restatement: table.restatements && isClosed(part, table, before: closedBefore) && before != nil
                                        && !(before?.digest.isEmpty ?? true))
         }
+        let partition = try table.partitionBy.map { try PartitionColumn($0, of: destination, on: connection) }
         // Restated money: each amount column's total in the partition, before and after.
         let restated = changes.filter(\.restatement).map(\.partition)
-        if !restated.isEmpty, let column = table.partitionBy {
-            let partition = try PartitionColumn(column, of: destination, on: connection)
+        if !restated.isEmpty, let partition {
             let amounts = try amountChanges(of: restated, partition: partition, before: destination, after: source, on: connection)
             for index in changes.indices { changes[index].amounts = amounts[changes[index].partition] }
         }
 
         let list = (changed + removed).joined(separator: "\u{1F}")
         let changedList = changed.joined(separator: "\u{1F}")
-        if let partition = try table.partitionBy.map({ try PartitionColumn($0, of: destination, on: connection) }) {
+        if let partition {
             try connection.execute("DELETE FROM \(destination) WHERE \(partition.selecting(changed + removed))")
         } else {
             try connection.execute("DELETE FROM \(destination)")
@@ -184,7 +184,7 @@ struct Publisher {
                                  fix: "rebuild the warehouse's models with --rebuild")
         }
         try indexPartitions(table, on: connection)
-        let key: SQL = table.partitionBy.map { "coalesce(\(identifier: $0)::text, '')" } ?? "'*'"
+        let key = PartitionColumn.key(table.partitionBy)
         // The batch's keys as an uncorrelated IN, not a join or EXISTS against it: the same rows, and
         // a form Citus runs whatever the two tables' layouts (a distributed destination, a batch that
         // is a temporary table on one PostgreSQL and a laid-out table of the run's schema on Citus).
@@ -225,16 +225,18 @@ struct Publisher {
         }
         // Restated money: each amount column's total in the partition, before and after the merge.
         let restated = changes.filter(\.restatement).map(\.partition)
-        let partition = try table.partitionBy.map { try PartitionColumn($0, of: destination, on: connection) }
-        let money = restated.isEmpty || partition == nil ? nil : try MoneyColumns(of: destination, on: connection)
-        let before = try money.map { try $0.totals(of: restated, partition: partition!, in: destination, on: connection) } ?? [:]
+        var restatedMoney: (money: MoneyColumns, partition: PartitionColumn)?
+        if !restated.isEmpty, let column = table.partitionBy, let money = try MoneyColumns(of: destination, on: connection) {
+            restatedMoney = (money, try PartitionColumn(column, of: destination, on: connection))
+        }
+        let before = try restatedMoney.map { try $0.money.totals(of: restated, partition: $0.partition, in: destination, on: connection) } ?? [:]
 
         try connection.execute("DELETE FROM \(destination) WHERE \(inBatch)")
         let names = columns.map { String($0.split(separator: " ")[0]) }.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
         try connection.execute("INSERT INTO \(destination) (\(names)) SELECT \(names) FROM \(batch)")
 
-        if let money {
-            let amounts = money.changes(from: before, to: try money.totals(of: restated, partition: partition!, in: destination, on: connection))
+        if let (money, partition) = restatedMoney {
+            let amounts = money.changes(from: before, to: try money.totals(of: restated, partition: partition, in: destination, on: connection))
             for index in changes.indices { changes[index].amounts = amounts[changes[index].partition] }
         }
         try connection.execute("""
@@ -289,7 +291,13 @@ struct PartitionColumn {
     }
 
     /// The partition's recorded text: the value as text, '' for NULL.
-    var key: SQL { "coalesce(\(identifier: name)::text, '')" }
+    var key: SQL { Self.key(name) }
+
+    /// The recorded text of a row's partition in a table partitioned by `column`; '*' for a table
+    /// without one (compared whole).
+    static func key(_ column: String?) -> SQL {
+        column.map { "coalesce(\(identifier: $0)::text, '')" } ?? "'*'"
+    }
 
     /// The rows of the partitions `parts` (recorded texts; '' selects the NULL partition).
     func selecting(_ parts: [String]) -> SQL {
