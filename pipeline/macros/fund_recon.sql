@@ -125,6 +125,11 @@ sum(settled_fees) as settled_fees, sum(settled_net) as settled_net, sum(payout_a
 max(_loaded_at) as _loaded_at
 {% endmacro %}
 
+{# True when the settlement window of an event of business day `day` has closed: the day plus
+   settlement_window_days is no later than files_complete_through (always, in a closed audit, where
+   the var is empty). Until then a capture or refund without its line is pending, not missing. #}
+{% macro settlement_window_closed(day) %}({{ day }} + {{ var('settlement_window_days') }} <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)){% endmacro %}
+
 {# Hours between our time of an event and the gateway's, when they are an hour or more apart by
    both readings of the gateway's local time (a repeated DST hour has two); null otherwise. #}
 {% macro clock_gap(ours, theirs, theirs_alt) %}

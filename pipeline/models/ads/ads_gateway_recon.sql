@@ -71,8 +71,7 @@ select 'payment' as entity_type, p.payment_id::text as entity_key, p.gateway, p.
        p.amount::numeric(18,2) as expected_amount, coalesce(l.gross, 0)::numeric(18,2) as actual_amount,
        (coalesce(l.gross, 0) - p.amount)::numeric(18,2) as diff_amount,
        l.settled_on, l.transaction_at, l.transaction_at_alt,
-       case when l.gateway_txn_ref is null and p.biz_date + {{ var('settlement_window_days') }}
-                 > coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date) then 'pending_settlement'
+       case when l.gateway_txn_ref is null and not {{ settlement_window_closed('p.biz_date') }} then 'pending_settlement'
             when l.gateway_txn_ref is null then 'missing_settlement'
             when l.currency <> p.currency or l.other_currency <> p.currency then 'currency_mismatch'
             when l.lines <> 1 or l.gross <> p.amount then 'amount_mismatch'
@@ -86,8 +85,7 @@ left join charges l on l.gateway_txn_ref = p.gateway_txn_ref
 union all
 select 'refund', r.refund_id::text, r.gateway, r.gateway_refund_ref, r.merchant_id, r.currency, r.biz_date, r.refunded_at,
        -r.amount, coalesce(l.gross, 0), coalesce(l.gross, 0) + r.amount, l.settled_on, l.transaction_at, l.transaction_at_alt,
-       case when l.gateway_refund_ref is null and r.biz_date + {{ var('settlement_window_days') }}
-                 > coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date) then 'pending_settlement'
+       case when l.gateway_refund_ref is null and not {{ settlement_window_closed('r.biz_date') }} then 'pending_settlement'
             when l.gateway_refund_ref is null then 'missing_settlement'
             when l.currency <> r.currency or l.other_currency <> r.currency then 'currency_mismatch'
             when l.lines <> 1 or l.gross <> -r.amount then 'amount_mismatch'
@@ -125,12 +123,11 @@ where ((s.line_type = 'charge' and pay.gateway_txn_ref is null) or (s.line_type 
 union all
 select entity_type, entity_key, gateway, gateway_ref, merchant_id, currency, event_date, event_at, expected_amount,
        actual_amount, diff_amount, settled_on, transaction_at, transaction_at_alt,
-       case when match_status = 'pending_settlement' and event_date + {{ var('settlement_window_days') }}
-                 <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)
+       case when match_status = 'pending_settlement' and {{ settlement_window_closed('event_date') }}
             then 'missing_settlement' else match_status end,
        recon_key, _loaded_at, clock_gap_hours
 from {{ this }}
 where recon_key in (select recon_key from {{ this }} where match_status = 'pending_settlement'
-                      and event_date + {{ var('settlement_window_days') }} <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date))
+                      and {{ settlement_window_closed('event_date') }})
   and recon_key not in (select recon_key from affected where recon_key is not null)
 {% endif %}
