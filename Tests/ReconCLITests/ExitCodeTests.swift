@@ -577,11 +577,9 @@ struct EmbeddedCitusTests {
     /// A backfill, then a late Stripe file that restates a closed day, on a Citus coordinator and
     /// on one PostgreSQL: the same tables, and the same partitions restated with the same money.
     @Test func aBackfillAndALateFilesRestatementOnCitusEqualOnePostgreSQL() throws {
-        let data = try PersistentRunTests.landing(days: 4, seed: 73)
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        let late = "/gateway/stripe/payout_reconciliation_2026-10-02.csv"
-        let aside = NSTemporaryDirectory() + "recon-late-\(UUID().uuidString).csv"
-        try FileManager.default.moveItem(atPath: data + late, toPath: aside)
+        let landing = try PersistentRunTests.LateStripeFile()
+        defer { landing.remove() }
+        let data = landing.data
         let database = try Self.twoWorkers()
         defer { database.close() }
         let prefix = PersistentRunTests.prefix()
@@ -598,7 +596,7 @@ struct EmbeddedCitusTests {
             let filled = try run("backfill", target, ["--from", "2026-10-01", "--to", "2026-10-03"])
             #expect(filled.status == 1, "\(filled.output)")
         }
-        try FileManager.default.moveItem(atPath: aside, toPath: data + late)
+        try landing.deliver()
         var restated: [String] = []
         for target in targets {
             let arrival = try run("run", target, ["--period", "2026-10-04"])

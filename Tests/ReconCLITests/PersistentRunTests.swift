@@ -21,6 +21,25 @@ struct PersistentRunTests {
         return directory
     }
 
+    /// Four generated days whose Stripe file of 2 October is held back, to land late with `deliver()`.
+    struct LateStripeFile {
+        static let path = "/gateway/stripe/payout_reconciliation_2026-10-02.csv"
+        let data: String
+        let aside = NSTemporaryDirectory() + "recon-late-\(UUID().uuidString).csv"
+
+        init(seed: UInt64 = 73) throws {
+            data = try PersistentRunTests.landing(days: 4, seed: seed)
+            try FileManager.default.moveItem(atPath: data + Self.path, toPath: aside)
+        }
+
+        func deliver() throws { try FileManager.default.moveItem(atPath: aside, toPath: data + Self.path) }
+
+        func remove() {
+            try? FileManager.default.removeItem(atPath: data)
+            try? FileManager.default.removeItem(atPath: aside)
+        }
+    }
+
     static func prefix() -> String { "t" + UUID().uuidString.prefix(8).lowercased().replacingOccurrences(of: "-", with: "") }
 
     /// A run's arguments, on the server under test unless `db` names another (a Citus coordinator).
@@ -149,11 +168,9 @@ struct PersistentRunTests {
     }
 
     @Test func aLateStripeFileRestatesItsDayAndUpdatesTheMonth() throws {
-        let data = try Self.landing(days: 4, seed: 73)
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        let late = "/gateway/stripe/payout_reconciliation_2026-10-02.csv"
-        let aside = NSTemporaryDirectory() + "recon-late-\(UUID().uuidString).csv"
-        try FileManager.default.moveItem(atPath: data + late, toPath: aside)
+        let landing = try LateStripeFile()
+        defer { landing.remove() }
+        let data = landing.data
         let (prefix, straight) = (Self.prefix(), Self.prefix())
         defer { Self.drop(prefix); Self.drop(straight) }
 
@@ -167,7 +184,7 @@ struct PersistentRunTests {
         #expect(gap.output.contains("ods_stripe_files_every_day"))
         let monthBefore = try Self.scalar("SELECT sum(settled_gross)::text FROM \(prefix)_dws.dws_gateway_monthly WHERE gateway = 'stripe'", String.self)
 
-        try FileManager.default.moveItem(atPath: aside, toPath: data + late)
+        try landing.deliver()
         let arrival = try Self.run(prefix, "day", "2026-10-04", data: data)
         #expect(arrival.status == 0, "\(arrival.output)")
         #expect(arrival.output.contains("restated \(prefix)_dws.dws_gateway_daily 2026-10-02"), "\(arrival.output)")
@@ -199,11 +216,9 @@ struct PersistentRunTests {
     /// fails with the money that moved and withdraws both sign-offs; reopening is explicit; the
     /// run history's hash chain holds, and a record changed behind its back is named.
     @Test func aSignedMonthChangedByALateFileFailsAndWithdrawsItsSignOffs() throws {
-        let data = try Self.landing(days: 4, seed: 75)
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        let late = "/gateway/stripe/payout_reconciliation_2026-10-02.csv"
-        let aside = NSTemporaryDirectory() + "recon-late-\(UUID().uuidString).csv"
-        try FileManager.default.moveItem(atPath: data + late, toPath: aside)
+        let landing = try LateStripeFile(seed: 75)
+        defer { landing.remove() }
+        let data = landing.data
         let prefix = Self.prefix()
         defer { Self.drop(prefix) }
         let db = try ServerUnderTest.target().conninfo
@@ -242,7 +257,7 @@ struct PersistentRunTests {
         #expect(missing.status == 3 && missing.output.contains("there is no warehouse '\(prefix)x'"), "\(missing.output)")
 
         // The late file changes October's 2nd: the run fails, naming the month and the money.
-        try FileManager.default.moveItem(atPath: aside, toPath: data + late)
+        try landing.deliver()
         let changed = try Self.run(prefix, "day", "2026-10-04", data: data)
         #expect(changed.status == 1, "\(changed.output)")
         #expect(changed.output.contains("signed month 2026-10 changed: its sign-offs are withdrawn"), "\(changed.output)")
