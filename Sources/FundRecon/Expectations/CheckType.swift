@@ -126,7 +126,7 @@ struct PlanContext: Sendable {
     var filter: SQL { inPeriod.map { "\(rowFilter) AND \($0)" } ?? rowFilter }
 
     /// In a scoped run, the values of `columns` on the rows the check looks at (a subquery for an
-    /// uncorrelated `IN`): the keys whose every row a scoped `unique` or `relationships` reads.
+    /// uncorrelated `IN`): the keys whose every row a scoped `unique` reads.
     func periodKeys(_ columns: [String]) -> SQL? {
         inPeriod.map { _ in "SELECT \(PlanContext.columns(columns)) FROM \(relation) WHERE \(filter)" }
     }
