@@ -219,6 +219,42 @@ struct IngestTests {
         }
     }
 
+    @Test func sameResellerCSVTwiceIsLoadedOnceAndItsControlRecordsOnce() throws {
+        let fixture = FixtureDataset()
+        defer { fixture.remove() }
+        // A reseller CSV is hashed while it is read: nothing of the repeat, sales, rejects or its
+        // file row, may be written.
+        let report = """
+            record_type,reseller_id,report_date,txn_id,order_ref,sold_at,currency,amount,record_count,total_amount
+            H,RS002,2026-10-03,,,,USD,,,
+            D,RS002,2026-10-03,RS002-1,1,2026-10-03T10:15:00Z,USD,12.50,,
+            D,RS002,2026-10-03,RS002-2,2,soon,USD,1.00,,
+            T,RS002,2026-10-03,,,,,,2,13.50
+
+            """
+        try fixture.write("resellers/2026-10-03/RS002.csv", report)
+        try fixture.write("resellers/2026-10-04/RS002.csv", report)
+        try withLoadedRun(fixture.directory) { connection, loaded throws in
+            let duplicate = try #require(loaded.files.first { $0.status == .duplicate })
+            #expect(duplicate.file == "resellers/2026-10-04/RS002.csv")
+            #expect(duplicate.duplicateOf == "resellers/2026-10-03/RS002.csv")
+            #expect(loaded.isConserved)
+            let files = try connection.query("""
+                SELECT report_date::text, declared_count, declared_total::text, has_trailer, _source_file FROM ods_reseller_files
+                """).rows
+            try #require(files.count == 1)
+            let file = files[0]
+            #expect(try file.decode(String.self, at: 0) == "2026-10-03")
+            #expect(try file.decode(Int.self, at: 1) == 2)
+            #expect(try file.decode(String.self, at: 2) == "13.50")
+            #expect(try file.decode(Bool.self, at: 3))
+            #expect(try file.decode(String.self, at: 4) == "resellers/2026-10-03/RS002.csv")
+            #expect(try connection.query("SELECT txn_id FROM ods_reseller_sales").rows.map { try $0.decode(String.self, at: 0) }
+                    == ["RS002-1"])
+            #expect(try connection.query("SELECT line FROM ods_rejects").rows.map { try $0.decode(Int.self, at: 0) } == [4])
+        }
+    }
+
     @Test func aFileWhoseNameMatchesNoContractNameIsListedNotSilentlySkipped() throws {
         let fixture = FixtureDataset()
         defer { fixture.remove() }

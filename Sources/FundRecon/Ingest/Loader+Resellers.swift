@@ -28,8 +28,14 @@ extension Loader {
     }
 
     func loadReseller(_ relative: String) throws {
-        guard let sha = try checksum(relative, source: "reseller") else { return }
         let format = relative.hasSuffix(".xml") ? "xml" : "csv"
+        // An XML file is hashed before it is parsed; a CSV file while it is read, and nothing is
+        // written before its checksum says it is new.
+        var sha = ""
+        if format == "xml" {
+            guard let known = try checksum(relative, source: "reseller") else { return }
+            sha = known
+        }
         if format == "xml", let reason = try Loader.refusal(ofXML: directory + "/" + relative) {
             try storeRejects([Reject(line: 1, raw: "", reason: reason)], source: "reseller", file: relative)
             report.files.append(FileLoad(
@@ -45,61 +51,71 @@ extension Loader {
         if format == "xml" {
             try readXML(relative, header: &header, sales: &sales, rejects: &rejects, controlRecords: &controlRecords)
         } else {
-            try readCSV(relative, header: &header, sales: &sales, rejects: &rejects, controlRecords: &controlRecords)
+            let digest = try readCSV(relative, header: &header, sales: &sales, rejects: &rejects, controlRecords: &controlRecords)
+            guard try isNewVersion(relative, sha: digest.hex),
+                  try !isDuplicate(relative, source: "reseller", sha: digest.hex, lineBreaks: digest.lineBreaks)
+            else { return }
+            sha = digest.hex
         }
         // A CSV report has no file id of its own: it is named like the XML ones, reseller and date.
         if header.fileID == nil, let reseller = header.resellerID, let date = header.reportDate {
             header.fileID = reseller + "-" + date.replacingOccurrences(of: "-", with: "")
         }
-        var rows: [[String?]] = []
-        for sale in sales {
-            var row: [String?] = []
-            var failure: String?
-            let values: [(String?, ColumnType, String)] = [
-                (header.resellerID, .text, "reseller_id"), (header.fileID, .text, "file_id"),
-                (header.reportDate, .date, "report_date"), (sale.txnID, .text, "txn_id"),
-                (sale.orderRef, .text, "order_ref"), (sale.soldAt, .timestampWithOffset, "sold_at"),
-                (sale.currency ?? header.currency, .text, "currency"), (sale.amount, .money, "amount"),
-                (format, .text, "source_format"),
-            ]
-            for (text, type, column) in values {
-                guard let text, !text.isEmpty else {
-                    failure = "missing \(column)"
-                    break
+        // Checked sales go straight into COPY's buffer; a bad one takes its half-written row back out.
+        var loadedSales = 0
+        if !sales.isEmpty {
+            let lineage = Array(relative.utf8)
+            loadedSales = try connection.copyIn(Sources.resellerSales.copySQL(schema: ods)) { writer in
+                for sale in sales {
+                    let mark = writer.rowMark
+                    var failure: String?
+                    let values: [(String?, ColumnType, String)] = [
+                        (header.resellerID, .text, "reseller_id"), (header.fileID, .text, "file_id"),
+                        (header.reportDate, .date, "report_date"), (sale.txnID, .text, "txn_id"),
+                        (sale.orderRef, .text, "order_ref"), (sale.soldAt, .timestampWithOffset, "sold_at"),
+                        (sale.currency ?? header.currency, .text, "currency"), (sale.amount, .money, "amount"),
+                        (format, .text, "source_format"),
+                    ]
+                    for (slot, (text, type, column)) in values.enumerated() {
+                        guard let text, !text.isEmpty else {
+                            failure = "missing \(column)"
+                            break
+                        }
+                        let field = Array(text.utf8)[...]
+                        switch fields.check(field, as: type, column: column, event: column == "sold_at") {
+                        case .pass(let suffix):
+                            writer.writeField(field, first: slot == 0)
+                            if !suffix.isEmpty { writer.writeField(suffix, first: true) }
+                        case .null: writer.writeNull(first: slot == 0)
+                        case .reject(let reason): failure = reason
+                        }
+                        if failure != nil { break }
+                    }
+                    if let failure {
+                        writer.discardRow(from: mark)
+                        rejects.append(Reject(line: sale.line, raw: sale.raw, reason: failure))
+                        continue
+                    }
+                    writer.writeField(lineage, first: false)
+                    writer.writeField(integer: sale.line, first: false)
+                    try writer.endRow()
                 }
-                switch fields.check(ArraySlice(text.utf8), as: type, column: column, event: column == "sold_at") {
-                case .pass(let suffix): row.append(text + String(decoding: suffix, as: UTF8.self))
-                case .null: row.append(nil)
-                case .reject(let reason): failure = reason
-                }
-                if failure != nil { break }
             }
-            if let failure {
-                rejects.append(Reject(line: sale.line, raw: sale.raw, reason: failure))
-            } else {
-                rows.append(row + [relative, String(sale.line)])
-            }
-        }
-        let loadedSales = rows.isEmpty ? 0 : try connection.copyIn(Sources.resellerSales.copySQL(schema: ods)) { writer in
-            for row in rows { try writer.writeRow(row) }
         }
         // Records read = sale records + control records (root or H, trailer or T) + records that were
         // not even a sale (wrong column count, unknown type, broken XML). A file that does not say
         // which reseller and day it reports cannot be recorded: its control records become one reject.
-        let structuralRejects = rejects.count - (sales.count - rows.count)
+        let structuralRejects = rejects.count - (sales.count - loadedSales)
         var read = sales.count + structuralRejects
         var loaded = loadedSales
         try storeRejects(rejects, source: "reseller", file: relative)
         if let fileID = header.fileID, let reseller = header.resellerID, CalendarDate(header.reportDate ?? "") != nil {
             let count = header.declaredCount.flatMap { Int64($0) }.map(String.init)
             let total = header.declaredTotal.flatMap { Cents($0) }?.description
-            try connection.execute("""
-                INSERT INTO \(schema: ods, table: "ods_reseller_files")
-                  (file_id, reseller_id, report_date, source_format, declared_count, declared_total, has_trailer,
-                   _source_file, _source_line)
-                VALUES (\(fileID), \(reseller), \(header.reportDate)::date, \(format), \(count)::bigint,
-                        \(total)::numeric, \(header.hasTrailer), \(relative), 1)
-                """)
+            resellerFileRows.append([
+                fileID, reseller, header.reportDate.flatMap(CalendarDate.init)?.description, format, count, total,
+                header.hasTrailer ? "t" : "f", relative, "1",
+            ])
             read += controlRecords
             loaded += controlRecords
         } else {
@@ -202,13 +218,14 @@ extension Loader {
         return result
     }
 
+    /// Reads a reseller CSV file; returns its checksum, taken while it was read.
     func readCSV(
         _ relative: String, header: inout ResellerFileHeader, sales: inout [RawSale], rejects: inout [Reject],
         controlRecords: inout Int
-    ) throws {
+    ) throws -> (hex: String, lineBreaks: Int) {
         let reader = try CSVReader(path: directory + "/" + relative, shownAs: relative)
         var record = CSVRecord()
-        guard try reader.next(into: &record) else { return }  // empty: the file's one reject says so
+        guard try reader.next(into: &record) else { return try reader.digest() }  // empty: the file's one reject says so
         let names = (0..<record.count).map { record.string($0).trimmingCharacters(in: .whitespaces) }
         let required = ["record_type", "reseller_id", "report_date", "txn_id", "order_ref", "sold_at", "currency", "amount",
                         "record_count", "total_amount"]
@@ -258,5 +275,6 @@ extension Loader {
                                       reason: "unknown record type '\(other ?? "")' (expected H, D or T)"))
             }
         }
+        return try reader.digest()
     }
 }

@@ -10,6 +10,8 @@ final class Loader {
     let window: LoadWindow?
     var report = LoadReport()
     var seen: [String: String] = [:]
+    /// The reseller files' own rows (`ods_reseller_files`), written in one COPY when the part ends.
+    var resellerFileRows: [[String?]] = []
     var ods: String { schemas.name(.ods) }
 
     /// Rejects are flushed (and a new COPY begun) every this many, so a bad file cannot fill memory.
@@ -122,6 +124,11 @@ final class Loader {
     /// them next, and a planner guessing on millions of new rows picks poor joins.
     func finish(tables: [String]) throws {
         try recordFileLoads()
+        if !resellerFileRows.isEmpty {
+            try connection.copyIn(Sources.resellerFiles.copySQL(schema: ods)) { writer in
+                for row in resellerFileRows { try writer.writeRow(row) }
+            }
+        }
         for table in tables {
             try connection.execute("ANALYZE \(schema: ods, table: table)")
         }
