@@ -161,32 +161,66 @@ def recon_load(work, data, db):
     return seconds, rss, files, sources
 
 
+def source_alone(work, data, source):
+    """A dataset folder holding only `source`'s files (links to `data`'s), so its load runs alone on
+    the server, as each plain COPY does: in a whole load the two parts share the 2 cores."""
+    folder = os.path.join(work, f"alone-{source}")
+    if os.path.exists(folder):
+        return folder
+    os.makedirs(os.path.join(folder, "oltp"))
+    if source == "oltp":
+        os.rmdir(os.path.join(folder, "oltp"))
+        os.symlink(os.path.join(data, "oltp"), os.path.join(folder, "oltp"))
+    elif source in ("stripe", "adyen"):
+        os.makedirs(os.path.join(folder, "gateway"))
+        os.symlink(os.path.join(data, "gateway", source), os.path.join(folder, "gateway", source))
+    else:
+        os.symlink(os.path.join(data, "resellers"), os.path.join(folder, "resellers"))
+    return folder
+
+
 def bench_ingest(work, data, db, files, rounds=2):
     """`recon load` against plain COPY of the same files, alternately on the warm server (the first load of a
-    fresh cluster also creates its WAL segments). Per source, recon's time is the sum of its files' loads, which
-    run on two connections side by side; so the whole command is also set against all the COPYs in a row."""
-    loads, limits = [], []
+    fresh cluster also creates its WAL segments). Per source, recon's time is the sum of its files' loads in a
+    load of that source alone (the reseller CSV files apart from the XML ones, which have no COPY equivalent);
+    the whole command (both parts side by side, ANALYZE, the file records) is set against all the COPYs in a row."""
+    loads, limits, alone = [], [], []
+    sources = sorted({f["source"] for f in files})
     for _ in range(rounds):
         limits.append(copy_limits(data, db, files))
-        seconds, _, _, sources = recon_load(work, data, db)
-        loads.append((seconds, sources))
+        seconds, _, _, _ = recon_load(work, data, db)
+        loads.append(seconds)
+        by_source = {}
+        for source in sources:
+            _, _, source_files, _ = recon_load(work, source_alone(work, data, source), db)
+            for f in source_files:
+                if f["source"] != source:
+                    continue
+                key = "reseller_csv" if source == "reseller" and f["file"].endswith(".csv") else \
+                      "reseller_xml" if source == "reseller" else source
+                s = by_source.setdefault(key, {"files": 0, "rows": 0, "seconds": 0.0})
+                s["files"] += 1
+                s["rows"] += f["rows_loaded"]
+                s["seconds"] += f["duration_ms"] / 1000.0
+        alone.append(by_source)
     ingest = {}
-    for source in sorted(loads[0][1]):
-        s = min((l[1][source] for l in loads), key=lambda s: s["seconds"])
+    for key in sorted(alone[0]):
+        s = min((a[key] for a in alone), key=lambda s: s["seconds"])
         entry = {"files": s["files"], "rows": s["rows"], "seconds": round(s["seconds"], 3),
                  "rows_per_s": round(s["rows"] / s["seconds"]) if s["seconds"] else None}
-        if source in limits[0]:
-            lim = min(l[source] for l in limits)
+        limit_key = "reseller" if key == "reseller_csv" else key
+        if key != "reseller_xml" and limit_key in limits[0]:
+            lim = min(l[limit_key] for l in limits)
             entry.update(copy_limit_seconds=round(lim, 3), copy_limit_rows_per_s=round(s["rows"] / lim) if lim else None,
                          ratio_to_copy=round(s["seconds"] / lim, 2) if lim else None)
-        ingest[source] = entry
-        print(f"  {source:8} {s['rows']:>9} rows {s['seconds']:7.2f} s"
+        ingest[key] = entry
+        print(f"  {key:12} {s['rows']:>9} rows {s['seconds']:7.2f} s"
               + (f"  (plain COPY {entry['copy_limit_seconds']:.2f} s, x{entry['ratio_to_copy']})" if "copy_limit_seconds" in entry else ""))
-    whole = min(l[0] for l in loads)
+    whole = min(loads)
     copies = min(sum(l.values()) for l in limits)
-    print(f"  ingest: recon load {[round(l[0], 2) for l in loads]} s, every COPY in a row {[round(sum(l.values()), 2) for l in limits]} s: "
+    print(f"  ingest: recon load {[round(l, 2) for l in loads]} s, every COPY in a row {[round(sum(l.values()), 2) for l in limits]} s: "
           f"x{whole / copies:.2f}")
-    return {"sources": ingest, "recon_load_seconds": [l[0] for l in loads],
+    return {"sources": ingest, "recon_load_seconds": loads,
             "copy_all_seconds": [round(sum(l.values()), 3) for l in limits], "ratio_whole_to_copy_all": round(whole / copies, 2)}
 
 
