@@ -91,9 +91,11 @@ struct DistributedWarehouseTests {
         let runID = RunID.generate()
         request.runID = runID
         request.handsOverSchemas = true
+        request.recordStatements = true
         let spec = GeneratorSpec(seed: 43, start: CalendarDate("2026-10-01")!, days: 4, ordersPerDay: 90, anomalies: try AnomalySpec(parsing: "all=1"))
-        let result = try Orchestrator.run(request, kind: .ephemeral(database: .server(database.target), source: .generate(spec), keepSchemas: false),
-                                          interrupts: nil, logger: quietLogger) { _ in }.audit
+        let run = try Orchestrator.run(request, kind: .ephemeral(database: .server(database.target), source: .generate(spec), keepSchemas: false),
+                                       interrupts: nil, logger: quietLogger) { _ in }
+        let result = run.audit
         #expect(result.summary.error == 0, "\(result.checks.filter { $0.status == .error }.map { "\($0.id): \($0.message ?? "")" })")
         let connection = try Connection(database.target)
         let schemas = RunSchemas(runID: runID)
@@ -115,6 +117,25 @@ struct DistributedWarehouseTests {
         }
         for name in ["dws_merchant_daily", "dws_merchant_monthly", "ads_monthly_statement", "ads_merchant_balance_daily"] {
             #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == "merchant_id", "\(name) on merchant_id")
+        }
+        // The loaded fact extracts are distributed on their own keys as they load; reference data stays on the coordinator.
+        for (name, key) in [("ods_orders", "order_id"), ("ods_payments", "payment_id"), ("ods_refunds", "refund_id"),
+                            ("ods_commissions", "commission_id"), ("ods_voucher_redemptions", "redemption_id"),
+                            ("ods_merchant_payouts", "payout_id")] {
+            #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == key, "\(name) on \(key): \(String(describing: layout[name]))")
+        }
+        #expect(layout["ods_merchants"] == nil)
+        // So the DWD models of the order side read their sources on the workers: each INSERT runs
+        // pushed down (orders) or repartitioned between the workers, none through the coordinator.
+        // (dwd_commissions still goes through it: its outer joins to the order and the refund are
+        // off its key, and Citus repartitions inner joins only; docs/scale-out.md.)
+        let statements = try #require(run.outputs.builds[.runDbtModel]?.report.statements)
+        for name in ["dwd_orders", "dwd_payments", "dwd_refunds", "dwd_voucher_redemptions"] {
+            let target = "INSERT INTO \"\(schemas.name(.dwd))\".\"\(name)\""
+            let statement = try #require(statements.first { $0.hasPrefix(target) }, "\(name)'s statement")
+            let plan = try connection.query(SQL(unsafeSQL: "EXPLAIN " + statement)).rows.map { try $0.decode(String.self, at: 0) }
+                .joined(separator: "\n")
+            #expect(!plan.contains("pull to coordinator") && plan.contains("Custom Scan (Citus"), "\(name):\n\(plan)")
         }
         #expect(layout["dwd_merchants"]?.0 == "reference")
         #expect(layout["ads_recon_breaks"]?.0 == "reference", "a model without distributed_by is a reference table")

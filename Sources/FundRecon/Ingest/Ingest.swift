@@ -32,9 +32,20 @@ public enum Ingest {
     }
 
     /// Creates the source tables, `ods_rejects` and `ods_file_loads` (before either part loads).
-    public static func prepare(schemas: RunSchemas, connection: Connection) throws {
+    /// With `distribute`, on a Citus coordinator with workers, each fact extract's table is
+    /// distributed on its key as it is created (COPY then routes its rows to the shards).
+    public static func prepare(schemas: RunSchemas, connection: Connection, distribute: Bool = false) throws {
+        let distribution = distribute ? try Distribution.detect(on: connection) : Distribution(workers: 0)
+        let keys = Dictionary(uniqueKeysWithValues: Sources.extracts.compactMap { extract in
+            extract.table.key.map { ("ods_" + extract.table.table, $0) }
+        })
         try connection.transaction { connection in
-            for statement in tableDDL(schemas: schemas) { try connection.execute(statement.sql) }
+            for statement in tableDDL(schemas: schemas) {
+                try connection.execute(statement.sql)
+                if distribution.isDistributed, statement.table.0 == schemas.name(.ods), let key = keys[statement.table.1] {
+                    try distribution.distribute(statement.table.1, on: key, schema: statement.table.0, on: connection)
+                }
+            }
         }
     }
 

@@ -57,6 +57,10 @@ struct SourceTable {
     /// The table's name (an extract's in the oltp schema; it loads into `ods_<table>`, and the
     /// oltp schema shows it as a view).
     let table: String
+    /// A fact extract's key, the column DWD's de-duplication numbers rows within. In a run's own
+    /// schemas on a Citus coordinator its table is distributed on it, so that de-duplication runs
+    /// on the workers (docs/scale-out.md); reference data and the file tables stay on the coordinator.
+    var key: String?
     let columns: [SourceColumn]
     /// Extra columns the loader fills from the file itself (name, SQL type).
     var fileColumns: [(name: String, sql: SQL)] = []
@@ -97,32 +101,32 @@ enum Sources {
             .init("discount_value", .money), .init("valid_from", .timestampWithOffset),
             .init("valid_to", .timestampWithOffset),
         ])),
-        ("orders.csv", SourceTable(source: "oltp", table: "orders", columns: [
+        ("orders.csv", SourceTable(source: "oltp", table: "orders", key: "order_id", columns: [
             .init("order_id", .bigint), .init("merchant_id", .bigint), .init("customer_id", .bigint),
             .init("channel", .text), .init("reseller_id", .text), .init("currency", .text),
             .init("gross_amount", .money), .init("voucher_code", .text), .init("voucher_discount", .money),
             .init("status", .text), .init("created_at", .timestampWithOffset, event: true),
         ])),
-        ("payments.csv", SourceTable(source: "oltp", table: "payments", columns: [
+        ("payments.csv", SourceTable(source: "oltp", table: "payments", key: "payment_id", columns: [
             .init("payment_id", .bigint), .init("order_id", .bigint), .init("gateway", .text),
             .init("gateway_txn_ref", .text), .init("currency", .text), .init("amount", .money),
             .init("status", .text), .init("captured_at", .timestampWithOffset, event: true),
         ])),
-        ("refunds.csv", SourceTable(source: "oltp", table: "refunds", columns: [
+        ("refunds.csv", SourceTable(source: "oltp", table: "refunds", key: "refund_id", columns: [
             .init("refund_id", .bigint), .init("order_id", .bigint), .init("payment_id", .bigint),
             .init("gateway_refund_ref", .text), .init("currency", .text), .init("amount", .money),
             .init("reason", .text), .init("refunded_at", .timestampWithOffset, event: true),
         ])),
-        ("voucher_redemptions.csv", SourceTable(source: "oltp", table: "voucher_redemptions", columns: [
+        ("voucher_redemptions.csv", SourceTable(source: "oltp", table: "voucher_redemptions", key: "redemption_id", columns: [
             .init("redemption_id", .bigint), .init("voucher_code", .text), .init("order_id", .bigint),
             .init("amount", .money), .init("redeemed_at", .timestampWithOffset, event: true),
         ])),
-        ("commissions.csv", SourceTable(source: "oltp", table: "commissions", columns: [
+        ("commissions.csv", SourceTable(source: "oltp", table: "commissions", key: "commission_id", columns: [
             .init("commission_id", .bigint), .init("order_id", .bigint), .init("merchant_id", .bigint),
             .init("refund_id", .bigint), .init("base_amount", .money), .init("rate", .decimal(precision: 5, scale: 4)),
             .init("amount", .money), .init("currency", .text), .init("charged_at", .timestampWithOffset, event: true),
         ])),
-        ("merchant_payouts.csv", SourceTable(source: "oltp", table: "merchant_payouts", columns: [
+        ("merchant_payouts.csv", SourceTable(source: "oltp", table: "merchant_payouts", key: "payout_id", columns: [
             .init("payout_id", .bigint), .init("merchant_id", .bigint), .init("currency", .text),
             .init("amount", .money), .init("paid_at", .timestampWithOffset, event: true),
         ])),

@@ -95,7 +95,7 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         case .none:
             dataset = nil
         }
-        try Ingest.prepare(schemas: session.schemas, connection: try context.connect())
+        try Ingest.prepare(schemas: session.schemas, connection: try context.connect(), distribute: true)
         return dataset
     }
 

@@ -54,6 +54,13 @@ struct Distribution {
         }
     }
 
+    /// Distributes the empty `table` on `column`, co-located with the other tables of that
+    /// column's type (a loaded source: its rows then reach their shards as COPY sends them).
+    func distribute(_ tableName: String, on column: String, schema: String, on connection: Connection) throws {
+        let qualified = quoteIdentifier(schema) + "." + quoteIdentifier(tableName)
+        try connection.execute("SELECT create_distributed_table(\(qualified)::regclass, \(column))")
+    }
+
     /// An index Citus can build: a unique one must contain the distribution column, else it is
     /// built as a plain index (the checks still prove the key unique).
     func index(_ index: ModelConfig.IndexSpec, config: ModelConfig) -> ModelConfig.IndexSpec {
