@@ -205,9 +205,8 @@ struct IngestTests {
         try fixture.write("gateway/stripe/payout_reconciliation_2026-10-06.csv", header)
         try fixture.write("gateway/stripe/payout_reconciliation_2026-10-07.csv", header)
         try withLoadedRun(fixture.directory) { connection, report throws in
-            let duplicate = try #require(report.files.first { $0.status == .duplicate })
-            #expect(duplicate.file == "gateway/stripe/payout_reconciliation_2026-10-05.csv")
-            #expect(duplicate.duplicateOf == "gateway/stripe/payout_reconciliation_2026-10-04.csv")
+            expectOneDuplicate(in: report, "gateway/stripe/payout_reconciliation_2026-10-05.csv",
+                               of: "gateway/stripe/payout_reconciliation_2026-10-04.csv")
             // Header-only files of two quiet days are identical, and both arrived.
             #expect(report.files.filter { $0.file.hasSuffix("10-06.csv") || $0.file.hasSuffix("10-07.csv") }
                 .allSatisfy { $0.status == .loaded })
@@ -217,6 +216,13 @@ struct IngestTests {
             #expect(try connection.query("SELECT file FROM ods_rejects").rows.map { try $0.decode(String.self, at: 0) }
                     == ["gateway/stripe/payout_reconciliation_2026-10-04.csv"])
         }
+    }
+
+    /// The load found one duplicate file, `file`, with the content of `original`.
+    func expectOneDuplicate(in report: LoadReport, _ file: String, of original: String) {
+        let duplicates = report.files.filter { $0.status == .duplicate }
+        #expect(duplicates.map(\.file) == [file])
+        #expect(duplicates.first?.duplicateOf == original)
     }
 
     @Test func sameResellerCSVTwiceIsLoadedOnceAndItsControlRecordsOnce() throws {
@@ -235,9 +241,7 @@ struct IngestTests {
         try fixture.write("resellers/2026-10-03/RS002.csv", report)
         try fixture.write("resellers/2026-10-04/RS002.csv", report)
         try withLoadedRun(fixture.directory) { connection, loaded throws in
-            let duplicate = try #require(loaded.files.first { $0.status == .duplicate })
-            #expect(duplicate.file == "resellers/2026-10-04/RS002.csv")
-            #expect(duplicate.duplicateOf == "resellers/2026-10-03/RS002.csv")
+            expectOneDuplicate(in: loaded, "resellers/2026-10-04/RS002.csv", of: "resellers/2026-10-03/RS002.csv")
             #expect(loaded.isConserved)
             let files = try connection.query("""
                 SELECT report_date::text, declared_count, declared_total::text, has_trailer, _source_file FROM ods_reseller_files
