@@ -131,6 +131,11 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
         return try connection.query("SELECT max(created_at) FROM \(table)").scalar(Date?.self)
     }
 
+    var sharedSchemas: [String] {
+        guard case .shared(let other) = source else { return [] }
+        return [other.name(.oltp), other.name(.ods)]
+    }
+
     func describe(on connection: Connection) throws -> ReportContext {
         switch source {
         case .directory(let directory):

@@ -105,7 +105,8 @@ public enum Orchestrator {
                 engine.asOf = settings.asOf
                 engine.scope = settings.scope
                 // The checks log in as a role that reads what they name and nothing else.
-                let access = try CheckAccess.of(expectations, runSchemas: mode.warehouse?.all, on: connection)
+                let access = try CheckAccess.of(expectations, runSchemas: mode.warehouse.map { $0.all + mode.sharedSchemas },
+                                                on: connection)
                 engine.defaultSearchPath = access.searchPath
                 let reader = try CheckReader.open(plan.request.checkRole, schemas: access.schemas, workers: 2,
                                                   connections: mode.connections, owner: connection,

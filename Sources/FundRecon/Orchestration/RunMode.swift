@@ -15,6 +15,10 @@ public protocol RunMode: AnyObject, Sendable {
     /// The schemas the checks, snapshots and reports read; nil when table names are taken as
     /// written (`recon check` of qualified tables).
     var warehouse: RunSchemas? { get }
+    /// Schemas the checks read through the warehouse's views beyond the warehouse's own: another
+    /// run's sources that this run shares (`recon diff`'s second build). On Citus a view's
+    /// distributed table is read on the workers as the checks' role, which needs SELECT on it too.
+    var sharedSchemas: [String] { get }
     /// The database as results.json shows it (`embedded`, or the target with its password masked).
     var databaseName: String { get }
     /// What opening the run took, before its tasks (the embedded cluster's start).
@@ -44,6 +48,10 @@ public protocol RunMode: AnyObject, Sendable {
     func fail(_ failure: TaskFailure)
     /// Releases what the run holds: its schemas (unless kept), locks, the embedded database.
     func close()
+}
+
+extension RunMode {
+    public var sharedSchemas: [String] { [] }
 }
 
 /// How a run's checks are judged.
