@@ -7,7 +7,7 @@ audit, incremental, rebuild, reports, ingest, diff: all by default) against Post
 through psql, plain `psql \\copy`). Writes BENCH_OUT (reports/bench.json) after every size. Every
 recon run is wrapped in /usr/bin/time for its peak RSS.
 """
-import json, os, re, shutil, subprocess, sys, tempfile, time
+import json, os, re, shutil, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECON = os.path.join(ROOT, ".build/release/recon")
@@ -27,14 +27,60 @@ def as_server_user(args):
     return (["runuser", "-u", "postgres", "--"] + args) if os.geteuid() == 0 else args
 
 
-def timed(args, env=None, accept=(0,)):
-    """Runs a command under /usr/bin/time; returns (seconds, peak RSS in MB, stdout). An exit code
-    outside `accept` ends the bench."""
-    out = subprocess.run(["/usr/bin/time", "-f", "BENCH %e %M"] + args, capture_output=True, text=True, env=env)
+def timed(args, env=None, accept=(0,), with_cpu=False):
+    """Runs a command under /usr/bin/time; returns (seconds, peak RSS in MB, stdout), and with
+    `with_cpu` its CPU seconds (user + system) fourth. An exit code outside `accept` ends the bench."""
+    out = subprocess.run(["/usr/bin/time", "-f", "BENCH %e %M %U %S"] + args, capture_output=True, text=True, env=env)
     if out.returncode not in accept:
         sys.exit(f"bench: {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
     line = [l for l in out.stderr.splitlines() if l.startswith("BENCH ")][-1].split()
-    return float(line[1]), int(line[2]) / 1024.0, out.stdout
+    figures = (float(line[1]), int(line[2]) / 1024.0, out.stdout)
+    return figures + (float(line[3]) + float(line[4]),) if with_cpu else figures
+
+
+class NodeCPU:
+    """CPU seconds each PostgreSQL server on this machine spends while it is active: a thread reads
+    /proc every half second, per postmaster (by its data directory) its own time, its exited
+    children's (which it reaps) and its live children's. A server running before counts from then."""
+    HZ = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self):
+        self.first, self.last, self.stop = None, {}, threading.Event()
+
+    @staticmethod
+    def sample():
+        stats, masters = {}, {}
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                text = open(f"/proc/{name}/stat").read()
+                command = open(f"/proc/{name}/cmdline").read().split("\0")
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2:].split()
+            stats[int(name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]), sum(int(x) for x in fields[11:13]))
+            if command[0].endswith("postgres") and "-D" in command:
+                masters[int(name)] = command[command.index("-D") + 1]
+        return {directory: (stats[pid][1] + sum(own for parent, _, own in stats.values() if parent == pid)) / NodeCPU.HZ
+                for pid, directory in masters.items() if pid in stats}
+
+    def __enter__(self):
+        self.first = self.sample()
+        def run():
+            while not self.stop.wait(0.5):
+                for directory, seconds in self.sample().items():
+                    self.last[directory] = max(self.last.get(directory, 0.0), seconds)
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stop.set()
+        self.thread.join()
+
+    def seconds(self):
+        return {d: round(s - self.first.get(d, 0.0), 1) for d, s in self.last.items() if s - self.first.get(d, 0.0) > 0.05}
 
 
 def main():
@@ -229,15 +275,22 @@ def bench_audit(work, data, db, where=None, label="audit"):
     load, build, 64 checks, the four reports."""
     reports = os.path.join(work, label + "-reports")
     # Exit 1 (a check failed) and 3 (a check could not run, e.g. past its timeout) are figures too.
-    seconds, rss, _ = timed([RECON, "audit", "--data", data] + (where or ["--db", db]) + ["--reports", reports,
-                             "--pipeline", os.path.join(ROOT, "pipeline"), "--expectations", os.path.join(ROOT, "expectations/fund_recon.yml"),
-                             "-q"] + CHECK_TIMEOUT, accept=(0, 1, 3))
+    with NodeCPU() as cpu:
+        seconds, rss, _, recon_cpu = timed([RECON, "audit", "--data", data] + (where or ["--db", db]) + ["--reports", reports,
+                                           "--pipeline", os.path.join(ROOT, "pipeline"), "--expectations", os.path.join(ROOT, "expectations/fund_recon.yml"),
+                                           "-q"] + CHECK_TIMEOUT, accept=(0, 1, 3), with_cpu=True)
     result = json.load(open(os.path.join(reports, "results.json")))
     tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in result["tasks"]}
     slowest, not_passed = check_figures(result, 5)
     print(f"{label}: {seconds:.2f} s, peak RSS {rss:.0f} MB {tasks}; slowest checks {slowest}; not passed {not_passed}")
     figures = {"seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks, "summary": result["summary"],
                "slowest_checks_ms": slowest, "checks_not_passed": not_passed}
+    # Where the CPU went: recon, and each server by its role (a Citus worker holds placements).
+    workers = {p["node"].rsplit(":", 1)[0] for p in result.get("placement") or []}
+    nodes = {("worker " if os.path.dirname(d) in workers else "coordinator " if workers else "server ") + d: s
+             for d, s in sorted(cpu.seconds().items())}
+    figures["cpu_seconds"] = {"recon": round(recon_cpu, 1), **nodes}
+    print(f"{label}: CPU seconds {figures['cpu_seconds']}")
     if result.get("placement"):
         figures["placement"] = result["placement"]
         print(f"{label}: rows per node {[(p['node'], p['rows'], p['shards']) for p in result['placement']]}")
