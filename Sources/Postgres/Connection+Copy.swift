@@ -148,6 +148,13 @@ public final class CopyInWriter {
         }
     }
 
+    /// Appends one field the caller knows holds no byte COPY's text format escapes (backslash,
+    /// tab, line feed, carriage return).
+    public func writePlainField(_ bytes: ArraySlice<UInt8>, first: Bool) {
+        if !first { buffer.append(0x09) }
+        buffer.append(contentsOf: bytes)
+    }
+
     /// Appends one field given as a whole array.
     public func writeField(_ bytes: [UInt8], first: Bool) {
         writeField(bytes[...], first: first)

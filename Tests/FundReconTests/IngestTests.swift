@@ -102,6 +102,25 @@ struct IngestTests {
         }
     }
 
+    @Test func textFieldsArriveByteForByteWhateverCOPYMustEscape() throws {
+        let fixture = FixtureDataset()
+        defer { fixture.remove() }
+        // A plain line, then lines whose text COPY's format must escape (backslash, tab), one with
+        // non-ASCII, one quoted: each field arrives as it stood in the file.
+        let channels = ["web", #"we\b"#, "w\teb", "wéb", #"a\\N"#]
+        var text = ordersHeader
+        for (index, channel) in channels.enumerated() {
+            text += "\(index + 1),1,10,\(channel),,USD,1.00,,0.00,paid,2026-10-03T10:15:00Z\n"
+        }
+        text += "6,1,10,\"x,\\y\",,USD,1.00,,0.00,paid,2026-10-03T10:15:00Z\n"
+        try fixture.write("oltp/orders.csv", text)
+        try withLoadedRun(fixture.directory) { connection, report throws in
+            #expect(report.isConserved)
+            let loaded = try connection.query("SELECT channel FROM ods_orders ORDER BY order_id").rows.map { try $0.decode(String.self, at: 0) }
+            #expect(loaded == channels + [#"x,\y"#])
+        }
+    }
+
     @Test func bomAndCRLFAreAccepted() throws {
         let fixture = FixtureDataset()
         defer { fixture.remove() }

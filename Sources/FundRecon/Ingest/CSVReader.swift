@@ -17,6 +17,10 @@ struct CSVRecord {
     /// Why the record could not be framed (a quoted field that never closes): it is to be
     /// rejected, and the reader went on at the line after its first one.
     var framingProblem: String?
+    /// True when the record is known to hold only ASCII bytes other than NUL, backslash, tab and
+    /// carriage return: its encoding needs no check and its fields no escaping for COPY. False
+    /// means "not known" (a quoted record is not scanned for it).
+    var plain = false
 
     var count: Int { bounds.count }
 
@@ -120,23 +124,36 @@ final class CSVReader {
     }
 
     /// The fast path: a whole line inside the current chunk, without quotes, is copied once and cut
-    /// at its commas. Anything else (quotes, a line across the chunk's end) returns false untouched.
+    /// at its commas, in one pass that also notes whether it is `plain`. Anything else (quotes, a
+    /// line across the chunk's end) returns false untouched.
     private func nextUnquotedLine(into record: inout CSVRecord) -> Bool {
-        guard let end = chunk[position...].firstIndex(of: 0x0A) else { return false }
-        var stop = end
-        if stop > position, chunk[stop - 1] == 0x0D { stop -= 1 }
-        let text = chunk[position..<stop]
-        if text.contains(0x22) { return false }
-        record.bytes.append(contentsOf: text)
-        var fieldStart = 0
-        record.bytes.withUnsafeBufferPointer { bytes in
-            for index in 0..<bytes.count where bytes[index] == 0x2C {
-                record.bounds.append(fieldStart..<index)
-                fieldStart = index + 1
+        let start = position
+        let scanned = chunk.withUnsafeBufferPointer { buffer -> (end: Int, plain: Bool)? in
+            guard start < buffer.count, let base = buffer.baseAddress,
+                  let hit = memchr(base + start, 0x0A, buffer.count - start) else { return nil }
+            var stop = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+            let end = stop
+            if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
+            // Bytes below 0x20 or from 0x80 need a closer look; of them only tab, CR and NUL matter
+            // here, and a backslash (0x5C) needs escaping in COPY.
+            var unusual = false
+            for index in start..<stop {
+                let byte = buffer[index]
+                if byte == 0x22 { return nil }
+                unusual = unusual || byte < 0x20 || byte >= 0x80 || byte == 0x5C
             }
+            record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<stop]))
+            var fieldStart = 0
+            for index in start..<stop where buffer[index] == 0x2C {
+                record.bounds.append(fieldStart..<(index - start))
+                fieldStart = index - start + 1
+            }
+            record.bounds.append(fieldStart..<(stop - start))
+            return (end, !unusual)
         }
-        record.bounds.append(fieldStart..<record.bytes.count)
-        position = end + 1
+        guard let scanned else { return false }
+        record.plain = scanned.plain
+        position = scanned.end + 1
         line += 1
         return true
     }
@@ -172,6 +189,7 @@ final class CSVReader {
         record.bounds.removeAll(keepingCapacity: true)
         record.raw.removeAll(keepingCapacity: true)
         record.quoted = false
+        record.plain = false
         record.framingProblem = nil
         while true {
             guard let byte = try peekByte() else { return false }

@@ -397,7 +397,7 @@ final class Loader {
                         }
                     }
                     read += 1
-                    if let reason = Loader.encodingProblem(record.rawBytes) {
+                    if !record.plain, let reason = Loader.encodingProblem(record.rawBytes) {
                         rejects.append(Reject(line: record.line, raw: Loader.printable(record.rawBytes), reason: reason))
                         continue
                     }
@@ -414,7 +414,7 @@ final class Loader {
                         let field = record.field(positions[slot])
                         switch fields.check(field, as: column.type, column: column.name, event: column.isEvent) {
                         case .pass(let suffix):
-                            writer.writeField(field, first: slot == 0)
+                            if record.plain { writer.writePlainField(field, first: slot == 0) } else { writer.writeField(field, first: slot == 0) }
                             if !suffix.isEmpty { writer.writeField(suffix, first: true) }
                         case .null:
                             writer.writeNull(first: slot == 0)
