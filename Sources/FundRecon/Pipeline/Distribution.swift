@@ -45,20 +45,21 @@ struct Distribution {
 
     /// Distributes the empty `table` as its config says.
     func distribute(_ table: SQL, tableName: String, config: ModelConfig, schema: String, on connection: Connection) throws {
-        let qualified = quoteIdentifier(schema) + "." + quoteIdentifier(tableName)
         if !config.reference, let column = config.distributedBy {
-            let colocate = config.colocateWith.map { quoteIdentifier(schema) + "." + quoteIdentifier($0) } ?? "default"
-            try connection.execute("SELECT create_distributed_table(\(qualified)::regclass, \(column), colocate_with => \(colocate))")
+            try distribute(tableName, on: column, schema: schema, colocateWith: config.colocateWith, on: connection)
         } else {
-            try connection.execute("SELECT create_reference_table(\(qualified)::regclass)")
+            try connection.execute("SELECT create_reference_table(\(quoteIdentifier(schema) + "." + quoteIdentifier(tableName))::regclass)")
         }
     }
 
-    /// Distributes the empty `table` on `column`, co-located with the other tables of that
-    /// column's type (a loaded source: its rows then reach their shards as COPY sends them).
-    func distribute(_ tableName: String, on column: String, schema: String, on connection: Connection) throws {
+    /// Distributes the empty `table` on `column`, co-located with `colocateWith` of the same
+    /// schema, else with the other tables of that column's type (a loaded source is distributed
+    /// so: its rows then reach their shards as COPY sends them).
+    func distribute(_ tableName: String, on column: String, schema: String, colocateWith: String? = nil,
+                    on connection: Connection) throws {
         let qualified = quoteIdentifier(schema) + "." + quoteIdentifier(tableName)
-        try connection.execute("SELECT create_distributed_table(\(qualified)::regclass, \(column))")
+        let colocate = colocateWith.map { quoteIdentifier(schema) + "." + quoteIdentifier($0) } ?? "default"
+        try connection.execute("SELECT create_distributed_table(\(qualified)::regclass, \(column), colocate_with => \(colocate))")
     }
 
     /// An index Citus can build: a unique one must contain the distribution column, else it is

@@ -89,16 +89,12 @@ struct Publisher {
         }
 
         let list = (changed + removed).joined(separator: "\u{1F}")
-        let changedList = changed.joined(separator: "\u{1F}")
-        if let partition {
-            try connection.execute("DELETE FROM \(destination) WHERE \(partition.selecting(changed + removed))")
-        } else {
-            try connection.execute("DELETE FROM \(destination)")
-        }
+        // The same predicate selects the partitions that go and those that come.
+        let gone: SQL = partition.map { " WHERE \($0.selecting(changed + removed))" } ?? ""
+        try connection.execute("DELETE FROM \(destination)" + gone)
         if !changed.isEmpty {
-            try connection.execute(table.partitionBy == nil
-                ? "INSERT INTO \(destination) SELECT * FROM \(source)"
-                : "INSERT INTO \(destination) SELECT * FROM \(source) WHERE \(key) = ANY(string_to_array(\(changedList), E'\\x1F'))")
+            let come: SQL = partition.map { " WHERE \($0.selecting(changed))" } ?? ""
+            try connection.execute("INSERT INTO \(destination) SELECT * FROM \(source)" + come)
         }
         try connection.execute("ANALYZE \(destination)")
         try connection.execute("""
