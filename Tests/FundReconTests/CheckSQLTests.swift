@@ -176,7 +176,7 @@ struct CheckSQLTests {
         #expect(predicate.text == "(true AND (\"d\" >= DATE '2026-10-03' AND \"d\" < DATE '2026-10-04') AND (\"name\" IS NULL))")
         let timed = try CheckCompiler.compile("  - {id: c, type: not_null, table: dwd_t, columns: [name], period: at}\n", scope: scope)
         guard case .rows(let instants, _) = timed.plan else { Issue.record("not row-level"); return }
-        #expect(instants.text.contains("\"at\" >= ((TIMESTAMP '2026-10-03 00:00:00' - interval '0 days') AT TIME ZONE 'Europe/Berlin')"))
+        #expect(instants.text.contains("\"at\" >= (TIMESTAMP '2026-10-03 00:00:00' AT TIME ZONE 'Europe/Berlin') AND \"at\" < (TIMESTAMP '2026-10-04 00:00:00' AT TIME ZONE 'Europe/Berlin')"))
         // Continuity scopes its outer query: each day of the period still sees the day before.
         let continuity = try CheckCompiler.compile(
             "  - {id: c, type: continuity, table: ads_b, keys: [m], period: biz_date, opening: opening, closing: closing}\n", scope: scope)

@@ -308,9 +308,14 @@ struct PeriodTests {
         #expect(try kept(scope.predicate(on: "d", type: "date", grain: nil)) == 1)
         #expect(try kept(scope.predicate(on: "m", type: "date", grain: "month")) == 1)
         #expect(try kept(scope.predicate(on: "t", type: "timestamp with time zone", grain: nil)) == 1)
-        // Moved back a day: the rows whose one-day window closed in the period.
-        #expect(try connection.query("SELECT d::text FROM scoped WHERE \(scope.predicate(on: "d", type: "date", grain: nil, lagDays: 1))")
+        // A one-day window of 10-02 closes when 10-03 ends: in its last hour, not at 10:00.
+        #expect(try kept(scope.windowClosed(on: "d", windowDays: 1)) == 0)
+        let lastHour = CheckScope(period: try Period(parsing: "2026-10-03T23", grain: .hour), zone: "Europe/Berlin")
+        #expect(try connection.query("SELECT d::text FROM scoped WHERE \(lastHour.windowClosed(on: "d", windowDays: 1))")
             .scalar(String.self) == "2026-10-02")
+        let day = CheckScope(period: try Period(parsing: "2026-10-04", grain: .day), zone: "Europe/Berlin")
+        #expect(try connection.query("SELECT d::text FROM scoped WHERE \(day.windowClosed(on: "d", windowDays: 1))")
+            .scalar(String.self) == "2026-10-03")
     }
 
     @Test func thePeriodKeyParsesAndIsRefusedWhereItCannotApply() throws {

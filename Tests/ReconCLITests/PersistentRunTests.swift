@@ -113,12 +113,26 @@ struct PersistentRunTests {
         defer { try? FileManager.default.removeItem(atPath: data) }
         let (hourly, daily) = (Self.prefix(), Self.prefix())
         defer { Self.drop(hourly); Self.drop(daily) }
-        for hour in ["2026-10-02T21", "2026-10-02T22", "2026-10-02T23"] {
-            let result = try Self.run(hourly, "hour", hour, data: data)
-            #expect(result.status == 0, "\(hour): \(result.output)")
+        // What a one-day reconcile judged in each run: the paid orders of 10-01, whose window closes
+        // when 10-02 ends, in the day's last hour and in the day's run; none in the hours before.
+        var judged: [String: Int] = [:]
+        for (prefix, grain, period) in [(hourly, "hour", "2026-10-02T21"), (hourly, "hour", "2026-10-02T22"),
+                                        (hourly, "hour", "2026-10-02T23"), (daily, "day", "2026-10-02")] {
+            let reports = NSTemporaryDirectory() + "recon-run-reports-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: reports) }
+            let result = try ReconProcess.run(try Self.arguments("run", prefix: prefix, grain: grain, data: data, reports: reports)
+                + ["--period", period])
+            #expect(result.status == 0, "\(period): \(result.output)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reports + "/results.json"))) as? [String: Any]
+            let check = (json?["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "order_captures_equal_amount_due" }
+            #expect(check?["status"] as? String == "pass", "\(period)")
+            judged[period] = (check?["observed"] as? [String: Any])?["left_keys"] as? Int
         }
-        let result = try Self.run(daily, "day", "2026-10-02", data: data)
-        #expect(result.status == 0, "\(result.output)")
+        let paidOn1October = try Self.scalar("""
+            SELECT count(*) FROM \(daily)_dwd.dwd_orders WHERE status = 'paid' AND biz_date = '2026-10-01'
+            """, Int.self)
+        #expect(paidOn1October > 0)
+        #expect(judged == ["2026-10-02T21": 0, "2026-10-02T22": 0, "2026-10-02T23": paidOn1October, "2026-10-02": paidOn1October])
 
         let (a, b) = (try Self.snapshot(hourly, layers: ["ads"]), try Self.snapshot(daily, layers: ["ads"]))
         #expect(a.count == 6)

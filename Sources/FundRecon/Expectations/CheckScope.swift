@@ -14,20 +14,32 @@ public struct CheckScope: Sendable {
     /// The predicate keeping a row whose `expression` (an SQL value of type `type`: a quoted
     /// column, or a derived value) falls in the period. A date keeps the days (or, when `grain` is
     /// month, the months) the period overlaps; a timestamp keeps the instants inside it.
-    ///
-    /// `lagDays` moves the slice that many days back: a reconcile with a date window checks the
-    /// rows whose window closed during the period, not rows whose counterpart cannot have come yet.
-    func predicate(on value: SQL, type: String, grain: String?, lagDays: Int = 0) -> SQL {
+    func predicate(on value: SQL, type: String, grain: String?) -> SQL {
         if type.hasPrefix("timestamp") {
             let zoned = type.contains("with time zone")
             func instant(_ local: String) -> SQL {
-                let shifted: SQL = "(TIMESTAMP \(literal: local) - interval '\(integer: lagDays) days')"
-                return zoned ? "(\(shifted) AT TIME ZONE \(literal: zone))" : shifted
+                zoned ? "(TIMESTAMP \(literal: local) AT TIME ZONE \(literal: zone))" : "TIMESTAMP \(literal: local)"
             }
             return "(\(value) >= \(instant(period.localStart)) AND \(value) < \(instant(period.localEnd)))"
         }
-        let first = (grain == "month" ? period.day.firstOfMonth : period.day).adding(days: -lagDays)
-        let last = (period.grain == .hour ? period.day.adding(days: 1) : period.next.day).adding(days: -lagDays)
-        return "(\(value) >= DATE \(literal: first.description) AND \(value) < DATE \(literal: last.description))"
+        let first = grain == "month" ? period.day.firstOfMonth : period.day
+        let last = period.grain == .hour ? period.day.adding(days: 1) : period.next.day
+        return days(value, from: first, before: last)
+    }
+
+    /// The predicate keeping a business day (a date `value`) whose pairs' window closes during the
+    /// period. A pair of day d may be completed through day d + `windowDays`, so its window closes
+    /// when that day ends: a day (or a month) closes the windows of its days moved back by
+    /// `windowDays`, and an hour closes them only when it is its day's last, since windows of whole
+    /// days close at midnight. The day's other hours close none (`false`): judging a day whose
+    /// window is still open would call a settlement that may come later in the day missing, and
+    /// re-judging it every hour cost each hour a whole day's keys.
+    func windowClosed(on value: SQL, windowDays: Int) -> SQL {
+        if period.grain == .hour && period.hour != 23 { return "false" }
+        return days(value, from: period.day.adding(days: -windowDays), before: period.next.day.adding(days: -windowDays))
+    }
+
+    private func days(_ value: SQL, from first: CalendarDate, before last: CalendarDate) -> SQL {
+        "(\(value) >= DATE \(literal: first.description) AND \(value) < DATE \(literal: last.description))"
     }
 }

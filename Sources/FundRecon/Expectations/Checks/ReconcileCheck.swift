@@ -60,28 +60,28 @@ struct ReconcileCheck: CheckType {
         let rightDate: SQL = right.date == nil ? "NULL::date" : "r.date"
         let late: SQL = windowDays.map { " WHEN abs(\(rightDate)::date - \(leftDate)::date) > \(integer: $0) THEN 'late'" } ?? ""
         // Scoped: pairs are classified over all rows (a settlement may fall in the next period),
-        // then kept when their left period (for a right-only key, the right period or date) lies
-        // in the run's period, moved back by the date window: those pairs' windows closed.
+        // then kept when their left period (for a right-only key, the right period or date) is a
+        // day whose window closed during the run's period (`CheckScope.windowClosed`).
         let rightPlace: SQL = right.period != nil ? "r._period" : rightDate
         let scopedPairs: SQL? = left.period == nil ? nil : context.scope.map { scope in
-            scope.predicate(on: "coalesce(l._period::date, \(rightPlace)::date)", type: "date", grain: nil, lagDays: windowDays ?? 0)
+            scope.windowClosed(on: "coalesce(l._period::date, \(rightPlace)::date)", windowDays: windowDays ?? 0)
         }
         let pairFilter: SQL = scopedPairs.map { "\n                   WHERE \($0)" } ?? ""
         if scopedPairs != nil, let scope = context.scope, let period = left.period {
-            // Only keys that can make a kept pair are read: those with a left row in the lagged
-            // period, or a right row there (by its period, else its date). Every row of such a
-            // key is read, so its sums and first dates are the whole table's.
-            let lag = windowDays ?? 0
+            // Only keys that can make a kept pair are read: those with a left row on a day whose
+            // window closed, or a right row there (by its period, else its date). Every row of
+            // such a key is read, so its sums and first dates are the whole table's.
+            let window = windowDays ?? 0
             let (leftKeys, rightKeys) = (PlanContext.columns(left.keys + matchAlso), PlanContext.columns(right.keys + matchAlso))
             var candidates: SQL = """
                 SELECT \(leftKeys) FROM \(leftSide.relation) WHERE (\(leftSide.filter)) AND \(
-                    scope.predicate(on: PlanContext.column(period), type: "date", grain: nil, lagDays: lag))
+                    scope.windowClosed(on: PlanContext.column(period), windowDays: window))
                 """
             if let place = right.period ?? right.date {
                 candidates = candidates + """
 
                     UNION SELECT \(rightKeys) FROM \(rightSide.relation) WHERE (\(rightSide.filter)) AND \(
-                        scope.predicate(on: PlanContext.fragment(place), type: "date", grain: nil, lagDays: lag))
+                        scope.windowClosed(on: PlanContext.fragment(place), windowDays: window))
                     """
             }
             leftSide.within = "(\(leftKeys)) IN (\(candidates))"
