@@ -28,5 +28,5 @@ select c.commission_id, c.order_id, c.merchant_id, c.refund_id, c.base_amount, c
             else -round(c.rate * r.amount, 2) end as expected_amount
 from ranked c
 left join {{ ref('dwd_orders') }} o on o.order_id = c.order_id
-left join {{ ref('dwd_refunds') }} r on r.refund_id = c.refund_id
+left join {{ ref('dwd_refunds') }} r on r.order_id = c.order_id and r.refund_id = c.refund_id
 where c._rn = 1
