@@ -181,6 +181,54 @@ struct PersistentRunTests {
         #expect(tasks.first?["rows"] as? Int == 0)
     }
 
+    /// A file hashed before is trusted by its stamp (size, inode, change and modification times):
+    /// not read again while unchanged, hashed and reloaded once it is rewritten in place, even with
+    /// its size and modification time kept.
+    @Test func anUnchangedFileIsNotReadAgainAndOneRewrittenInPlaceIs() throws {
+        let data = try Self.landing(days: 4)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let prefix = Self.prefix()
+        defer { Self.drop(prefix) }
+        let stripe = "gateway/stripe/payout_reconciliation_2026-10-02.csv"
+        let first = try Self.run(prefix, "hour", "2026-10-03T10", data: data)
+        #expect(first.status == 0, "\(first.output)")
+        let second = try Self.run(prefix, "hour", "2026-10-03T11", data: data, extra: ["-v"])
+        #expect(second.status == 0, "\(second.output)")
+        for file in [stripe, "oltp/orders.csv", "oltp/payments.csv"] {
+            #expect(second.output.contains("\(file): unchanged since it was hashed"), "\(file)")
+        }
+
+        // One character of a transaction id changed in place, the size and modification time kept.
+        let path = data + "/" + stripe
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let id = try #require(bytes.firstIndex(of: UInt8(ascii: "\n"))) + 5   // the first row's "txn_" id, its first hex digit
+        let idEnd = try #require(bytes[id...].firstIndex(of: UInt8(ascii: ",")))
+        let new = bytes[id] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+        let oldID = String(decoding: bytes[(id - 4)..<idEnd], as: UTF8.self)
+        bytes[id] = new
+        let newID = String(decoding: bytes[(id - 4)..<idEnd], as: UTF8.self)
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        try handle.write(contentsOf: Data(bytes))
+        try handle.close()
+        var times = [info.st_atim, info.st_mtim]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        var after = stat()
+        #expect(stat(path, &after) == 0)
+        #expect(after.st_size == info.st_size && after.st_mtim.tv_sec == info.st_mtim.tv_sec && after.st_mtim.tv_nsec == info.st_mtim.tv_nsec)
+
+        let third = try Self.run(prefix, "hour", "2026-10-03T12", data: data, extra: ["-v"])
+        #expect(third.status == 0, "\(third.output)")
+        #expect(third.output.contains("\(stripe) changed since it was loaded"), "\(third.output)")
+        #expect(!third.output.contains("\(stripe): unchanged since it was hashed"))
+        let rows = { (id: String) in
+            try Self.scalar("SELECT count(*) FROM \(prefix)_ods.ods_stripe_balance_transactions WHERE balance_transaction_id = '\(id)'", Int.self)
+        }
+        #expect(try rows(newID) == 1)
+        #expect(try rows(oldID) == 0)
+    }
+
     @Test func aLateStripeFileRestatesItsDayAndUpdatesTheMonth() throws {
         let landing = try LateStripeFile()
         defer { landing.remove() }

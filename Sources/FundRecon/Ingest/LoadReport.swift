@@ -11,7 +11,11 @@ public struct LoadReport: Sendable, Codable {
     /// that a misnamed file is seen, not silently left out.
     public var ignored: [String] = []
 
-    /// The indexes are the next run's shortcut, not part of the report.
+    /// Incremental loads: each file's stamp, taken before its content was read (what the file
+    /// system said of the content the SHA-256 was taken of), for the next runs to trust.
+    public var stamps: [String: FileStamp] = [:]
+
+    /// The indexes and stamps are the next run's shortcut, not part of the report.
     enum CodingKeys: String, CodingKey { case files, reloaded, ignored }
 
     /// True when every file conserved its records (R11).

@@ -12,6 +12,9 @@ public struct LoadWindow: Sendable {
     public var from: [String: Date] = [:]
     /// Files loaded before, path -> SHA-256: the same path with the same content is not loaded again.
     public var knownFiles: [String: String] = [:]
+    /// Files hashed before whose content was loaded (not duplicates), path -> the stamp they had
+    /// and the SHA-256 taken then: a file with that stamp still is that content (`FileStamp`).
+    public var hashed: [String: (stamp: FileStamp, sha256: String)] = [:]
     /// Content loaded before, SHA-256 -> first path: another path with it is a duplicate file.
     public var knownContents: [String: String] = [:]
     /// Lines already in `ods_rejects`, per file: not rejected (or counted) twice.

@@ -34,7 +34,7 @@ final class Loader {
     /// The OLTP extracts into their `ods_` tables.
     func runExtracts() throws -> LoadReport {
         for (file, table) in Sources.extracts {
-            try timed {
+            try timed("oltp/" + file) {
                 try load(csv: "oltp/" + file, table: table, schema: ods, into: "ods_" + table.table, event: Ingest.eventColumns[table.table])
             }
         }
@@ -51,21 +51,21 @@ final class Loader {
         for relative in listFiles("gateway/stripe", prefix: "payout_reconciliation_", suffix: ".csv")
             where dateInName(relative) != nil && isDue(relative) {
             guard try isPlausible(relative, source: "stripe") else { continue }
-            try timed { try load(csv: relative, table: Sources.stripeTransactions, schema: ods, fileValues: [dateInName(relative)]) }
+            try timed(relative) { try load(csv: relative, table: Sources.stripeTransactions, schema: ods, fileValues: [dateInName(relative)]) }
         }
         for relative in listFiles("gateway/stripe", prefix: "payouts_", suffix: ".csv") where dateInName(relative) != nil && isDue(relative) {
             guard try isPlausible(relative, source: "stripe") else { continue }
-            try timed { try load(csv: relative, table: Sources.stripePayouts, schema: ods, fileValues: [dateInName(relative)]) }
+            try timed(relative) { try load(csv: relative, table: Sources.stripePayouts, schema: ods, fileValues: [dateInName(relative)]) }
         }
         let batches = listFiles("gateway/adyen", prefix: "settlement_detail_report_batch_", suffix: ".csv")
             .filter { Self.isBatchName(($0 as NSString).lastPathComponent) }.sorted { (batchNumber($0) ?? .max, $0) < (batchNumber($1) ?? .max, $1) }
         for relative in batches where try isDueBatch(relative) {
             guard try isPlausible(relative, source: "adyen") else { continue }
-            try timed { try load(csv: relative, table: Sources.adyenDetails, schema: ods) }
+            try timed(relative) { try load(csv: relative, table: Sources.adyenDetails, schema: ods) }
         }
         for relative in resellerFiles() where isDue(relative) {
             guard try isPlausible(relative, source: "reseller") else { continue }
-            try timed { try loadReseller(relative) }
+            try timed(relative) { try loadReseller(relative) }
         }
         try finish(tables: Sources.fileTables.map(\.table))
         report.ignored = ignoredFiles()
@@ -189,10 +189,13 @@ final class Loader {
     }
 
     /// Runs one file's load and stamps its duration on the entry it appended.
-    func timed(_ body: () throws -> Void) throws {
-        let started = ContinuousClock.now
+    /// Loads one file (`body`), its stamp taken first (incremental loads) and its time recorded.
+    func timed(_ relative: String, _ body: () throws -> Void) throws {
+        if window != nil { report.stamps[relative] = FileStamp(path: directory + "/" + relative) }
+        let (started, before) = (ContinuousClock.now, report.files.count)
         try body()
-        if !report.files.isEmpty { report.files[report.files.count - 1].durationMS = milliseconds(since: started) }
+        // A file with nothing to do (unchanged since it was loaded) adds no entry.
+        if report.files.count > before { report.files[report.files.count - 1].durationMS = milliseconds(since: started) }
     }
 
     // MARK: - Tables
@@ -240,6 +243,12 @@ final class Loader {
     /// Checks the file's checksum against what was loaded before; records a duplicate and returns
     /// nil, or returns the checksum to load under.
     func checksum(_ relative: String, source: String) throws -> String? {
+        if let known = window?.hashed[relative], let stamp = report.stamps[relative], known.stamp == stamp {
+            // The content hashed and loaded before, by its stamp: nothing to do for a file loaded
+            // whole; an extract loaded by period reads its window through the index of that content.
+            logger.debug("\(relative): unchanged since it was hashed (size, inode, change and modification times), not read again")
+            return window?.knownFiles[relative] == nil ? known.sha256 : nil
+        }
         let (sha, lineBreaks) = try SHA256.digest(ofFile: directory + "/" + relative)
         guard try isNewVersion(relative, sha: sha) else { return nil }
         return try isDuplicate(relative, source: source, sha: sha, lineBreaks: lineBreaks) ? nil : sha

@@ -70,10 +70,13 @@ struct ImportMerger: Sendable {
         }
         let factFiles = Set(Sources.extracts.filter { Ingest.eventColumns[$0.table.table] != nil }.map { "oltp/" + $0.file })
         for row in try connection.query("""
-            SELECT file, sha256, status FROM recon_meta.loaded_files WHERE schema_prefix = \(prefix) ORDER BY loaded_at
+            SELECT file, sha256, status, stamp FROM recon_meta.loaded_files WHERE schema_prefix = \(prefix) ORDER BY loaded_at
             """).rows {
             let (file, sha, status) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
             if !factFiles.contains(file) { window.knownFiles[file] = sha }
+            if status != FileLoadStatus.duplicate.rawValue, let stamp = try row.decode(String?.self, at: 3).flatMap(FileStamp.init(text:)) {
+                window.hashed[file] = (stamp, sha)
+            }
             if status != FileLoadStatus.duplicate.rawValue && window.knownContents[sha] == nil { window.knownContents[sha] = file }
         }
         if part == .extracts {
@@ -159,11 +162,12 @@ struct ImportMerger: Sendable {
             """)
         for file in report.files where file.status != .missing {
             try connection.execute("""
-                INSERT INTO recon_meta.loaded_files (schema_prefix, file, sha256, status, rows_loaded, run_id)
-                VALUES (\(prefix), \(file.file), \(file.sha256), \(file.status.rawValue), \(file.rowsLoaded), \(runID))
+                INSERT INTO recon_meta.loaded_files (schema_prefix, file, sha256, status, rows_loaded, run_id, stamp)
+                VALUES (\(prefix), \(file.file), \(file.sha256), \(file.status.rawValue), \(file.rowsLoaded), \(runID),
+                        \(report.stamps[file.file]?.text))
                 ON CONFLICT (schema_prefix, file) DO UPDATE
                   SET sha256 = excluded.sha256, status = excluded.status, rows_loaded = excluded.rows_loaded,
-                      run_id = excluded.run_id, loaded_at = now()
+                      run_id = excluded.run_id, loaded_at = now(), stamp = excluded.stamp
                 """)
         }
         for (file, index) in report.extractIndexes.sorted(by: { $0.key < $1.key }) {

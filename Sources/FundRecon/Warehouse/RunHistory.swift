@@ -34,6 +34,7 @@ public enum RunHistory {
                   schema_prefix text NOT NULL, file text NOT NULL, sha256 text NOT NULL, status text NOT NULL,
                   rows_loaded bigint NOT NULL, run_id text NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(),
                   PRIMARY KEY (schema_prefix, file));
+                ALTER TABLE recon_meta.loaded_files ADD COLUMN IF NOT EXISTS stamp text;
                 CREATE TABLE IF NOT EXISTS recon_meta.partitions (
                   schema_prefix text NOT NULL, table_name text NOT NULL, partition_key text NOT NULL,
                   row_count bigint NOT NULL, digest text NOT NULL, run_id text NOT NULL,
