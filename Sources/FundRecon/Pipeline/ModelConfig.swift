@@ -1,3 +1,5 @@
+import Postgres
+
 /// What a model's `{{ config(...) }}` asks for.
 public struct ModelConfig: Sendable, Equatable {
     /// `table`, `view` or `incremental`.
@@ -30,9 +32,16 @@ public struct ModelConfig: Sendable, Equatable {
     /// What FundRecon itself reads the model as (the reports' breaks, statements ...).
     public var role: ModelRole?
 
-    /// One index of `indexes=[{'columns': [...], 'unique': True}]`.
+    /// One index of `indexes=[{'columns': [...], 'unique': True}]`. An entry in parentheses is an
+    /// expression, written into the index as it is (as dbt-postgres writes every entry): an index on
+    /// a break's condition lets a query of the rare rows that meet it read them by the index.
     public struct IndexSpec: Sendable, Equatable {
         public var columns: [String]
         public var unique: Bool
+
+        /// Each entry as SQL: a column name quoted, an expression in parentheses as the model wrote it.
+        var terms: [SQL] {
+            columns.map { $0.hasPrefix("(") && $0.hasSuffix(")") ? SQL(unsafeSQL: $0) : "\(identifier: $0)" }
+        }
     }
 }

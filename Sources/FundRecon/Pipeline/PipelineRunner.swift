@@ -182,17 +182,19 @@ public struct PipelineRunner: Sendable {
                                                 schema: schema(of: model.layer), on: connection)
                 }
                 rows = try run(create + select)
+                // The declared indexes, on an increment's batch too: the merge gives the warehouse
+                // table the ones it lacks (an index added to the config after the table was made).
+                for index in model.config.indexes.map({ distribution.index($0, config: model.config) }) {
+                    let columns = index.terms.joined(separator: ", ")
+                    let unique: SQL = index.unique ? "UNIQUE " : ""
+                    _ = try run("CREATE \(unique)INDEX ON \(target) (\(columns))")
+                }
                 if let merge {
                     _ = try run("ANALYZE \(target)")
                     report.merged += try merge.merge(model, target, connection)
                     _ = try run("DROP TABLE \(target)")
-                } else {
-                    for index in model.config.indexes.map({ distribution.index($0, config: model.config) }) {
-                        let columns = index.columns.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
-                        let unique: SQL = index.unique ? "UNIQUE " : ""
-                        _ = try run("CREATE \(unique)INDEX ON \(target) (\(columns))")
-                    }
-                    if model.config.isTable { _ = try run("ANALYZE \(target)") }
+                } else if model.config.isTable {
+                    _ = try run("ANALYZE \(target)")
                 }
             } catch let error as PostgresError {
                 throw ModelFailure(

@@ -58,6 +58,7 @@ struct Publisher {
             logger.info("publish: \(qualified) created from the build")
             for row in try storedDigests(qualified, connection).rows { stored[try row.decode(String.self, at: 0)] = (0, "") }
         } else {
+            try addIndexes(from: source, to: destination, on: connection)
             for row in try storedDigests(qualified, connection).rows {
                 stored[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), try row.decode(String.self, at: 2))
             }
@@ -180,6 +181,7 @@ struct Publisher {
                                  fix: "rebuild the warehouse's models with --rebuild")
         }
         try indexPartitions(table, on: connection)
+        try addIndexes(from: batch, to: destination, on: connection)
         let key = PartitionColumn.key(table.partitionBy)
         // The batch's keys as an uncorrelated IN, not a join or EXISTS against it: the same rows, and
         // a form Citus runs whatever the two tables' layouts (a distributed destination, a batch that
@@ -256,6 +258,23 @@ struct Publisher {
     }
 
     /// Column names and types in order: tables with equal signatures take each other's rows.
+    /// Creates on the warehouse table the indexes the build gave its staging table that it lacks
+    /// (an index added to a model's config after the table was first published); an index the
+    /// model no longer declares is left in place.
+    func addIndexes(from source: SQL, to destination: SQL, on connection: Connection) throws {
+        // Each index as its definition without its name and table: `CREATE [UNIQUE] INDEX ON USING btree (...)`.
+        func definitions(_ relation: SQL) throws -> [String] {
+            try connection.query("""
+                SELECT regexp_replace(pg_get_indexdef(i.indexrelid), '^(CREATE (UNIQUE )?INDEX) .*? ON (ONLY )?.*? USING ', '\\1 ON USING ')
+                FROM pg_index i WHERE i.indrelid = to_regclass(\(relation.text)) ORDER BY 1
+                """).rows.map { try $0.decode(String.self, at: 0) }
+        }
+        let present = Set(try definitions(destination))
+        for definition in try definitions(source) where !present.contains(definition) {
+            try connection.execute(SQL(unsafeSQL: definition.replacingOccurrences(of: " ON USING ", with: " ON \(destination.text) USING ")))
+        }
+    }
+
     func signature(_ relation: SQL, _ connection: Connection) throws -> [String] {
         try connection.query("""
             SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
