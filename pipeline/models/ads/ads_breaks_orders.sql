@@ -2,10 +2,11 @@
 -- Breaks of an order's money (rules R1 to R4, R12): duplicate captures, vouchers that differ from
 -- their redemptions, refunds above the captures, commissions off the rate. One family of
 -- ads_recon_breaks, read from the per-order and per-commission figures DWS and DWD keep.
--- (the orders whose money breaks a rule, read in one pass over the per-order figures)
+-- (the orders whose money breaks a rule, read by dws_order_money's index on this very condition;
+-- the commissions off their rate likewise by dwd_commissions' index)
 with suspect as materialized (
   select * from {{ ref('dws_order_money') }} m
-  where m.captures > 1 or m.voucher_discount <> m.redeemed or m.refunded > m.captured
+  where (m.captures > 1 or m.voucher_discount <> m.redeemed or m.refunded > m.captured)
 ),
 breaks as (
   {{ no_breaks() }}

@@ -5,6 +5,7 @@
 -- (whose line it is: the merchant of each breaking line's capture or refund reference, looked up
 -- once per reference and only for the lines that break, not per line nor for every payment: the
 -- same merchant, in a form a distributed warehouse plans across its workers)
+-- (the lines off the schedule are read by dwd_gateway_settlements' index on that condition)
 with fee_lines as (
   select l.* from {{ ref('dwd_gateway_settlements') }} l
   where l.line_type in ('charge', 'refund') and (l.fee <> l.expected_fee or l.net <> l.gross - l.fee)

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', restatements=False, partition_by='biz_date', indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['_loaded_at']}], distributed_by='order_id') }}
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', restatements=False, partition_by='biz_date', indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['_loaded_at']}, {'columns': ['(captures > 1 or voucher_discount <> redeemed or refunded > captured)']}], distributed_by='order_id') }}
 -- Per order: what it asks for and what moved against it (captured payments, refunds, voucher
 -- redemptions), the figures of rules R1 to R3 that ads_breaks_orders reads. Incremental: the
 -- orders with an order, payment, refund or redemption row loaded since the last build, recomputed
