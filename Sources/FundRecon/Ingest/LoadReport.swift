@@ -14,6 +14,9 @@ public struct LoadReport: Sendable, Codable {
     /// Incremental loads: each file's stamp, taken before its content was read (what the file
     /// system said of the content the SHA-256 was taken of), for the next runs to trust.
     public var stamps: [String: FileStamp] = [:]
+    /// Incremental loads: files loaded before, hashed again and found unchanged (path -> SHA-256):
+    /// their stamp is recorded for the next runs (a file loaded by a version that kept no stamp).
+    public var unchanged: [String: String] = [:]
 
     /// The indexes and stamps are the next run's shortcut, not part of the report.
     enum CodingKeys: String, CodingKey { case files, reloaded, ignored }

@@ -258,7 +258,10 @@ final class Loader {
     /// a changed file replaces what it loaded then.
     func isNewVersion(_ relative: String, sha: String) throws -> Bool {
         guard let known = window?.knownFiles[relative] else { return true }
-        if known == sha { return false }
+        if known == sha {
+            report.unchanged[relative] = sha
+            return false
+        }
         report.reloaded.append(relative)
         logger.notice("\(relative) changed since it was loaded: its rows are replaced")
         return true

@@ -170,6 +170,13 @@ struct ImportMerger: Sendable {
                       run_id = excluded.run_id, loaded_at = now(), stamp = excluded.stamp
                 """)
         }
+        for (file, sha) in report.unchanged.sorted(by: { $0.key < $1.key }) {
+            guard let stamp = report.stamps[file] else { continue }
+            try connection.execute("""
+                UPDATE recon_meta.loaded_files SET stamp = \(stamp.text)
+                WHERE schema_prefix = \(prefix) AND file = \(file) AND sha256 = \(sha)
+                """)
+        }
         for (file, index) in report.extractIndexes.sorted(by: { $0.key < $1.key }) {
             let blocks = index.text
             try connection.execute("""
