@@ -270,9 +270,12 @@ struct Publisher {
                 """).rows.map { try $0.decode(String.self, at: 0) }
         }
         let present = Set(try definitions(destination))
-        for definition in try definitions(source) where !present.contains(definition) {
+        let missing = try definitions(source).filter { !present.contains($0) }
+        for definition in missing {
             try connection.execute(SQL(unsafeSQL: definition.replacingOccurrences(of: " ON USING ", with: " ON \(destination.text) USING ")))
         }
+        // An index on an expression is planned by statistics that ANALYZE takes once the index exists.
+        if !missing.isEmpty { try connection.execute("ANALYZE \(destination)") }
     }
 
     func signature(_ relation: SQL, _ connection: Connection) throws -> [String] {
