@@ -170,9 +170,11 @@ final class Loader {
         return false
     }
 
-    /// An Adyen batch is due once the day of its latest record has ended.
+    /// An Adyen batch is due once the day of its latest record has ended. A batch loaded before
+    /// and unchanged since (by its stamp) was due then: it is not read again to find its days.
     func isDueBatch(_ relative: String) throws -> Bool {
         guard let window else { return true }
+        if let known = window.hashed[relative], known.stamp == FileStamp(path: directory + "/" + relative) { return true }
         let reader = try CSVReader(path: directory + "/" + relative, shownAs: relative)
         var record = CSVRecord()
         guard try reader.next(into: &record) else { return true }
@@ -188,8 +190,8 @@ final class Loader {
         return day < window.filesDueBefore
     }
 
-    /// Runs one file's load and stamps its duration on the entry it appended.
-    /// Loads one file (`body`), its stamp taken first (incremental loads) and its time recorded.
+    /// Runs one file's load (`body`), its stamp taken first (incremental loads), and stamps its
+    /// duration on the entry it appended.
     func timed(_ relative: String, _ body: () throws -> Void) throws {
         if window != nil { report.stamps[relative] = FileStamp(path: directory + "/" + relative) }
         let (started, before) = (ContinuousClock.now, report.files.count)
