@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='line_key', incremental_strategy='delete+insert', partition_by='settled_on', indexes=[{'columns': ['_copies']}, {'columns': ['gateway_txn_ref']}, {'columns': ['gateway_refund_ref']}, {'columns': ['gateway', 'batch_id']}, {'columns': ['line_key']}, {'columns': ['_loaded_at']}, {'columns': ['(fee <> expected_fee or net <> gross - fee)']}]) }}
+{{ config(materialized='incremental', unique_key='line_key', incremental_strategy='delete+insert', partition_by='settled_on', indexes=[{'columns': ['_copies']}, {'columns': ['gateway_txn_ref']}, {'columns': ['gateway_refund_ref']}, {'columns': ['gateway', 'batch_id']}, {'columns': ['line_key']}, {'columns': ['_loaded_at']}, {'columns': ['(fee <> expected_fee or net <> gross - fee)']}, {'columns': ['transaction_at']}]) }}
 -- Settlement lines of both gateways in one shape. Signs: charges positive, refunds negative,
 -- fee positive, net = gross - fee. settled_on: the Stripe file's date; the Adyen batch's payout date.
 -- Adyen gives local wall time and a zone name: in the hour a DST change repeats, the text has two
