@@ -87,25 +87,25 @@ where false
 {% macro gateway_events() %}
 select gateway, currency, biz_date, amount as captured_amount, 0::numeric(18,2) as refund_amount,
        0::numeric(18,2) as settled_gross, 0::numeric(18,2) as settled_fees, 0::numeric(18,2) as settled_net,
-       0::numeric(18,2) as payout_amount, _loaded_at
+       0::numeric(18,2) as payout_amount, 0::numeric(18,2) as settled_refunds, _loaded_at
 from {{ ref('dwd_payments') }} where status = 'captured'
 {% if is_incremental() %}and _loaded_at > {{ last_loaded() }}{% endif %}
 union all
-select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
+select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
 from {{ ref('dwd_refunds') }} r join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
 {% if is_incremental() %}
 where r._loaded_at > {{ last_loaded() }}
 union all
-select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
+select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
 from {{ ref('dwd_refunds') }} r join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
 where p._loaded_at > {{ last_loaded() }} and r._loaded_at <= {{ last_loaded() }}
 {% endif %}
 union all
-select gateway, currency, settled_on, 0, 0, gross, fee, net, 0, _loaded_at
+select gateway, currency, settled_on, 0, 0, gross, fee, net, 0, case when line_type = 'refund' then gross else 0 end, _loaded_at
 from {{ ref('dwd_gateway_settlements') }}
 {% if is_incremental() %}where _loaded_at > {{ last_loaded() }}{% endif %}
 union all
-select gateway, currency, paid_out_on, 0, 0, 0, 0, 0, amount, _loaded_at
+select gateway, currency, paid_out_on, 0, 0, 0, 0, 0, amount, 0, _loaded_at
 from {{ ref('dwd_gateway_payouts') }}
 {% if is_incremental() %}where _loaded_at > {{ last_loaded() }}{% endif %}
 {% endmacro %}
@@ -115,14 +115,14 @@ from {{ ref('dwd_gateway_payouts') }}
 {{ held(a, 'captured_amount') }}::numeric(18,2) as captured_amount, {{ held(a, 'refund_amount') }}::numeric(18,2) as refund_amount,
 {{ held(a, 'settled_gross') }}::numeric(18,2) as settled_gross, {{ held(a, 'settled_fees') }}::numeric(18,2) as settled_fees,
 {{ held(a, 'settled_net') }}::numeric(18,2) as settled_net, {{ held(a, 'payout_amount') }}::numeric(18,2) as payout_amount,
-{{ a }}._loaded_at
+{{ held(a, 'settled_refunds') }}::numeric(18,2) as settled_refunds, {{ a }}._loaded_at
 {% endmacro %}
 
 {# Sums of gateway_events over a group. #}
 {% macro gateway_sums() %}
 sum(captured_amount) as captured_amount, sum(refund_amount) as refund_amount, sum(settled_gross) as settled_gross,
 sum(settled_fees) as settled_fees, sum(settled_net) as settled_net, sum(payout_amount) as payout_amount,
-max(_loaded_at) as _loaded_at
+sum(settled_refunds) as settled_refunds, max(_loaded_at) as _loaded_at
 {% endmacro %}
 
 {# True when the settlement window of an event of business day `day` has closed: the day plus

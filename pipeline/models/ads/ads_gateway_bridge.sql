@@ -23,16 +23,17 @@ earlier as (
   select gateway, currency, settled_month as month_start, sum(amount) as settled_for_earlier
   from timing where settled_month > month_start group by 1, 2, 3
 ),
-lines as (
-  select gateway, upper(currency) as currency, date_trunc('month', settled_on)::date as month_start,
-         sum(gross) as settled_gross, sum(fee) as fees, sum(net) as settled_net,
-         coalesce(sum(gross) filter (where line_type = 'refund'), 0) as refunds_settled
-  from {{ ref('dwd_gateway_settlements') }} where settled_on is not null group by 1, 2, 3
+-- settlement lines by the month of their settlement day and payouts by the month they were paid:
+-- the gateway months dws_gateway_monthly keeps (a grouping of a few rows, not of every line)
+monthly as (
+  select gateway, upper(currency) as currency, month_start, sum(settled_gross) as settled_gross, sum(settled_fees) as fees,
+         sum(settled_net) as settled_net, sum(settled_refunds) as refunds_settled, sum(payout_amount) as paid_out,
+         bool_or(settled_gross <> 0 or settled_fees <> 0 or settled_net <> 0) as settled,
+         bool_or(payout_amount <> 0) as paid
+  from {{ ref('dws_gateway_monthly') }} group by 1, 2, 3
 ),
-payouts as (
-  select gateway, upper(currency) as currency, date_trunc('month', paid_out_on)::date as month_start, sum(amount) as paid_out
-  from {{ ref('dwd_gateway_payouts') }} where paid_out_on is not null group by 1, 2, 3
-),
+lines as (select gateway, currency, month_start, settled_gross, fees, settled_net, refunds_settled from monthly where settled),
+payouts as (select gateway, currency, month_start, paid_out from monthly where paid),
 keys as (
   select gateway, currency, month_start from captured
   union select gateway, currency, month_start from earlier
