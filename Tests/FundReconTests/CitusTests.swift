@@ -160,7 +160,7 @@ struct DistributedWarehouseTests {
         "dwd_gateway_files", "dwd_gateway_payouts", "dwd_gateway_settlements", "dws_gateway_daily", "dws_gateway_monthly",
         "ads_gateway_recon", "ads_gateway_bridge",
         // other reference tables: from sources loaded on the coordinator, or gathered from distributed tables
-        "dwd_merchants", "dwd_reseller_files", "dwd_reseller_sales", "dwd_removed_duplicates", "ads_recon_breaks",
+        "dwd_merchants", "dwd_reseller_files", "dwd_reseller_sales", "dwd_removed_duplicates", "dws_reseller_matches", "ads_recon_breaks",
         // distributed, but planned through the coordinator: outer joins off the key, merchant events gathered from orders
         "dwd_commissions", "dws_merchant_events", "ads_merchant_balance_daily",
     ]

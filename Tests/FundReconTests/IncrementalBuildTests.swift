@@ -78,6 +78,22 @@ struct IncrementalBuildTests {
         let charge = try #require(stripeLines.firstIndex { $0.contains(",charge,") })
         stripeLines.remove(at: charge)
         try Data((stripeLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: stripe))
+        // Reseller sales of the last days that match no order: one names an order that does not
+        // exist (its order is left without a sale too), one has another amount than its order.
+        var altered = 0
+        for day in ["2026-10-24", "2026-10-25", "2026-10-26", "2026-10-27"] where altered < 2 {
+            for file in ["RS002.csv", "RS004.csv"] where altered < 2 {
+                let path = data + "/resellers/\(day)/\(file)"
+                guard var rows = try? String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init),
+                      let sale = rows.firstIndex(where: { $0.hasPrefix("D,") }) else { continue }
+                var fields = rows[sale].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                if altered == 0 { fields[4] = "999999999" } else { fields[7] = "9999.99" }
+                rows[sale] = fields.joined(separator: ",")
+                try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+                altered += 1
+            }
+        }
+        #expect(altered == 2, "no reseller CSV sale on the hourly days to alter")
         // A Stripe file that lands five days late.
         let late = data + "/gateway/stripe/payout_reconciliation_2026-10-10.csv"
         let aside = data + "-late.csv"
@@ -119,6 +135,10 @@ struct IncrementalBuildTests {
             SELECT count(*) FROM \(schema: incremental + "_ads", table: "ads_gateway_recon") WHERE match_status = 'missing_settlement'
             """).scalar()
         #expect(missing >= 1, "the capture without its line is not missing_settlement")
+        let unmatched: Int = try connection.query("""
+            SELECT count(*) FROM \(schema: incremental + "_dws", table: "dws_reseller_matches") WHERE NOT matched AND side = 'sale'
+            """).scalar()
+        #expect(unmatched >= 2, "the altered reseller sales do not stay unmatched")
         let differences = try Self.differences(incremental, whole)
         #expect(differences.count >= 25)
         for (table, count) in differences.sorted(by: { $0.key < $1.key }) {

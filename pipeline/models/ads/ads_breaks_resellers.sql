@@ -1,15 +1,14 @@
 {{ config(materialized='view') }}
 -- Breaks of the resellers' files (rule R10): control totals, sales and orders without each other,
 -- lines sent twice, files cut short. One family of ads_recon_breaks.
--- (Sales without their order by an anti-join to the reseller orders, and the orders a cut file
--- leaves without their sale summed once per reseller and day: the same rows, in forms a
--- distributed warehouse plans across its workers.)
+-- (Which sales and orders lack each other comes from dws_reseller_matches, read by its index on
+-- the few that did not match; the orders a cut file leaves without their sale are summed once per
+-- reseller and day in a CTE, a form a distributed warehouse plans across its workers.)
 with orders_without_sale as (
-  select o.reseller_id, o.biz_date, count(*) as orders, sum(o.gross_amount) as expected, min(o.currency) as currency
-  from {{ ref('dwd_orders') }} o
-  where o.channel = 'reseller' and o.status = 'paid'
-    and not exists (select 1 from {{ ref('dwd_reseller_sales') }} s where s.order_id = o.order_id)
-  group by o.reseller_id, o.biz_date
+  select m.reseller_id, m.biz_date, count(*) as orders, sum(m.amount) as expected, min(m.currency) as currency
+  from {{ ref('dws_reseller_matches') }} m
+  where not m.matched and m.side = 'order'
+  group by m.reseller_id, m.biz_date
 ),
 breaks as (
   {{ no_breaks() }}
@@ -22,18 +21,17 @@ breaks as (
   union all
   select 'reseller_unmatched_sale', 'reseller_sale', s.txn_id, null, null, s.currency, s.biz_date,
          null, s.amount, null, 'no reseller order ' || s.order_ref || ' with this amount and currency'
-  from {{ ref('dwd_reseller_sales') }} s
-  left join (select distinct order_id, gross_amount, currency from {{ ref('dwd_orders') }} where channel = 'reseller') o
-         on o.order_id = s.order_id and o.gross_amount = s.amount and o.currency = s.currency
-  where o.order_id is null
+  from {{ ref('dws_reseller_matches') }} m
+  join {{ ref('dwd_reseller_sales') }} s on s.txn_id = m.entity_key
+  where not m.matched and m.side = 'sale'
   union all
   select 'reseller_unmatched_sale', 'order', o.order_id::text, o.merchant_id, null, o.currency, o.biz_date,
          o.gross_amount, null, null, 'reseller order without a sale in ' || coalesce(o.reseller_id, 'any') || '''s files'
-  from {{ ref('dwd_orders') }} o
-  where o.channel = 'reseller' and o.status = 'paid'
-    and not exists (select 1 from {{ ref('dwd_reseller_sales') }} s where s.order_id = o.order_id)
+  from {{ ref('dws_reseller_matches') }} m
+  join {{ ref('dwd_orders') }} o on o.order_id = m.order_id
+  where not m.matched and m.side = 'order'
     -- the day's reseller files come when the day ends: until then its orders await them
-    and o.biz_date <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)
+    and m.biz_date <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)
     -- a sale lost where its file was cut short is that file's break (reseller_truncated_file)
     and not exists (select 1 from {{ ref('dwd_reseller_files') }} f
                     where f.reseller_id = o.reseller_id and f.report_date = o.biz_date and not f.has_trailer)

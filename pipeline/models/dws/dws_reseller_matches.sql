@@ -1,0 +1,48 @@
+{{ config(materialized='incremental', unique_key=['side', 'entity_key'], incremental_strategy='delete+insert', restatements=False, partition_by='biz_date', indexes=[{'columns': ['side', 'entity_key'], 'unique': True}, {'columns': ['_loaded_at']}, {'columns': ['order_id']}, {'columns': ['matched', 'side']}]) }}
+-- Rule R10's matching, one row per reseller sale (side 'sale', keyed by txn_id: whether a reseller
+-- order of its order_id has its amount and currency) and per paid reseller order (side 'order',
+-- keyed by order_id: whether any sale names it). The reseller breaks read the few rows that did
+-- not match instead of anti-joining every sale and every reseller order each build.
+-- Incremental: the sales and paid reseller orders of every order_id that a sale or a reseller
+-- order loaded since names, matched again (a sale's order may come after it, and the other way).
+with touched as (
+  {% if is_incremental() %}
+  select order_id from {{ ref('dwd_orders') }} where _loaded_at > {{ last_loaded() }} and channel = 'reseller'
+  union select order_id from {{ ref('dwd_reseller_sales') }} where _loaded_at > {{ last_loaded() }} and order_id is not null
+  {% else %}
+  select null::bigint as order_id where false
+  {% endif %}
+),
+sales as (
+  select s.txn_id, s.reseller_id, s.order_id, s.currency, s.amount, s.biz_date, s._loaded_at
+  from {{ ref('dwd_reseller_sales') }} s
+  {% if is_incremental() %}
+  where s._loaded_at > {{ last_loaded() }} or s.order_id in (select order_id from touched)
+  {% endif %}
+),
+reseller_orders as (
+  select o.order_id, o.reseller_id, o.currency, o.gross_amount, o.status, o.biz_date, o._loaded_at
+  from {{ ref('dwd_orders') }} o
+  where o.channel = 'reseller'
+  {% if is_incremental() %}
+    and o.order_id in (select order_id from touched)
+  {% endif %}
+),
+-- an order is matched by a sale of any amount that names it; a sale only by an order of its amount
+-- and currency (the orders' key is unique, so each join finds at most one order)
+named as (
+  select order_id, max(_loaded_at) as _loaded_at
+  from {{ ref('dwd_reseller_sales') }}
+  where order_id in (select order_id from reseller_orders)
+  group by order_id
+)
+select 'sale' as side, s.txn_id as entity_key, s.reseller_id, s.order_id, s.currency, s.amount, s.biz_date,
+       (o.order_id is not null) as matched, greatest(s._loaded_at, o._loaded_at) as _loaded_at
+from sales s
+left join reseller_orders o on o.order_id = s.order_id and o.gross_amount = s.amount and o.currency = s.currency
+union all
+select 'order', o.order_id::text, o.reseller_id, o.order_id, o.currency, o.gross_amount, o.biz_date,
+       (n.order_id is not null), greatest(o._loaded_at, n._loaded_at)
+from reseller_orders o
+left join named n on n.order_id = o.order_id
+where o.status = 'paid'
