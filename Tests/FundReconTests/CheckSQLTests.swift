@@ -30,7 +30,7 @@ struct CheckCompiler {
 struct CheckSQLTests {
     func expectRows(_ yaml: String, _ predicate: String, extras: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let check = try CheckCompiler.compile(yaml + "\n")
-        guard case .rows(let actual, let actualExtras) = check.plan else {
+        guard case .rows(let actual, let actualExtras, _) = check.plan else {
             Issue.record("not a row-level plan", sourceLocation: sourceLocation)
             return
         }
@@ -172,11 +172,28 @@ struct CheckSQLTests {
     @Test func aScopedRunKeepsThePeriodsRows() throws {
         let scope = CheckScope(period: try Period(parsing: "2026-10-03", grain: .day), zone: "Europe/Berlin")
         let dated = try CheckCompiler.compile("  - {id: c, type: not_null, table: dwd_t, columns: [name], period: d}\n", scope: scope)
-        guard case .rows(let predicate, _) = dated.plan else { Issue.record("not row-level"); return }
+        guard case .rows(let predicate, _, let periodRows) = dated.plan else { Issue.record("not row-level"); return }
         #expect(predicate.text == "(true AND (\"d\" >= DATE '2026-10-03' AND \"d\" < DATE '2026-10-04') AND (\"name\" IS NULL))")
+        // the table's scan reads the period's rows only (by the period column's index)
+        #expect(periodRows?.text == "(\"d\" >= DATE '2026-10-03' AND \"d\" < DATE '2026-10-04')")
         let timed = try CheckCompiler.compile("  - {id: c, type: not_null, table: dwd_t, columns: [name], period: at}\n", scope: scope)
-        guard case .rows(let instants, _) = timed.plan else { Issue.record("not row-level"); return }
+        guard case .rows(let instants, _, _) = timed.plan else { Issue.record("not row-level"); return }
         #expect(instants.text.contains("\"at\" >= (TIMESTAMP '2026-10-03 00:00:00' AT TIME ZONE 'Europe/Berlin') AND \"at\" < (TIMESTAMP '2026-10-04 00:00:00' AT TIME ZONE 'Europe/Berlin')"))
+        // The table's scan reads the period's rows only, by the period column's index (it read the
+        // whole table and counted the period's failures: an hourly run's row checks scanned every row).
+        let other = try CheckCompiler.compile("  - {id: e, type: range, table: dwd_t, column: amount, min: 0, period: d}\n", scope: scope)
+        let members = [dated, other].map { check -> CheckEngine.RowMember in
+            guard case .rows(let predicate, let extras, let rows) = check.plan else { fatalError("not row-level") }
+            return CheckEngine.RowMember(check: check, predicate: predicate, extras: extras, scope: rows)
+        }
+        let scan = CheckEngine.rowScan(members).text
+        #expect(scan.hasPrefix("SELECT count(*) FILTER (WHERE (true AND (\"d\" >= DATE '2026-10-03'"))
+        #expect(scan.hasSuffix("FROM \"w_dwd\".\"dwd_t\" WHERE (\"d\" >= DATE '2026-10-03' AND \"d\" < DATE '2026-10-04')"))
+        let unscoped = try CheckCompiler.compile("  - {id: c, type: not_null, table: dwd_t, columns: [name], period: d}\n")
+        guard case .rows(let whole, _, let none) = unscoped.plan else { Issue.record("not row-level"); return }
+        #expect(none == nil)
+        #expect(CheckEngine.rowScan([CheckEngine.RowMember(check: unscoped, predicate: whole, extras: nil, scope: none)]).text
+                    .hasSuffix("FROM \"w_dwd\".\"dwd_t\""))
         // Continuity scopes its outer query: each day of the period still sees the day before.
         let continuity = try CheckCompiler.compile(
             "  - {id: c, type: continuity, table: ads_b, keys: [m], period: biz_date, opening: opening, closing: closing}\n", scope: scope)

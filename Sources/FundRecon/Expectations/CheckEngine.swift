@@ -94,10 +94,12 @@ public struct CheckEngine: Sendable {
         let first = workers[0]
         let compiled = try compileAll(file, connection: try first.connection())
         var results: [String: CheckResult] = [:]
-        // Row-level checks, fused per table: one scan counts every check's failing rows.
-        var rowLevel: [String: [(check: CompiledCheck, predicate: SQL, extras: SQL?)]] = [:]
+        // Row-level checks, fused per table and scope: one scan counts every check's failing rows.
+        var rowLevel: [String: [RowMember]] = [:]
         for check in compiled {
-            if case .rows(let predicate, let extras) = check.plan { rowLevel[check.relation.text, default: []].append((check, predicate, extras)) }
+            guard case .rows(let predicate, let extras, let scope) = check.plan else { continue }
+            rowLevel[check.relation.text + "\u{0}" + (scope?.text ?? ""), default: []]
+                .append(RowMember(check: check, predicate: predicate, extras: extras, scope: scope))
         }
         for (_, group) in rowLevel.sorted(by: { $0.key < $1.key }) {
             for result in evaluateRows(group, on: first) { results[result.id] = result }
@@ -131,14 +133,31 @@ public struct CheckEngine: Sendable {
         return compiled.compactMap { results[$0.spec.id] }
     }
 
-    /// The row-level checks of one table in one scan; samples only for those that failed. A scan
-    /// that fails (one bad expression) is done again check by check, so the bad one alone errors.
-    func evaluateRows(_ group: [(check: CompiledCheck, predicate: SQL, extras: SQL?)], on worker: CheckWorker) -> [CheckResult] {
+    /// A row-level check in a table's scan.
+    struct RowMember {
+        let check: CompiledCheck
+        let predicate: SQL
+        let extras: SQL?
+        /// In a scoped run, the period's rows, which are all the scan reads.
+        let scope: SQL?
+    }
+
+    /// The statement counting the failing rows of row-level checks of one table and scope: in a
+    /// scoped run it reads only the period's rows (every check of the group keeps only those, and
+    /// the period column's index finds them), not the whole table.
+    static func rowScan(_ group: [RowMember]) -> SQL {
+        let counts = group.enumerated().map { "count(*) FILTER (WHERE \($1.predicate)) AS \(identifier: "c\($0)")" as SQL }
+        let scan: SQL = "SELECT \(counts.joined(separator: ", ")) FROM \(group[0].check.relation)"
+        return group[0].scope.map { "\(scan) WHERE \($0)" } ?? scan
+    }
+
+    /// The row-level checks of one table and scope in one scan; samples only for those that failed.
+    /// A scan that fails (one bad expression) is done again check by check, so the bad one alone errors.
+    func evaluateRows(_ group: [RowMember], on worker: CheckWorker) -> [CheckResult] {
         let relation = group[0].check.relation
         let started = ContinuousClock.now
-        let counts = group.enumerated().map { "count(*) FILTER (WHERE \($1.predicate)) AS \(identifier: "c\($0)")" as SQL }
         do {
-            let row = try readOnly(worker) { try $0.query("SELECT \(counts.joined(separator: ", ")) FROM \(relation)").first }
+            let row = try readOnly(worker) { try $0.query(Self.rowScan(group)).first }
             let elapsed = milliseconds(since: started) / max(1, group.count)
             return try group.enumerated().map { index, member in
                 try finish(member.check, failing: try row?.decode(at: index) ?? 0, observed: [:], duration: elapsed,

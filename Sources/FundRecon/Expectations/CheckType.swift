@@ -93,8 +93,10 @@ enum PeriodScoping: Sendable {
 /// How one check is evaluated.
 enum CheckPlan: Sendable {
     /// A row fails when `predicate` holds (the check's filter folded in). Evaluated in one scan
-    /// with the other row-level checks of its table; `extras` are columns its sample adds to the row's own.
-    case rows(predicate: SQL, extras: SQL?)
+    /// with the other row-level checks of its table and scope; `extras` are columns its sample adds
+    /// to the row's own; `scope`, in a scoped run, keeps the period's rows (also in `predicate`),
+    /// so that the scan reads those by the period column's index instead of the whole table.
+    case rows(predicate: SQL, extras: SQL?, scope: SQL?)
     /// A query returning the failing rows (dbt's way), counted by `count` over them; `observed`
     /// is a one-row query of figures reported whatever the outcome.
     case failingRows(query: SQL, count: SQL, observed: SQL?)
@@ -141,7 +143,7 @@ struct PlanContext: Sendable {
 
     /// A row-level plan: a row fails when it passes the filter and `condition` holds.
     func rows(failingWhen condition: SQL, extras: SQL? = nil) -> CheckPlan {
-        .rows(predicate: "(\(filter) AND (\(condition)))", extras: extras)
+        .rows(predicate: "(\(filter) AND (\(condition)))", extras: extras, scope: inPeriod)
     }
 
     /// The check's tolerance, as a number.

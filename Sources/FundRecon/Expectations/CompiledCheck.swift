@@ -15,7 +15,7 @@ struct CompiledCheck: Sendable {
     /// The SQL shown in reports: the statement that lists every failing row.
     var displaySQL: SQL {
         switch plan {
-        case .rows(let predicate, let extras):
+        case .rows(let predicate, let extras, _):
             return "SELECT *\(CompiledCheck.extraColumns(extras)) FROM \(relation)\nWHERE \(predicate)"
         case .failingRows(let query, _, _): return query
         case .grouped(let grouped):
