@@ -94,6 +94,25 @@ struct IncrementalBuildTests {
             }
         }
         #expect(altered == 2, "no reseller CSV sale on the hourly days to alter")
+        // A reseller file that lands four days late holding, as well, a sale of a file loaded before
+        // it: the file sorts first, so the sale moves to it and both files are counted again.
+        func sales(_ path: String) -> [String] {
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init).filter { $0.hasPrefix("D,") }
+        }
+        let pairs = ["RS002", "RS004"].flatMap { file in (16...20).flatMap { day in (day + 1...22).map { (file, day, $0) } } }
+        let (reseller, earlyDay, laterDay) = try #require(pairs.first { file, day, later in
+            FileManager.default.fileExists(atPath: data + "/resellers/2026-10-\(day)/\(file).csv")
+                && !sales(data + "/resellers/2026-10-\(later)/\(file).csv").isEmpty
+        }, "no reseller CSV file with a sale to send again")
+        let heldBack = data + "/resellers/2026-10-\(earlyDay)/\(reseller).csv", heldAside = data + "-late-reseller.csv"
+        let resent = try #require(sales(data + "/resellers/2026-10-\(laterDay)/\(reseller).csv").first)
+        var early = try String(contentsOfFile: heldBack, encoding: .utf8).split(separator: "\n").map(String.init)
+        var fields = resent.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[2] = "2026-10-\(earlyDay)"
+        early.insert(fields.joined(separator: ","), at: try #require(early.firstIndex { $0.hasPrefix("T,") } ?? early.indices.last))
+        try Data((early.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: heldAside))
+        try FileManager.default.removeItem(atPath: heldBack)
+        defer { try? FileManager.default.removeItem(atPath: heldAside) }
         // A Stripe file that lands five days late.
         let late = data + "/gateway/stripe/payout_reconciliation_2026-10-10.csv"
         let aside = data + "-late.csv"
@@ -110,6 +129,7 @@ struct IncrementalBuildTests {
         var restated: [String] = []
         for period in periods {
             if period.description == "2026-10-15" { try FileManager.default.moveItem(atPath: aside, toPath: late) }
+            if period.description == "2026-10-24T00" { try FileManager.default.moveItem(atPath: heldAside, toPath: heldBack) }
             let result = try Self.run(incremental, period, data: data)
             merged += result.outputs.builds.values.flatMap(\.report.models).filter { $0.materialized == "incremental, merged" }.count
             restated += result.outputs.published.filter(\.restatement).map { "\($0.table) \($0.partition)" }
@@ -130,6 +150,11 @@ struct IncrementalBuildTests {
         let duplicates: Int = try connection.query(
             "SELECT count(*) FROM \(schema: incremental + "_dwd", table: "dwd_removed_duplicates") WHERE source_table = 'ods_orders'").scalar()
         #expect(duplicates == 1)
+        let moved: Int = try connection.query("""
+            SELECT count(*) FROM \(schema: incremental + "_dwd", table: "dwd_removed_duplicates")
+            WHERE source_table = 'ods_reseller_sales' AND source_file = \("resellers/2026-10-\(laterDay)/\(reseller).csv")
+            """).scalar()
+        #expect(moved == 1, "the re-sent sale is not kept in the late file that sorts first")
 
         let missing: Int = try connection.query("""
             SELECT count(*) FROM \(schema: incremental + "_ads", table: "ads_gateway_recon") WHERE match_status = 'missing_settlement'
