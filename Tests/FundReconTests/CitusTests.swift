@@ -158,9 +158,10 @@ struct DistributedWarehouseTests {
     static let throughTheCoordinator: Set<String> = [
         // the gateway side: reference tables, filled from the gateways' files loaded on the coordinator
         "dwd_gateway_files", "dwd_gateway_payouts", "dwd_gateway_settlements", "dws_gateway_daily", "dws_gateway_monthly",
-        "ads_gateway_recon", "ads_gateway_bridge",
+        "ads_gateway_recon",
         // other reference tables: from sources loaded on the coordinator, or gathered from distributed tables
-        "dwd_merchants", "dwd_reseller_files", "dwd_reseller_sales", "dwd_removed_duplicates", "dws_reseller_matches", "ads_recon_breaks",
+        // (dws_capture_timing: the captures' per-day sums, grouped on the workers and combined)
+        "dwd_merchants", "dwd_reseller_files", "dwd_reseller_sales", "dwd_removed_duplicates", "dws_reseller_matches", "dws_capture_timing", "ads_recon_breaks",
         // distributed, but planned through the coordinator: outer joins off the key, merchant events gathered from orders
         "dwd_commissions", "dws_merchant_events", "ads_merchant_balance_daily",
     ]

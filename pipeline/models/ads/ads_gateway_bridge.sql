@@ -8,10 +8,11 @@
 -- settlement day, payouts in the month they were paid. Each side's own currency is used (a line
 -- settled in another currency is unexplained in both).
 with timing as (
-  -- per capture month and the month its first charge line settled (none: null), from one row per
-  -- capture that carries the order's amount due on its first capture of the month
+  -- per capture month and the month its first charge line settled (none: null), from the captures
+  -- of each day (dws_capture_timing), whose sales carry the order's amount due on its first capture
+  -- of the month
   select gateway, currency, month_start, settled_month, sum(amount) as amount, sum(sales) as sales
-  from {{ ref('dws_capture_settlement') }}
+  from {{ ref('dws_capture_timing') }}
   group by 1, 2, 3, 4
 ),
 captured as (
