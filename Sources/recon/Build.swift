@@ -100,7 +100,7 @@ extension Recon {
 
         func printModels(_ models: [Model]) {
             for model in models {
-                let refs = model.refs.sorted()
+                let refs = Set(model.refs).sorted()
                 print("  \(model.layer.rawValue)  \(model.name)" + (refs.isEmpty ? "" : "  <- " + refs.joined(separator: ", ")))
             }
         }

@@ -134,6 +134,12 @@ struct BuildCommandTests {
         for task in ["initialize_etl_environment", "import_main_data", "import_reseller_data", "run_dbt_init_tasks", "run_dbt_model"] {
             #expect(dag.output.contains(task))
         }
+        // Each model's upstream models once, however often it refers to them.
+        for line in dag.output.split(separator: "\n") where line.contains("  <- ") {
+            let upstream = line.components(separatedBy: "  <- ")[1].components(separatedBy: ", ")
+            #expect(Set(upstream).count == upstream.count, "\(line)")
+        }
+        #expect(dag.output.contains("dws_reseller_matches  <- dwd_orders, dwd_reseller_sales\n"), "\(dag.output)")
     }
 
     @Test func badPipelineExitsTwoAndFailingModelExitsThree() throws {
