@@ -465,6 +465,17 @@ struct PDFPackTests {
         let html = try String(contentsOfFile: directory + "/pdf/monthly-2026-10.html", encoding: .utf8)
         #expect(html.contains("@page{size:A4 landscape"))
         #expect(html.contains("<thead><tr><th>Merchant</th>"))
+        // On a screen 1,024 pixels wide the page does not run off to the right: the wide tables (the
+        // bridge, statements, settlement summary) scroll within themselves (the bridge pushed the page
+        // to 1,230 pixels).
+        let probe = directory + "/probe.html"
+        try Data((html + "<script>const d=document.createElement('pre');d.id='probe';d.textContent='width '"
+                  + "+document.documentElement.scrollWidth+' of '+document.documentElement.clientWidth;document.body.appendChild(d);</script>").utf8)
+            .write(to: URL(fileURLWithPath: probe))
+        let dom = try ProcessRunner.run("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1024,1600",
+                                                              "--dump-dom", "file://" + probe]).output
+        let widths = try #require(dom.range(of: "width [0-9]+ of [0-9]+", options: .regularExpression).map { dom[$0].split(separator: " ") })
+        #expect(widths.count == 4 && Int(widths[1]) == Int(widths[3]), "the page is wider than the screen: \(widths)")
         // The HTML as written prints every section open, as a browser's own print would: the SQL of
         // each check (closed on screen) and the input files are in the PDF's text.
         #expect(html.contains("<details class=\"sql\"><summary>SQL</summary>"), "the SQL is collapsed on screen")

@@ -82,7 +82,7 @@ public enum HTMLReport {
 
     static func statements(_ data: ReportData) -> String {
         // The header in <thead>: a printed statement repeats it on every page.
-        var html = "<section><h2>Merchant statements</h2><table><thead><tr><th>Merchant</th><th>Name</th><th>Currency</th><th>Opening</th>"
+        var html = "<section><h2>Merchant statements</h2><table class=\"wide\"><thead><tr><th>Merchant</th><th>Name</th><th>Currency</th><th>Opening</th>"
             + "<th>Gross sales</th><th>Merchant discounts</th><th>Platform discounts</th><th>Refunds</th><th>Commission</th>"
             + "<th>Net payable</th><th>Payouts</th><th>Closing</th>"
             // Month over month only when the warehouse holds the prior month.
@@ -116,7 +116,7 @@ public enum HTMLReport {
     /// currency; an unexplained amount other than zero marked.
     static func bridges(_ data: ReportData) -> String {
         guard !data.bridges.isEmpty else { return "" }
-        var html = "<section><h2>Gateway bridge</h2><table><thead><tr><th>Gateway</th><th>Currency</th>"
+        var html = "<section><h2>Gateway bridge</h2><table class=\"wide\"><thead><tr><th>Gateway</th><th>Currency</th>"
             + ReportData.bridgeColumns.map { "<th class=\"n\">\(e($0.label))</th>" }.joined() + "</tr></thead>"
         let unexplained = ReportData.bridgeColumns.firstIndex { $0.column == "unexplained" }!
         for (currency, rows) in Dictionary(grouping: data.bridges, by: { $0[1] }).sorted(by: { $0.key < $1.key }) {
@@ -135,7 +135,7 @@ public enum HTMLReport {
         html += "</table>"
         if !data.priorBridges.isEmpty {
             let gross = ReportData.bridgeColumns.firstIndex { $0.column == "settled_gross" }!
-            html += "<h3>Compared with the prior month</h3><table><tr><th>Gateway</th><th>Currency</th><th class=\"n\">Settled gross, prior</th>"
+            html += "<h3>Compared with the prior month</h3><table class=\"wide\"><tr><th>Gateway</th><th>Currency</th><th class=\"n\">Settled gross, prior</th>"
                 + "<th class=\"n\">Settled gross</th><th class=\"n\">Change</th><th class=\"n\">Unexplained, prior</th><th class=\"n\">Unexplained</th></tr>"
             for row in data.bridges {
                 let prior = data.priorBridges["\(row[0]) \(row[1])"]
@@ -156,7 +156,7 @@ public enum HTMLReport {
     static func gatewaySummary(_ data: ReportData) -> String {
         let unmatched = Set(["missing_settlement", "orphan_settlement", "settlement_amount_mismatch", "late_settlement", "currency_mismatch"])
         let open = data.breakTypes.filter { unmatched.contains($0.breakType) }.reduce(0) { $0 + $1.count }
-        var html = "<section><h2>Gateway settlement summary</h2><table><tr><th>Gateway</th><th>Currency</th><th>Captured</th>"
+        var html = "<section><h2>Gateway settlement summary</h2><table class=\"wide\"><tr><th>Gateway</th><th>Currency</th><th>Captured</th>"
             + "<th>Settled gross</th><th>Fees</th><th>Payouts</th></tr>"
         // Captured, settled gross, fees and payouts of the month's totals.
         for total in data.gatewayTotals.sorted(by: { ($0.gateway, $0.currency) < ($1.gateway, $1.currency) }) {
@@ -489,6 +489,7 @@ public enum HTMLReport {
         table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #e5e7eb;padding:3px 8px;text-align:left;vertical-align:top}
         th{background:#f3f4f6}td.n,th.n,.n{text-align:right;font-variant-numeric:tabular-nums}
         table.facts th{width:140px}table.sample{font-size:12px;display:block;overflow-x:auto;max-width:100%}
+        table.wide{display:block;overflow-x:auto;max-width:100%}
         .verdict{font-size:16px;font-weight:600;padding:6px 10px;border-radius:4px;display:inline-block}
         .trend{margin-left:10px}.trend i{display:inline-block;width:7px;height:12px;margin-right:1px;background:#d1d5db}
         .trend i.succeeded,.trend i.pass{background:#16a34a}.trend i.fail{background:#dc2626}.trend i.warn{background:#d97706}.trend i.error{background:#6b7280}
@@ -506,7 +507,7 @@ public enum HTMLReport {
         @page{size:A4 landscape;margin:10mm}
         @media print{body{max-width:none;font-size:10px;padding:0}details::details-content{content-visibility:visible;display:block}details{display:block}details>summary{list-style:none}
           details:not([open])>*:not(summary){display:block}.charts{display:block}figure{page-break-inside:avoid}
-          table{width:100%;page-break-inside:auto}table.sample{display:table;overflow:visible;font-size:8px}
+          table{width:100%;page-break-inside:auto}table.sample{display:table;overflow:visible;font-size:8px}table.wide{display:table;overflow:visible}
           thead{display:table-header-group}tr{page-break-inside:avoid}td,th{white-space:normal;overflow-wrap:anywhere}
           td.n,th.n,td.d{white-space:nowrap}h2{page-break-after:avoid}}
         """
