@@ -4,10 +4,18 @@ import Testing
 
 @testable import FundRecon
 
-/// The built `recon` binary, run as a child process with its output in a file.
-struct ReconProcess {
+/// The built `recon` binary, run as a child process with its output in a file, which goes with
+/// the value (a test that kills a process and reads what it printed leaves nothing in /tmp).
+final class ReconProcess: Sendable {
     let pid: pid_t
     let outputPath: String
+
+    init(pid: pid_t, outputPath: String) {
+        self.pid = pid
+        self.outputPath = outputPath
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: outputPath) }
 
     static var binary: String {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("recon").path
@@ -30,7 +38,6 @@ struct ReconProcess {
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let process = try start(arguments, environment: environment)
         let status = try process.wait()
-        defer { try? FileManager.default.removeItem(atPath: process.outputPath) }
         return (status, process.output)
     }
 
