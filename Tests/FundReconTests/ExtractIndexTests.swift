@@ -47,38 +47,6 @@ struct ExtractIndexTests {
         return (ids, rejects, report)
     }
 
-    /// An extract in key order, like commissions: a charge an hour's worth at a time, and beside
-    /// every 27th one its reversal, at an hour anywhere in the next three weeks. An hour's import
-    /// reads few records beyond the hour's, and never skips one of the hour.
-    @Test func anExtractInKeyOrderKeepsAnHoursReadSmall() {
-        var builder = ExtractIndex.Builder(sha256: "k")
-        var hourOf: [Int] = []
-        var line = 2
-        for id in 0..<20_000 {
-            var hours = [id / 100]
-            if id % 27 == 0 { hours.append(id / 100 + (id * 7_919) % 500) }
-            for hour in hours {
-                builder.add(offset: line * 50, line: line, event: Self.start.addingTimeInterval(Double(hour) * 3600 + 60))
-                hourOf.append(hour)
-                line += 1
-            }
-        }
-        let index = builder.finish()
-        let hour = 150
-        let blocks = index.blocks(from: Self.start.addingTimeInterval(Double(hour) * 3600), until: Self.start.addingTimeInterval(Double(hour + 1) * 3600))
-        let starts = index.blocks.map(\.line) + [line]
-        let read = blocks.map { block in starts[starts.firstIndex(of: block.line)! + 1] - block.line }.reduce(0, +)
-        let needed = hourOf.indices.filter { hourOf[$0] == hour }.map { $0 + 2 }
-        #expect(needed.allSatisfy { record in blocks.contains { $0.line <= record && record < starts[starts.firstIndex(of: $0.line)! + 1] } })
-        // blocks of 1,024 records whatever their hours read 2,048 records here; these read 588
-        #expect(read < 1_000, "an hour's import reads \(read) records of \(line - 2) for \(needed.count)")
-        #expect(index.blocks.allSatisfy { $0.hours.count <= ExtractIndex.blockMinimum })
-        #expect(ExtractIndex(sha256: "k", text: index.text) == index)
-        // An index stored before blocks ended at their runs of hours is taken again by a whole read.
-        #expect(ExtractIndex(sha256: "k", text: "0 2 100 0 2 4") == nil)
-        #expect(ExtractIndex(sha256: "k", text: "v2\n0 2 100 0 2 4")?.blocks.count == 1)
-    }
-
     @Test func anHoursImportReadsItsBlocksAndLoadsWhatAWholeReadLoads() throws {
         let fixture = FixtureDataset()
         defer { fixture.remove() }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Where an OLTP extract's rows lie in time, block by block (at most `blockRows` records and
-/// `blockRuns` runs of hours each, with the UTC hours their event times fall in): an import of one period reads only the blocks with an hour in
+/// Where an OLTP extract's rows lie in time, block by block (`blockRows` records each, with the UTC
+/// hours their event times fall in): an import of one period reads only the blocks with an hour in
 /// its window, so an hourly run over a month-long extract reads the hour's rows and the few blocks
 /// around them, not the month. Hours, not a block's first and last time: an extract in key order
 /// (a commission's reversal beside its charge) spreads a block over the month. An index holds for
@@ -25,17 +25,6 @@ public struct ExtractIndex: Sendable, Equatable {
     public var blocks: [Block] = []
 
     static let blockRows = 1_024
-    /// A block of at least `blockMinimum` records also ends before a record whose hour would give
-    /// it more than `blockRuns` separate runs of hours: in an extract in key order (a commission's
-    /// reversal beside its charge, weeks later) a block of 1,024 records held an hour of most days,
-    /// and an hour's import read most blocks (792,325 commissions outside the window at 10,000,000
-    /// orders a month). A block in time order keeps its 1,024 records (one run of hours); the
-    /// minimum keeps an extract of scattered times (refunds) from a block every few records.
-    static let blockRuns = 8
-    static let blockMinimum = 64
-    /// The stored form's first line: an index stored without it (blocks of 1,024 records whatever
-    /// their hours) is taken again by the next whole read.
-    static let version = "v2"
 
     /// The blocks with an event time that may lie in [from, until).
     func blocks(from: Date?, until: Date) -> [Block] {
@@ -47,20 +36,17 @@ public struct ExtractIndex: Sendable, Equatable {
 
     /// The stored form: one line per block, `offset line end hour-hour hour ...`.
     var text: String {
-        ([ExtractIndex.version] + blocks.map { block in
+        blocks.map { block in
             ([String(block.offset), String(block.line), String(block.end)]
                 + block.hours.map { $0.count == 1 ? String($0.lowerBound) : "\($0.lowerBound)-\($0.upperBound)" })
                 .joined(separator: " ")
-        }).joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
-    /// Reads the stored form; nil when it does not read or is of another version: the file is then
-    /// read whole and indexed again.
+    /// Reads the stored form; nil when it does not read (the file is then read whole).
     init?(sha256: String, text: String) {
         self.sha256 = sha256
-        let lines = text.split(separator: "\n")
-        guard lines.first == Substring(ExtractIndex.version) else { return nil }
-        for line in lines.dropFirst() {
+        for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ")
             guard parts.count >= 3, let offset = Int(parts[0]), let number = Int(parts[1]), let end = Int(parts[2]) else { return nil }
             var hours: [ClosedRange<Int>] = []
@@ -80,32 +66,18 @@ public struct ExtractIndex: Sendable, Equatable {
         private(set) var index: ExtractIndex
         private var rows = 0
         private var hours: Set<Int> = []
-        /// The separate runs of consecutive hours in `hours`.
-        private var runs = 0
 
         init(sha256: String) { index = ExtractIndex(sha256: sha256) }
 
         /// A data record at `offset` and `line`, with its event time when it has a readable one.
         mutating func add(offset: Int, line: Int, event: Date?) {
-            let hour = event.map { Int(($0.timeIntervalSince1970 / 3600).rounded(.down)) }
-            let scattered = rows >= ExtractIndex.blockMinimum && hour.map({ runs(adding: $0) > ExtractIndex.blockRuns }) == true
-            if index.blocks.isEmpty || rows == ExtractIndex.blockRows || scattered {
+            if index.blocks.isEmpty || rows == ExtractIndex.blockRows {
                 close(at: offset)
                 index.blocks.append(Block(offset: offset, line: line, end: .max, hours: []))
                 rows = 0
             }
             rows += 1
-            if let hour, !hours.contains(hour) {
-                runs = runs(adding: hour)
-                hours.insert(hour)
-            }
-        }
-
-        /// The runs of hours the block would have with `hour`: one more when it touches none, one
-        /// fewer when it joins two.
-        private func runs(adding hour: Int) -> Int {
-            guard !hours.contains(hour) else { return runs }
-            return runs + 1 - (hours.contains(hour - 1) ? 1 : 0) - (hours.contains(hour + 1) ? 1 : 0)
+            if let event { hours.insert(Int((event.timeIntervalSince1970 / 3600).rounded(.down))) }
         }
 
         /// The finished index: the last block runs to the end of the file.
@@ -128,7 +100,6 @@ public struct ExtractIndex: Sendable, Equatable {
             }
             index.blocks[last].hours = ranges
             hours.removeAll(keepingCapacity: true)
-            runs = 0
         }
     }
 }
