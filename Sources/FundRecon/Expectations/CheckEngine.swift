@@ -154,7 +154,6 @@ public struct CheckEngine: Sendable {
     /// The row-level checks of one table and scope in one scan; samples only for those that failed.
     /// A scan that fails (one bad expression) is done again check by check, so the bad one alone errors.
     func evaluateRows(_ group: [RowMember], on worker: CheckWorker) -> [CheckResult] {
-        let relation = group[0].check.relation
         let started = ContinuousClock.now
         do {
             let row = try readOnly(worker) { try $0.query(Self.rowScan(group)).first }
@@ -167,9 +166,7 @@ public struct CheckEngine: Sendable {
             return group.map { member in
                 let single = ContinuousClock.now
                 do {
-                    let failing: Int = try readOnly(worker) {
-                        try $0.query("SELECT count(*) FILTER (WHERE \(member.predicate)) FROM \(relation)").scalar()
-                    }
+                    let failing: Int = try readOnly(worker) { try $0.query(Self.rowScan([member])).scalar() }
                     return try finish(member.check, failing: failing, observed: [:], duration: milliseconds(since: single),
                                       sample: rowSample(member.check, member.predicate, member.extras), on: worker)
                 } catch {
