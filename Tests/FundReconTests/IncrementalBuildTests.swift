@@ -72,6 +72,15 @@ struct IncrementalBuildTests {
         copy[10] = ISO8601DateFormatter().string(from: created.addingTimeInterval(3 * 3600))
         lines.append(copy.joined(separator: ","))
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: orders))
+        // A commission charge of a daily run's day sent again in an hour of 10-24 (its order came long
+        // before): dwd_unique_commissions and dwd_commissions both count the second row.
+        let commissions = data + "/oltp/commissions.csv"
+        var commissionLines = try String(contentsOfFile: commissions, encoding: .utf8).split(separator: "\n").map(String.init)
+        let charged = try #require(commissionLines.firstIndex { $0.contains(",,") && $0.hasSuffix("Z") && $0.contains(",2026-10-20T") })
+        var resentCommission = commissionLines[charged].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        resentCommission[8] = "2026-10-24T05:30:00Z"
+        commissionLines.append(resentCommission.joined(separator: ","))
+        try Data((commissionLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: commissions))
         // A capture whose settlement line never comes: pending while its window runs, then missing.
         let stripe = data + "/gateway/stripe/payout_reconciliation_2026-10-05.csv"
         var stripeLines = try String(contentsOfFile: stripe, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -150,6 +159,9 @@ struct IncrementalBuildTests {
         let duplicates: Int = try connection.query(
             "SELECT count(*) FROM \(schema: incremental + "_dwd", table: "dwd_removed_duplicates") WHERE source_table = 'ods_orders'").scalar()
         #expect(duplicates == 1)
+        let commissionCopies: Int = try connection.query(
+            "SELECT count(*) FROM \(schema: incremental + "_dwd", table: "dwd_commissions") WHERE _copies = 2").scalar()
+        #expect(commissionCopies == 1, "the commission sent again is not counted twice")
         let moved: Int = try connection.query("""
             SELECT count(*) FROM \(schema: incremental + "_dwd", table: "dwd_removed_duplicates")
             WHERE source_table = 'ods_reseller_sales' AND source_file = \("resellers/2026-10-\(laterDay)/\(reseller).csv")

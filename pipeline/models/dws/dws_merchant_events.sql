@@ -4,7 +4,13 @@
 -- buckets these on its own, so the roll-ups can be checked against each other (R9).
 -- Incremental: the events of rows loaded since the last build (a capture or refund also when its
 -- order came after it: the order names the merchant). An event, once there, never changes.
-select 'order' as event_type, o.order_id as event_id, o.merchant_id, o.currency, o.created_at as event_at,
+-- Every branch carries its order_id first, though the model keeps none: Citus runs a UNION ALL of
+-- tables distributed on order_id on the workers only when each branch has it in the same place,
+-- and then moves the events to their merchant's shard between the workers.
+select event_type, event_id, merchant_id, currency, event_at, order_count, gross_sales, merchant_discount,
+       platform_discount, customer_paid, captured_amount, refund_amount, commission_amount, _loaded_at
+from (
+select o.order_id, 'order' as event_type, o.order_id as event_id, o.merchant_id, o.currency, o.created_at as event_at,
        1 as order_count, o.gross_amount as gross_sales, o.merchant_discount, o.platform_discount, o.customer_paid,
        0::numeric(18,2) as captured_amount, 0::numeric(18,2) as refund_amount, 0::numeric(18,2) as commission_amount,
        o._loaded_at
@@ -14,7 +20,7 @@ where o.status <> 'cancelled'
   and o._loaded_at > {{ last_loaded() }}
 {% endif %}
 union all
-select 'capture', p.payment_id, o.merchant_id, p.currency, p.captured_at, 0, 0, 0, 0, 0, p.amount, 0, 0,
+select o.order_id, 'capture', p.payment_id, o.merchant_id, p.currency, p.captured_at, 0, 0, 0, 0, 0, p.amount, 0, 0,
        greatest(p._loaded_at, o._loaded_at)
 from {{ ref('dwd_payments') }} p
 join {{ ref('dwd_orders') }} o on o.order_id = p.order_id
@@ -26,7 +32,7 @@ where p.status = 'captured'
                        join {{ ref('dwd_orders') }} m on m.order_id = n.order_id where m._loaded_at > {{ last_loaded() }})
 {% endif %}
 union all
-select 'refund', r.refund_id, o.merchant_id, r.currency, r.refunded_at, 0, 0, 0, 0, 0, 0, r.amount, 0,
+select o.order_id, 'refund', r.refund_id, o.merchant_id, r.currency, r.refunded_at, 0, 0, 0, 0, 0, 0, r.amount, 0,
        greatest(r._loaded_at, o._loaded_at)
 from {{ ref('dwd_refunds') }} r
 join {{ ref('dwd_orders') }} o on o.order_id = r.order_id
@@ -37,8 +43,9 @@ where r.refund_id in (select refund_id from {{ ref('dwd_refunds') }} where _load
                       join {{ ref('dwd_orders') }} m on m.order_id = n.order_id where m._loaded_at > {{ last_loaded() }})
 {% endif %}
 union all
-select 'commission', c.commission_id, c.merchant_id, c.currency, c.charged_at, 0, 0, 0, 0, 0, 0, 0, c.amount, c._loaded_at
+select c.order_id, 'commission', c.commission_id, c.merchant_id, c.currency, c.charged_at, 0, 0, 0, 0, 0, 0, 0, c.amount, c._loaded_at
 from {{ ref('dwd_commissions') }} c
 {% if is_incremental() %}
 where c._loaded_at > {{ last_loaded() }}
 {% endif %}
+) events
