@@ -546,6 +546,17 @@ struct EmbeddedCitusTests {
             "SELECT citus_table_type || ' ' || coalesce(distribution_column, '') FROM citus_tables WHERE table_name = '\(prefix)_dwd.dwd_orders'::regclass"
         )).scalar(String.self)
         #expect(layout == "distributed order_id")
+        // The warehouse's fact sources are distributed on their keys as a run's are, their rows on the workers.
+        let sources = try Connection(database.target).query(SQL(unsafeSQL: """
+            SELECT c.relname || ' ' || t.citus_table_type || ' ' || coalesce(t.distribution_column, '')
+            FROM citus_tables t JOIN pg_class c ON c.oid = t.table_name JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = '\(prefix)_ods' AND c.relname IN ('ods_orders', 'ods_payments', 'ods_commissions') ORDER BY 1
+            """)).rows.map { try $0.decode(String.self, at: 0) }
+        #expect(sources == ["ods_commissions distributed commission_id", "ods_orders distributed order_id", "ods_payments distributed payment_id"])
+        let nodes = try Connection(database.target).query(SQL(unsafeSQL:
+            "SELECT DISTINCT nodename FROM citus_shards WHERE table_name = '\(prefix)_ods.ods_orders'::regclass AND shard_size > 0"
+        )).rows.map { try $0.decode(String.self, at: 0) }
+        #expect(Set(nodes) == Set(database.topology!.workers.map(\.directory)), "\(nodes)")
         // Every run's check reader is gone: revoked and dropped over one connection per node.
         let readers = try Connection(database.target).query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'recon\\_reader%'").scalar(Int.self)
         #expect(readers == 0)

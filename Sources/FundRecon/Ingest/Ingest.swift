@@ -36,18 +36,21 @@ public enum Ingest {
     /// distributed on its key as it is created (COPY then routes its rows to the shards).
     public static func prepare(schemas: RunSchemas, connection: Connection, distribute: Bool = false) throws {
         let distribution = distribute ? try Distribution.detect(on: connection) : Distribution(workers: 0)
-        let keys = Dictionary(uniqueKeysWithValues: Sources.extracts.compactMap { extract in
-            extract.table.key.map { ("ods_" + extract.table.table, $0) }
-        })
         try connection.transaction { connection in
             for statement in tableDDL(schemas: schemas) {
                 try connection.execute(statement.sql)
-                if distribution.isDistributed, statement.table.0 == schemas.name(.ods), let key = keys[statement.table.1] {
+                if distribution.isDistributed, statement.table.0 == schemas.name(.ods), let key = distributionKeys[statement.table.1] {
                     try distribution.distribute(statement.table.1, on: key, schema: statement.table.0, on: connection)
                 }
             }
         }
     }
+
+    /// The column each fact extract's ODS table is distributed on, on Citus: its own key, so that
+    /// DWD's de-duplication over the key runs on the workers.
+    static let distributionKeys = Dictionary(uniqueKeysWithValues: Sources.extracts.compactMap { extract in
+        extract.table.key.map { ("ods_" + extract.table.table, $0) }
+    })
 
     /// Makes the source tables of `schemas` views of those `other` loaded: a second build of the
     /// same sources reads them without loading them again.

@@ -9,7 +9,9 @@ struct ImportMerger: Sendable {
     let prefix: String
     let runID: String
 
-    /// The warehouse's schemas and source tables, when missing.
+    /// The warehouse's schemas and source tables, when missing. On a Citus coordinator with
+    /// workers the fact extracts' ODS tables are distributed on their keys as a run's are
+    /// (`Ingest.prepare`): each import's rows go to their shards, and DWD reads them there.
     func createWarehouse(on connection: Connection) throws {
         let present: Int = try connection.query(
             "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(string_to_array(\(persistent.all.joined(separator: ",")), ','))"
@@ -19,13 +21,19 @@ struct ImportMerger: Sendable {
             try createSourceIndexes(on: connection)
             return
         }
+        let distribution = try Distribution.detect(on: connection)
         try connection.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(\(RunSession.lockSpace), hashtext(\(prefix)))")
             for schema in persistent.all { try connection.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)") }
             for statement in Ingest.tableDDL(schemas: persistent, persistent: true) {
                 let relation = quoteIdentifier(statement.table.0) + "." + quoteIdentifier(statement.table.1)
                 let exists: Bool = try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
-                if !exists { try connection.execute(statement.sql) }
+                guard !exists else { continue }
+                try connection.execute(statement.sql)
+                if distribution.isDistributed, statement.table.0 == persistent.name(.ods),
+                   let key = Ingest.distributionKeys[statement.table.1] {
+                    try distribution.distribute(statement.table.1, on: key, schema: statement.table.0, on: connection)
+                }
             }
             try createSourceIndexes(on: connection)
         }
