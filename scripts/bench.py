@@ -27,15 +27,23 @@ def as_server_user(args):
     return (["runuser", "-u", "postgres", "--"] + args) if os.geteuid() == 0 else args
 
 
-def timed(args, env=None, accept=(0,), with_cpu=False):
+def timed(args, env=None, accept=(0,), with_cpu=False, with_stderr=False):
     """Runs a command under /usr/bin/time; returns (seconds, peak RSS in MB, stdout), and with
-    `with_cpu` its CPU seconds (user + system) fourth. An exit code outside `accept` ends the bench."""
+    `with_cpu` its CPU seconds (user + system) fourth, with `with_stderr` its standard error last.
+    An exit code outside `accept` ends the bench."""
     out = subprocess.run(["/usr/bin/time", "-f", "BENCH %e %M %U %S"] + args, capture_output=True, text=True, env=env)
     if out.returncode not in accept:
-        sys.exit(f"bench: {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
+        sys.exit(f"bench: {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}\n{disk_free()}")
     line = [l for l in out.stderr.splitlines() if l.startswith("BENCH ")][-1].split()
     figures = (float(line[1]), int(line[2]) / 1024.0, out.stdout)
-    return figures + (float(line[3]) + float(line[4]),) if with_cpu else figures
+    figures = figures + (float(line[3]) + float(line[4]),) if with_cpu else figures
+    return figures + (out.stderr,) if with_stderr else figures
+
+
+def disk_free():
+    """The free space of the bench's temporary folder, said with a failure (a 10M month spills tens of GB)."""
+    stat = os.statvfs("/tmp")
+    return f"free in /tmp now: {stat.f_bavail * stat.f_frsize / 2**30:.1f} GiB"
 
 
 class NodeCPU:
@@ -276,9 +284,12 @@ def bench_audit(work, data, db, where=None, label="audit"):
     reports = os.path.join(work, label + "-reports")
     # Exit 1 (a check failed) and 3 (a check could not run, e.g. past its timeout) are figures too.
     with NodeCPU() as cpu:
-        seconds, rss, _, recon_cpu = timed([RECON, "audit", "--data", data] + (where or ["--db", db]) + ["--reports", reports,
-                                           "--pipeline", os.path.join(ROOT, "pipeline"), "--expectations", os.path.join(ROOT, "expectations/fund_recon.yml"),
-                                           "-q"] + CHECK_TIMEOUT, accept=(0, 1, 3), with_cpu=True)
+        seconds, rss, _, recon_cpu, stderr = timed([RECON, "audit", "--data", data] + (where or ["--db", db]) + ["--reports", reports,
+                                                   "--pipeline", os.path.join(ROOT, "pipeline"), "--expectations", os.path.join(ROOT, "expectations/fund_recon.yml"),
+                                                   "-q"] + CHECK_TIMEOUT, accept=(0, 1, 3), with_cpu=True, with_stderr=True)
+    if not os.path.exists(os.path.join(reports, "results.json")):
+        # A run that could not even write its results (a full disk) ends the bench with what recon said.
+        sys.exit(f"bench: {label} after {seconds:.2f} s wrote no results.json; recon said:\n{stderr[-4000:]}\n{disk_free()}")
     result = json.load(open(os.path.join(reports, "results.json")))
     tasks = {t["name"]: round(t["duration_ms"] / 1000.0, 2) for t in result["tasks"]}
     slowest, not_passed = check_figures(result, 5)
