@@ -17,6 +17,9 @@ struct TableDiff {
     var sampleSize = 20
     /// Money groups kept per dimension (largest changes first).
     var moneyGroups = 100
+    /// A column rows are joined on with the key first (`Columns.align`); by default the column
+    /// both sides are distributed on when they are co-located Citus tables.
+    var alignment: String?
 
     /// Columns no comparison reads: when the run loaded its sources, not what the model computed.
     static let lineageColumns: Set<String> = ["_loaded_at"]
@@ -46,7 +49,9 @@ struct TableDiff {
         let base = try materialized(base, as: "recon_diff_base")
         let head = try materialized(head, as: "recon_diff_head")
         defer {
-            _ = try? connection.execute("DROP TABLE IF EXISTS pg_temp.recon_diff_base, pg_temp.recon_diff_head, pg_temp.recon_diff_rows")
+            _ = try? connection.execute("""
+                DROP TABLE IF EXISTS pg_temp.recon_diff_base, pg_temp.recon_diff_head, pg_temp.recon_diff_rows, pg_temp.recon_diff_pairs
+                """)
         }
         let baseColumns = try columns(of: base)
         let headColumns = try columns(of: head)
@@ -73,6 +78,10 @@ struct TableDiff {
         }
         diff.key = columns.key
         diff.keySource = source
+        if !columns.key.isEmpty, let aligned = try alignment ?? sharedDistribution(base, head), common.contains(aligned),
+           !columns.key.contains(aligned), !retyped.contains(aligned) {
+            columns.align = aligned
+        }
         do {
             try compareRows(base, head, columns, closedThrough: closedThrough, into: &diff)
         } catch let error as PostgresError where error.sqlState == .undefinedFunction && !columns.hashesText {
@@ -88,12 +97,28 @@ struct TableDiff {
 
     private func compareRows(_ base: Relation, _ head: Relation, _ columns: Columns, closedThrough: CalendarDate?,
                              into diff: inout ModelDiff) throws {
-        try connection.execute("DROP TABLE IF EXISTS pg_temp.recon_diff_rows")
+        try connection.execute("DROP TABLE IF EXISTS pg_temp.recon_diff_rows, pg_temp.recon_diff_pairs")
         if columns.key.isEmpty {
             try compareMultiset(base, head, columns, closedThrough: closedThrough, into: &diff)
         } else {
             try compareKeyed(base, head, columns, closedThrough: closedThrough, into: &diff)
         }
+    }
+
+    /// The column both sides are distributed on when they are co-located tables of a Citus cluster
+    /// (a model's base and head tables are): nil on one PostgreSQL.
+    private func sharedDistribution(_ base: Relation, _ head: Relation) throws -> String? {
+        guard try Distribution.citusInstalled(on: connection) else { return nil }
+        let rows = try connection.query("""
+            SELECT distribution_column, colocation_id FROM citus_tables
+            WHERE table_name IN (to_regclass(\(base.sql.text)), to_regclass(\(head.sql.text))) AND citus_table_type = 'distributed'
+            """).rows
+        guard rows.count == 2 else { return nil }
+        let (first, second) = (rows[0], rows[1])
+        let column: String = try first.decode(at: 0)
+        guard column == (try second.decode(String.self, at: 0)), column != "<none>",
+              try first.decode(Int.self, at: 1) == second.decode(Int.self, at: 1) else { return nil }
+        return column
     }
 
     /// A view's rows in a temporary table (a view's query runs once, not once per statement).
@@ -129,6 +154,10 @@ struct TableDiff {
         var retyped: Set<String>
         /// Hash the values' text: a column's type has no hash function (`json`, `point`).
         var hashesText = false
+        /// A column both sides are distributed on (Citus), not in the key: rows are first joined on
+        /// the key and it, so the join runs on each worker, and only the rows that differ are then
+        /// paired by the key alone (a row whose distribution value changed is still one changed row).
+        var align: String?
         var others: [String] { common.filter { !key.contains($0) } }
 
         /// A column as it is compared, qualified by `alias` when given.
@@ -148,6 +177,14 @@ struct TableDiff {
                               : "hash_record_extended(ROW(\(list(names, alias: alias))), 0)"
         }
 
+        /// The key's columns as `k0, k1, ...` (a side's subquery selects them so).
+        var keyAliases: SQL { key.enumerated().map { "\(value($1)) AS \(identifier: "k\($0)")" as SQL }.joined(separator: ", ") }
+        var keyNames: [String] { key.indices.map { "k\($0)" } }
+        /// The key of a row of either side of a full join of `b` and `h`.
+        var mergedKeys: SQL { keyNames.map { "coalesce(b.\(identifier: $0), h.\(identifier: $0)) AS \(identifier: $0)" as SQL }.joined(separator: ", ") }
+        /// `b.k0 = h.k0 AND ...`: the two sides' rows of one key.
+        var keysMeet: SQL { keyNames.map { "b.\(identifier: $0) = h.\(identifier: $0)" as SQL }.joined(separator: " AND ") }
+
         /// `a.k1 = b.k1 AND ...` over the key.
         func keyEquals(_ left: String, _ right: String) -> SQL {
             key.map { "\(value($0, alias: left)) = \(value($0, alias: right))" as SQL }.joined(separator: " AND ")
@@ -156,17 +193,31 @@ struct TableDiff {
 
     private func compareKeyed(_ base: Relation, _ head: Relation, _ columns: Columns, closedThrough: CalendarDate?,
                               into diff: inout ModelDiff) throws {
-        let keys = columns.key.enumerated().map { "\(columns.value($1)) AS \(identifier: "k\($0)")" as SQL }.joined(separator: ", ")
-        let keyNames = columns.key.indices.map { "k\($0)" }
-        let merged = keyNames.map { "coalesce(b.\(identifier: $0), h.\(identifier: $0)) AS \(identifier: $0)" as SQL }.joined(separator: ", ")
-        let on = keyNames.map { "b.\(identifier: $0) = h.\(identifier: $0)" as SQL }.joined(separator: " AND ")
-        try connection.execute("""
-            CREATE TEMP TABLE recon_diff_rows AS
-            SELECT \(merged), CASE WHEN b.r IS NULL THEN 'added' WHEN h.r IS NULL THEN 'removed' ELSE 'changed' END AS kind
-            FROM (SELECT \(keys), \(columns.hash(columns.others)) AS r FROM \(base.sql)) b
-            FULL JOIN (SELECT \(keys), \(columns.hash(columns.others)) AS r FROM \(head.sql)) h ON \(on)
-            WHERE b.r IS DISTINCT FROM h.r
-            """)
+        let (keys, keyNames, merged, on) = (columns.keyAliases, columns.keyNames, columns.mergedKeys, columns.keysMeet)
+        if let align = columns.align {
+            // On the workers: the rows whose key and distribution value do not meet an equal row.
+            try connection.execute("CREATE TEMP TABLE recon_diff_pairs AS " + Self.alignedPairs(base, head, columns, on: align))
+            // Then by the key alone, as the plain join classifies them (a NULL key matches nothing).
+            let names = keyNames.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
+            let keyed = keyNames.map { "\(identifier: $0) IS NOT NULL" as SQL }.joined(separator: " AND ")
+            try connection.execute("""
+                CREATE TEMP TABLE recon_diff_rows AS
+                SELECT \(names), CASE WHEN bool_or(in_base) AND bool_or(in_head) THEN 'changed'
+                                      WHEN bool_or(in_base) THEN 'removed' ELSE 'added' END AS kind
+                FROM pg_temp.recon_diff_pairs WHERE \(keyed) GROUP BY \(names)
+                UNION ALL
+                SELECT \(names), CASE WHEN in_base AND in_head THEN 'changed' WHEN in_base THEN 'removed' ELSE 'added' END
+                FROM pg_temp.recon_diff_pairs WHERE NOT (\(keyed))
+                """)
+        } else {
+            try connection.execute("""
+                CREATE TEMP TABLE recon_diff_rows AS
+                SELECT \(merged), CASE WHEN b.r IS NULL THEN 'added' WHEN h.r IS NULL THEN 'removed' ELSE 'changed' END AS kind
+                FROM (SELECT \(keys), \(columns.hash(columns.others)) AS r FROM \(base.sql)) b
+                FULL JOIN (SELECT \(keys), \(columns.hash(columns.others)) AS r FROM \(head.sql)) h ON \(on)
+                WHERE b.r IS DISTINCT FROM h.r
+                """)
+        }
         // Its size, known to the planner, picks the joins back to both sides: index lookups for a
         // few rows, hash joins for many (a guessed size chose nested loops over whole tables).
         try connection.execute("ANALYZE pg_temp.recon_diff_rows")
@@ -230,6 +281,19 @@ struct TableDiff {
             }
             diff.samples.append(change)
         }
+    }
+
+    /// The rows of `base` and `head` whose key and `align` value meet no equal row, with the side
+    /// each is on: one join on the distribution column, which Citus runs on each worker.
+    static func alignedPairs(_ base: Relation, _ head: Relation, _ columns: Columns, on align: String) -> SQL {
+        let (keys, keyNames, merged, on) = (columns.keyAliases, columns.keyNames, columns.mergedKeys, columns.keysMeet)
+        return """
+            SELECT \(merged), b.r IS NOT NULL AS in_base, h.r IS NOT NULL AS in_head
+            FROM (SELECT \(keys), \(identifier: align) AS a, \(columns.hash(columns.others)) AS r FROM \(base.sql)) b
+            FULL JOIN (SELECT \(keys), \(identifier: align) AS a, \(columns.hash(columns.others)) AS r FROM \(head.sql)) h
+              ON \(on) AND b.a = h.a
+            WHERE b.r IS DISTINCT FROM h.r
+            """
     }
 
     private func compareMultiset(_ base: Relation, _ head: Relation, _ columns: Columns, closedThrough: CalendarDate?,
