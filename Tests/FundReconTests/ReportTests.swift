@@ -224,6 +224,7 @@ struct ReportTests {
         #expect(HTMLReport.amount("1234567.80") == "1,234,567.80")
         #expect(HTMLReport.amount("-1234.5") == "-1,234.5")
         #expect(HTMLReport.amount("999.00") == "999.00")
+        #expect(HTMLReport.amount("+1500.00") == "+1,500.00")  // a change, as diffs show it
         #expect(HTMLReport.amount("new") == "new")
     }
 

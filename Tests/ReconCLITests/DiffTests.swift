@@ -144,6 +144,9 @@ struct DiffTests {
         let markdown = try String(contentsOfFile: repository.root + "/reports/diff.md", encoding: .utf8)
         #expect(markdown.count <= 60_000)
         #expect(markdown.contains("| `dwd_refunds` | amount | USD |"))
+        // Amounts as finance reads them: thousands grouped (a merchant's net payable runs past 1,000).
+        #expect(markdown.range(of: #"\| `dws_merchant_daily` \| net_payable \| [A-Z]{3} \| [0-9]{1,3}(,[0-9]{3})+\.[0-9]{2} \|"#,
+                               options: .regularExpression) != nil, "\(markdown.prefix(3000))")
         let html = try String(contentsOfFile: repository.root + "/reports/diff.html", encoding: .utf8)
         #expect(html.contains("id=\"m-dwd_refunds\"") && html.contains("<del>") && html.contains("<ins>"))
         let junit = try String(contentsOfFile: repository.root + "/reports/diff-junit.xml", encoding: .utf8)

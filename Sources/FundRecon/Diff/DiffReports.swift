@@ -81,7 +81,8 @@ public enum DiffReports {
         if !totals.isEmpty {
             body += "### Money, per currency\n\n| Model | Column | Currency | Base | Head | Change |\n|---|---|---|--:|--:|--:|\n"
             for (model, money) in totals {
-                body += "| `\(model)` | \(money.column) | \(money.currency) | \(money.base) | \(money.head) | **\(signed(money.delta))** |\n"
+                body += "| `\(model)` | \(money.column) | \(money.currency) | \(HTMLReport.amount(money.base)) | \(HTMLReport.amount(money.head)) "
+                    + "| **\(HTMLReport.amount(signed(money.delta)))** |\n"
             }
             body += "\n"
         }
@@ -160,7 +161,8 @@ public enum DiffReports {
                 + "<th class=\"n\">Head</th><th class=\"n\">Change</th></tr>"
             for (model, money) in totals {
                 html += "<tr><td><a href=\"#m-\(e(model))\">\(e(model))</a></td><td>\(e(money.column))</td><td>\(e(money.currency))</td>"
-                    + "<td class=\"n\">\(e(money.base))</td><td class=\"n\">\(e(money.head))</td><td class=\"n chg\">\(e(signed(money.delta)))</td></tr>"
+                    + "<td class=\"n\">\(HTMLReport.money(money.base))</td><td class=\"n\">\(HTMLReport.money(money.head))</td>"
+                    + "<td class=\"n chg\">\(HTMLReport.money(signed(money.delta)))</td></tr>"
             }
             html += "</table>"
         }
@@ -197,7 +199,8 @@ public enum DiffReports {
                 + "<th class=\"n\">Base</th><th class=\"n\">Head</th><th class=\"n\">Change</th></tr>"
             for money in model.money {
                 html += "<tr><td>\(e(money.dimension))</td><td>\(e(money.value))</td><td>\(e(money.column))</td><td>\(e(money.currency))</td>"
-                    + "<td class=\"n\">\(e(money.base))</td><td class=\"n\">\(e(money.head))</td><td class=\"n chg\">\(e(signed(money.delta)))</td></tr>"
+                    + "<td class=\"n\">\(HTMLReport.money(money.base))</td><td class=\"n\">\(HTMLReport.money(money.head))</td>"
+                    + "<td class=\"n chg\">\(HTMLReport.money(signed(money.delta)))</td></tr>"
             }
             html += "</table></details>"
         }

@@ -7,11 +7,12 @@ import Postgres
 public enum HTMLReport {
     static func e(_ text: String) -> String { Markup.escape(text) }
 
-    /// An amount with thousands separators, as finance reads it (`-12,345.60`); other text as it is.
+    /// An amount with thousands separators, as finance reads it (`-12,345.60`, a change `+1,500.00`);
+    /// other text as it is.
     static func amount(_ text: String) -> String {
-        guard text.range(of: "^-?[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil else { return text }
-        let negative = text.hasPrefix("-")
-        let digits = negative ? String(text.dropFirst()) : text
+        guard text.range(of: "^[-+]?[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil else { return text }
+        let sign = text.hasPrefix("-") || text.hasPrefix("+") ? String(text.prefix(1)) : ""
+        let digits = String(text.dropFirst(sign.count))
         let parts = digits.split(separator: ".", maxSplits: 1)
         var whole = String(parts[0])
         var grouped = ""
@@ -19,7 +20,7 @@ public enum HTMLReport {
             grouped = "," + whole.suffix(3) + grouped
             whole = String(whole.dropLast(3))
         }
-        return (negative ? "-" : "") + whole + grouped + (parts.count > 1 ? "." + parts[1] : "")
+        return sign + whole + grouped + (parts.count > 1 ? "." + parts[1] : "")
     }
 
     /// An amount cell, escaped and grouped.
