@@ -115,7 +115,7 @@ struct DistributedWarehouseTests {
             #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == "order_id" && layout[name]?.2 == orders.2,
                     "\(name) is co-located with dwd_orders on order_id")
         }
-        for name in ["dws_merchant_daily", "dws_merchant_monthly", "ads_monthly_statement", "ads_merchant_balance_daily"] {
+        for name in ["dwd_merchants", "dws_merchant_daily", "dws_merchant_monthly", "ads_monthly_statement", "ads_merchant_balance_daily"] {
             #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == "merchant_id", "\(name) on merchant_id")
         }
         // The loaded fact extracts are distributed on their own keys as they load; reference data stays on the coordinator.
@@ -151,7 +151,6 @@ struct DistributedWarehouseTests {
         let comparison = try connection.query(SQL(unsafeSQL: "EXPLAIN " + TableDiff.alignedPairs(refunds, refunds, columns, on: "order_id").text))
             .rows.map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
         #expect(!comparison.contains("Distributed Subplan") && comparison.contains("Task Count: 32"), "\(comparison)")
-        #expect(layout["dwd_merchants"]?.0 == "reference")
         #expect(layout["ads_recon_breaks"]?.0 == "reference", "a model without distributed_by is a reference table")
         // The orders' rows are on both workers, none on the coordinator.
         let perNode = try connection.query("""
@@ -167,12 +166,10 @@ struct DistributedWarehouseTests {
         // the gateway side: reference tables, filled from the gateways' files loaded on the coordinator
         "dwd_gateway_files", "dwd_gateway_payouts", "dwd_gateway_settlements", "dws_gateway_daily", "dws_gateway_monthly",
         "ads_gateway_recon",
-        // other reference tables: from sources loaded on the coordinator, or gathered from distributed tables
-        // (dws_capture_timing: the captures' per-day sums, grouped on the workers and combined)
+        // from sources loaded on the coordinator (dwd_merchants is distributed on merchant_id; the others are reference
+        // tables), or reference tables gathered from distributed ones (dws_capture_timing: the captures' per-day sums,
+        // grouped on the workers and combined)
         "dwd_merchants", "dwd_reseller_files", "dwd_reseller_sales", "dwd_removed_duplicates", "dws_reseller_matches", "dws_capture_timing", "ads_recon_breaks",
-        // distributed, but planned through the coordinator: a row per merchant account and day (merchants x days, not
-        // orders), its accounts and days gathered from the flows and the merchants
-        "ads_merchant_balance_daily",
     ]
 
     /// The model an `INSERT INTO "schema"."model"` of one of `schemas` fills.

@@ -6,8 +6,14 @@ with flows_by_day as (
   union all
   select merchant_id, currency, biz_date, 0, amount from {{ ref('dwd_merchant_payouts') }}
 ),
+-- The range and the accounts read the two tables themselves, not flows_by_day: a CTE read more
+-- than once is materialized, which on Citus gathers it on the coordinator; read once, the whole
+-- statement runs on the workers, each merchant's days where its rows are.
 bounds as (
-  select min(biz_date) as first_day, max(biz_date) as last_day from flows_by_day
+  select min(first_day) as first_day, max(last_day) as last_day
+  from (select min(biz_date) as first_day, max(biz_date) as last_day from {{ ref('dws_merchant_daily') }}
+        union all
+        select min(biz_date), max(biz_date) from {{ ref('dwd_merchant_payouts') }}) b
 ),
 days as (
   select generate_series(first_day, last_day, interval '1 day')::date as biz_date from bounds
@@ -15,7 +21,9 @@ days as (
 accounts as (
   select merchant_id, currency from {{ ref('dwd_merchants') }}
   union
-  select merchant_id, currency from flows_by_day
+  select merchant_id, currency from {{ ref('dws_merchant_daily') }}
+  union
+  select merchant_id, currency from {{ ref('dwd_merchant_payouts') }}
 ),
 flows as (
   select a.merchant_id, a.currency, d.biz_date,
