@@ -147,8 +147,9 @@ struct DistributedWarehouseTests {
         // recon diff compares a distributed model's two sides on the workers: the rows are joined on
         // the key and the distribution column, and only the rows that differ come back.
         let refunds = TableDiff.Relation(schema: schemas.name(.dwd), table: "dwd_refunds")
-        let columns = TableDiff.Columns(common: ["refund_id", "order_id", "amount"], key: ["refund_id"], partition: nil, retyped: [])
-        let comparison = try connection.query(SQL(unsafeSQL: "EXPLAIN " + TableDiff.alignedPairs(refunds, refunds, columns, on: "order_id").text))
+        var columns = TableDiff.Columns(common: ["refund_id", "order_id", "amount"], key: ["refund_id"], partition: nil, retyped: [])
+        columns.align = "order_id"
+        let comparison = try connection.query(SQL(unsafeSQL: "EXPLAIN " + TableDiff.alignedPairs(refunds, refunds, columns).text))
             .rows.map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
         #expect(!comparison.contains("Distributed Subplan") && comparison.contains("Task Count: 32"), "\(comparison)")
         #expect(layout["ads_recon_breaks"]?.0 == "reference", "a model without distributed_by is a reference table")

@@ -177,13 +177,24 @@ struct TableDiff {
                               : "hash_record_extended(ROW(\(list(names, alias: alias))), 0)"
         }
 
-        /// The key's columns as `k0, k1, ...` (a side's subquery selects them so).
-        var keyAliases: SQL { key.enumerated().map { "\(value($1)) AS \(identifier: "k\($0)")" as SQL }.joined(separator: ", ") }
+        /// The key's columns as a side's subquery names them: `k0, k1, ...`.
         var keyNames: [String] { key.indices.map { "k\($0)" } }
-        /// The key of a row of either side of a full join of `b` and `h`.
+        /// The key of a row of either side of the full join of `differingRows`.
         var mergedKeys: SQL { keyNames.map { "coalesce(b.\(identifier: $0), h.\(identifier: $0)) AS \(identifier: $0)" as SQL }.joined(separator: ", ") }
-        /// `b.k0 = h.k0 AND ...`: the two sides' rows of one key.
-        var keysMeet: SQL { keyNames.map { "b.\(identifier: $0) = h.\(identifier: $0)" as SQL }.joined(separator: " AND ") }
+
+        /// `FROM` both sides, each row as its key and the hash of its other columns (and the `align`
+        /// column, joined on with the key), fully joined, keeping the rows that meet no equal row.
+        func differingRows(_ base: Relation, _ head: Relation) -> SQL {
+            let keys = key.enumerated().map { "\(value($1)) AS \(identifier: "k\($0)")" as SQL }.joined(separator: ", ")
+            let aligned: SQL = align.map { ", \(identifier: $0) AS a" } ?? ""
+            let on = keyNames.map { "b.\(identifier: $0) = h.\(identifier: $0)" as SQL }.joined(separator: " AND ")
+                + (align == nil ? "" : " AND b.a = h.a")
+            return """
+                FROM (SELECT \(keys)\(aligned), \(hash(others)) AS r FROM \(base.sql)) b
+                FULL JOIN (SELECT \(keys)\(aligned), \(hash(others)) AS r FROM \(head.sql)) h ON \(on)
+                WHERE b.r IS DISTINCT FROM h.r
+                """
+        }
 
         /// `a.k1 = b.k1 AND ...` over the key.
         func keyEquals(_ left: String, _ right: String) -> SQL {
@@ -193,29 +204,27 @@ struct TableDiff {
 
     private func compareKeyed(_ base: Relation, _ head: Relation, _ columns: Columns, closedThrough: CalendarDate?,
                               into diff: inout ModelDiff) throws {
-        let (keys, keyNames, merged, on) = (columns.keyAliases, columns.keyNames, columns.mergedKeys, columns.keysMeet)
-        if let align = columns.align {
+        if columns.align != nil {
             // On the workers: the rows whose key and distribution value do not meet an equal row.
-            try connection.execute("CREATE TEMP TABLE recon_diff_pairs AS " + Self.alignedPairs(base, head, columns, on: align))
-            // Then by the key alone, as the plain join classifies them (a NULL key matches nothing).
-            let names = keyNames.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
-            let keyed = keyNames.map { "\(identifier: $0) IS NOT NULL" as SQL }.joined(separator: " AND ")
+            try connection.execute("CREATE TEMP TABLE recon_diff_pairs AS " + Self.alignedPairs(base, head, columns))
+            // Then by the key alone, as the plain join classifies them. A NULL key matches nothing,
+            // so such a row stays one side's row and is not grouped with another.
+            let names = columns.keyNames.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
+            let keyed = columns.keyNames.map { "\(identifier: $0) IS NOT NULL" as SQL }.joined(separator: " AND ")
             try connection.execute("""
                 CREATE TEMP TABLE recon_diff_rows AS
                 SELECT \(names), CASE WHEN bool_or(in_base) AND bool_or(in_head) THEN 'changed'
                                       WHEN bool_or(in_base) THEN 'removed' ELSE 'added' END AS kind
                 FROM pg_temp.recon_diff_pairs WHERE \(keyed) GROUP BY \(names)
                 UNION ALL
-                SELECT \(names), CASE WHEN in_base AND in_head THEN 'changed' WHEN in_base THEN 'removed' ELSE 'added' END
+                SELECT \(names), CASE WHEN in_base THEN 'removed' ELSE 'added' END
                 FROM pg_temp.recon_diff_pairs WHERE NOT (\(keyed))
                 """)
         } else {
             try connection.execute("""
                 CREATE TEMP TABLE recon_diff_rows AS
-                SELECT \(merged), CASE WHEN b.r IS NULL THEN 'added' WHEN h.r IS NULL THEN 'removed' ELSE 'changed' END AS kind
-                FROM (SELECT \(keys), \(columns.hash(columns.others)) AS r FROM \(base.sql)) b
-                FULL JOIN (SELECT \(keys), \(columns.hash(columns.others)) AS r FROM \(head.sql)) h ON \(on)
-                WHERE b.r IS DISTINCT FROM h.r
+                SELECT \(columns.mergedKeys), CASE WHEN b.r IS NULL THEN 'added' WHEN h.r IS NULL THEN 'removed' ELSE 'changed' END AS kind
+                \(columns.differingRows(base, head))
                 """)
         }
         // Its size, known to the planner, picks the joins back to both sides: index lookups for a
@@ -257,7 +266,7 @@ struct TableDiff {
                 "(\(integer: i), \(literal: name), b.\(identifier: name)::text, h.\(identifier: name)::text)" as SQL }.joined(separator: ", ")))
                   AS v(n, c, b, h) WHERE v.b IS DISTINCT FROM v.h)
             """
-        let order = keyNames.map { "d.\(identifier: $0)" as SQL }.joined(separator: ", ")
+        let order = columns.keyNames.map { "d.\(identifier: $0)" as SQL }.joined(separator: ", ")
         let rows = try connection.query("""
             WITH d AS (SELECT * FROM (SELECT d.*, row_number() OVER (PARTITION BY d.kind ORDER BY \(order)) AS n
                                       FROM pg_temp.recon_diff_rows d) s WHERE n <= \(integer: sampleSize))
@@ -283,17 +292,10 @@ struct TableDiff {
         }
     }
 
-    /// The rows of `base` and `head` whose key and `align` value meet no equal row, with the side
-    /// each is on: one join on the distribution column, which Citus runs on each worker.
-    static func alignedPairs(_ base: Relation, _ head: Relation, _ columns: Columns, on align: String) -> SQL {
-        let (keys, keyNames, merged, on) = (columns.keyAliases, columns.keyNames, columns.mergedKeys, columns.keysMeet)
-        return """
-            SELECT \(merged), b.r IS NOT NULL AS in_base, h.r IS NOT NULL AS in_head
-            FROM (SELECT \(keys), \(identifier: align) AS a, \(columns.hash(columns.others)) AS r FROM \(base.sql)) b
-            FULL JOIN (SELECT \(keys), \(identifier: align) AS a, \(columns.hash(columns.others)) AS r FROM \(head.sql)) h
-              ON \(on) AND b.a = h.a
-            WHERE b.r IS DISTINCT FROM h.r
-            """
+    /// The rows of `base` and `head` whose key and `columns.align` value meet no equal row, with
+    /// the side each is on: one join on the distribution column, which Citus runs on each worker.
+    static func alignedPairs(_ base: Relation, _ head: Relation, _ columns: Columns) -> SQL {
+        "SELECT \(columns.mergedKeys), b.r IS NOT NULL AS in_base, h.r IS NOT NULL AS in_head\n" + columns.differingRows(base, head)
     }
 
     private func compareMultiset(_ base: Relation, _ head: Relation, _ columns: Columns, closedThrough: CalendarDate?,
