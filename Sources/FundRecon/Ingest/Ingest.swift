@@ -39,18 +39,24 @@ public enum Ingest {
         try connection.transaction { connection in
             for statement in tableDDL(schemas: schemas) {
                 try connection.execute(statement.sql)
-                if distribution.isDistributed, statement.table.0 == schemas.name(.ods), let key = distributionKeys[statement.table.1] {
-                    try distribution.distribute(statement.table.1, on: key, schema: statement.table.0, on: connection)
-                }
+                try distributeExtract(statement.table, in: schemas, by: distribution, on: connection)
             }
         }
     }
 
     /// The column each fact extract's ODS table is distributed on, on Citus: its own key, so that
     /// DWD's de-duplication over the key runs on the workers.
-    static let distributionKeys = Dictionary(uniqueKeysWithValues: Sources.extracts.compactMap { extract in
+    private static let distributionKeys = Dictionary(uniqueKeysWithValues: Sources.extracts.compactMap { extract in
         extract.table.key.map { ("ods_" + extract.table.table, $0) }
     })
+
+    /// Distributes `table` (`schema`, `name`, just created and empty) on its key when it is a fact
+    /// extract's ODS table of `schemas` and `distribution` has workers; nothing otherwise.
+    static func distributeExtract(_ table: (String, String), in schemas: RunSchemas, by distribution: Distribution,
+                                  on connection: Connection) throws {
+        guard distribution.isDistributed, table.0 == schemas.name(.ods), let key = distributionKeys[table.1] else { return }
+        try distribution.distribute(table.1, on: key, schema: table.0, on: connection)
+    }
 
     /// Makes the source tables of `schemas` views of those `other` loaded: a second build of the
     /// same sources reads them without loading them again.

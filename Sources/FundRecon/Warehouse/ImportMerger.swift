@@ -30,10 +30,7 @@ struct ImportMerger: Sendable {
                 let exists: Bool = try connection.query("SELECT to_regclass(\(relation)) IS NOT NULL").scalar()
                 guard !exists else { continue }
                 try connection.execute(statement.sql)
-                if distribution.isDistributed, statement.table.0 == persistent.name(.ods),
-                   let key = Ingest.distributionKeys[statement.table.1] {
-                    try distribution.distribute(statement.table.1, on: key, schema: statement.table.0, on: connection)
-                }
+                try Ingest.distributeExtract(statement.table, in: persistent, by: distribution, on: connection)
             }
             try createSourceIndexes(on: connection)
         }
