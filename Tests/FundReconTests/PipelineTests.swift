@@ -229,6 +229,40 @@ struct PipelineTests {
         }
     }
 
+    /// dws_gateway_daily takes a refund's gateway from its payment. A refund is looked up with its
+    /// payment within its order (one shard on Citus), and one that names another order's payment,
+    /// or no order, by payment_id alone: each still counts once, under its payment's gateway.
+    @Test func aRefundCountsUnderItsPaymentsGatewayWhateverOrderItNames() throws {
+        let fixture = FixtureDataset()
+        defer { fixture.remove() }
+        try fixture.write("oltp/orders.csv", ordersHeader + """
+            1,1,9,web,,USD,40.00,,0.00,paid,2026-10-05T10:00:00Z
+            2,1,9,web,,USD,60.00,,0.00,paid,2026-10-05T11:00:00Z
+
+            """)
+        try fixture.write("oltp/payments.csv", """
+            payment_id,order_id,gateway,gateway_txn_ref,currency,amount,status,captured_at
+            11,1,stripe,ch_1,USD,40.00,captured,2026-10-05T10:01:00Z
+            12,2,adyen,psp2,USD,60.00,captured,2026-10-05T11:01:00Z
+
+            """)
+        try fixture.write("oltp/refunds.csv", """
+            refund_id,order_id,payment_id,gateway_refund_ref,currency,amount,reason,refunded_at
+            21,1,11,re_1,USD,5.00,damaged,2026-10-06T09:00:00Z
+            22,1,12,psp22,USD,7.00,damaged,2026-10-06T10:00:00Z
+            23,,12,psp23,USD,3.00,damaged,2026-10-06T11:00:00Z
+
+            """)
+        try withBuiltWarehouse(fixture.directory) { connection throws in
+            try expectRows(connection, """
+                SELECT gateway, refund_amount FROM dws_gateway_daily WHERE biz_date = '2026-10-06' AND refund_amount <> 0 ORDER BY 1
+                """, ["adyen|10.00", "stripe|5.00"])
+            try expectRows(connection, """
+                SELECT gateway, refund_amount FROM dws_gateway_monthly WHERE refund_amount <> 0 ORDER BY 1
+                """, ["adyen|10.00", "stripe|5.00"])
+        }
+    }
+
     @Test func businessTimezoneDecidesTheDay() throws {
         let fixture = try edgeDataset()
         defer { fixture.remove() }

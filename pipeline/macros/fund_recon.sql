@@ -79,35 +79,64 @@ select null::text as break_type, null::text as entity_type, null::text as entity
 where false
 {% endmacro %}
 
+{# The refunds of each gateway, currency and business day, among those `condition` keeps (r: the
+   refund, p: its payment, which names the gateway). A refund is looked up with its payment where
+   both lie (its order's rows: on Citus the same shard), and only a refund whose payment belongs to
+   another order (or that names no order) by payment_id alone: payment_id is unique, so the two
+   branches are the plain join on payment_id, without repartitioning every payment. #}
+{% macro refunds_by_gateway(condition) %}
+select p.gateway, r.currency, r.biz_date, 0, sum(r.amount), 0, 0, 0, 0, 0, max(greatest(r._loaded_at, p._loaded_at))
+from {{ ref('dwd_refunds') }} r join {{ ref('dwd_payments') }} p on p.order_id = r.order_id and p.payment_id = r.payment_id
+where {{ condition }}
+group by p.gateway, r.currency, r.biz_date
+union all
+select p.gateway, r.currency, r.biz_date, 0, sum(r.amount), 0, 0, 0, 0, 0, max(greatest(r._loaded_at, p._loaded_at))
+from (select r.* from {{ ref('dwd_refunds') }} r
+      left join {{ ref('dwd_payments') }} own on own.order_id = r.order_id and own.payment_id = r.payment_id
+      where own.payment_id is null and {{ condition }}) r
+join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
+group by p.gateway, r.currency, r.biz_date
+{% endmacro %}
+
+{# Refunds (r) loaded since the model's last build; refunds loaded before it whose payment came
+   since (its gateway is known only now). Conditions on r alone, so that they reach r's scan. #}
+{% macro refunds_loaded() %}r._loaded_at > {{ last_loaded() }}{% endmacro %}
+{% macro refund_payments_loaded() %}r._loaded_at <= {{ last_loaded() }} and r.payment_id in (select payment_id from {{ ref('dwd_payments') }} where _loaded_at > {{ last_loaded() }}){% endmacro %}
+
 {# Per gateway, currency and day: what we captured and refunded (business date), what the gateway
-   settled (settled_on) and paid out (paid_out_on), with each event's load time. Built
-   incrementally, only the events of rows loaded since the model's last build (a refund also when
-   its payment, which names the gateway, came after it: two branches, each read by its own
-   `_loaded_at` index, where one OR of the two would join both tables whole). #}
+   settled (settled_on) and paid out (paid_out_on), with the latest load time of each day's events.
+   Each source is summed by day where it lies, and the days are then combined by the model: on
+   Citus a distributed table's branch is grouped on the workers and only its day sums reach the
+   coordinator (a branch of rows pulled every captured payment there). Built incrementally, only
+   the events of rows loaded since the model's last build (a refund also when its payment, which
+   names the gateway, came after it: two branches, each read by its own `_loaded_at` index, where
+   one OR of the two would join both tables whole). #}
 {% macro gateway_events() %}
-select gateway, currency, biz_date, amount as captured_amount, 0::numeric(18,2) as refund_amount,
+select gateway, currency, biz_date, sum(amount) as captured_amount, 0::numeric(18,2) as refund_amount,
        0::numeric(18,2) as settled_gross, 0::numeric(18,2) as settled_fees, 0::numeric(18,2) as settled_net,
-       0::numeric(18,2) as payout_amount, 0::numeric(18,2) as settled_refunds, _loaded_at
+       0::numeric(18,2) as payout_amount, 0::numeric(18,2) as settled_refunds, max(_loaded_at) as _loaded_at
 from {{ ref('dwd_payments') }} where status = 'captured'
 {% if is_incremental() %}and _loaded_at > {{ last_loaded() }}{% endif %}
+group by gateway, currency, biz_date
 union all
-select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
-from {{ ref('dwd_refunds') }} r join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
 {% if is_incremental() %}
-where r._loaded_at > {{ last_loaded() }}
+{{ refunds_by_gateway(refunds_loaded()) }}
 union all
-select p.gateway, r.currency, r.biz_date, 0, r.amount, 0, 0, 0, 0, 0, greatest(r._loaded_at, p._loaded_at)
-from {{ ref('dwd_refunds') }} r join {{ ref('dwd_payments') }} p on p.payment_id = r.payment_id
-where p._loaded_at > {{ last_loaded() }} and r._loaded_at <= {{ last_loaded() }}
+{{ refunds_by_gateway(refund_payments_loaded()) }}
+{% else %}
+{{ refunds_by_gateway('true') }}
 {% endif %}
 union all
-select gateway, currency, settled_on, 0, 0, gross, fee, net, 0, case when line_type = 'refund' then gross else 0 end, _loaded_at
+select gateway, currency, settled_on, 0, 0, sum(gross), sum(fee), sum(net), 0, sum(case when line_type = 'refund' then gross else 0 end),
+       max(_loaded_at)
 from {{ ref('dwd_gateway_settlements') }}
 {% if is_incremental() %}where _loaded_at > {{ last_loaded() }}{% endif %}
+group by gateway, currency, settled_on
 union all
-select gateway, currency, paid_out_on, 0, 0, 0, 0, 0, amount, 0, _loaded_at
+select gateway, currency, paid_out_on, 0, 0, 0, 0, 0, sum(amount), 0, max(_loaded_at)
 from {{ ref('dwd_gateway_payouts') }}
 {% if is_incremental() %}where _loaded_at > {{ last_loaded() }}{% endif %}
+group by gateway, currency, paid_out_on
 {% endmacro %}
 
 {# The gateway measures of relation a (sums of gateway_events), added to what the group held. #}
