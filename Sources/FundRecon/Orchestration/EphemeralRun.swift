@@ -110,8 +110,21 @@ final class EphemeralRun: RunMode, @unchecked Sendable {
     func build(_ task: TaskID, after outputs: RunOutputs, _ context: TaskContext) throws -> BuildOutcome {
         guard let runner else { throw BadValue("a build needs the pipeline folder") }
         let layers: Set<Layer> = task == .runDbtInitTasks ? [.oltp, .ods] : [.dwd, .dws, .ads]
-        let report = try context.inTransaction { connection in
-            try runner.build(on: connection, logger: context.logger, layers: layers, seeds: task == .runDbtInitTasks,
+        let seeds = task == .runDbtInitTasks
+        // On Citus the models are committed one by one: the files a repartitioned statement leaves
+        // on the workers are kept until its transaction ends (1.1 GB a worker at 1,000,000 orders
+        // by the build's end, in one transaction). The run's schemas are its own and dropped when
+        // it ends, so a failed attempt leaves nothing another run sees; its retry makes again what
+        // the attempt committed.
+        let connection = try context.connect()
+        if !seeds, try Distribution.workers(on: connection) > 0 {
+            let report = try runner.build(on: connection, logger: context.logger, layers: layers, seeds: false,
+                                          recordStatements: plan.request.recordStatements, modelByModel: true)
+            try context.checkpoint(connection)
+            return BuildOutcome(report: report)
+        }
+        let report = try context.inTransaction(on: connection) { connection in
+            try runner.build(on: connection, logger: context.logger, layers: layers, seeds: seeds,
                              recordStatements: plan.request.recordStatements)
         }
         return BuildOutcome(report: report)

@@ -134,7 +134,7 @@ public struct PipelineRunner: Sendable {
     /// tables are laid out as their configs say (`Distribution`); without, they stay local.
     public func build(
         on connection: Connection, logger: Logger, layers: Set<Layer> = Set(Layer.allCases), seeds: Bool = true,
-        recordStatements: Bool = false, merging: MergePlan? = nil, distribute: Bool = true
+        recordStatements: Bool = false, merging: MergePlan? = nil, distribute: Bool = true, modelByModel: Bool = false
     ) throws -> BuildReport {
         var report = BuildReport(vars: vars)
         let ordered = try project.orderedModels().filter { layers.contains($0.layer) }
@@ -173,6 +173,9 @@ public struct PipelineRunner: Sendable {
             let prefix = create.text
             var rows = 0
             do {
+                // Built model by model (each statement committed), an attempt that failed may have
+                // left this model's table behind: the retry makes it again.
+                if modelByModel { try dropRelation(target, on: connection) }
                 // The model's SELECT is SQL by contract: the file, its refs and vars resolved; an
                 // increment's watermarks given as the values they have.
                 let select = SQL(unsafeSQL: merge != nil ? try Watermarks.inlined(in: sql, on: connection) : sql)
@@ -210,6 +213,14 @@ public struct PipelineRunner: Sendable {
             logger.info("\(merge != nil ? "merged" : "built") \(model.name): \(rows) rows in \(run.durationMS) ms")
         }
         return report
+    }
+
+    /// Drops the table or view `relation` names, when there is one.
+    func dropRelation(_ relation: SQL, on connection: Connection) throws {
+        let kinds = try connection.query("SELECT relkind::text FROM pg_class WHERE oid = to_regclass(\(literal: relation.text))")
+            .rows.map { try $0.decode(String.self, at: 0) }
+        guard let kind = kinds.first else { return }
+        try connection.execute(kind == "v" ? "DROP VIEW \(relation) CASCADE" : "DROP TABLE \(relation) CASCADE")
     }
 
     /// The model file's line for a 1-based character position in the statement sent.
