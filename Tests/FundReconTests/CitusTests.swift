@@ -183,6 +183,24 @@ struct DistributedWarehouseTests {
         return nil
     }
 
+    /// `recon coverage` on a coordinator and two workers: each anomaly class, injected alone, is
+    /// caught, and by the same checks as on one PostgreSQL.
+    @Test func coverageOnCitusCatchesEveryClassByTheChecksOfOnePostgreSQL() throws {
+        try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
+        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: quietLogger)
+        defer { database.close() }
+        let base = GeneratorSpec(seed: 7, start: CalendarDate("2026-10-01")!, days: 12, ordersPerDay: 30, businessTimeZone: "Europe/Berlin")
+        func coverage(_ target: ConnectionTarget) throws -> [String: [String]] {
+            let (rows, _) = try Coverage.run(classes: AnomalyClass.allCases, base: base, pipeline: repositoryRoot + "/pipeline",
+                                             expectations: repositoryRoot + "/expectations/fund_recon.yml", database: .server(target),
+                                             logger: quietLogger) { _ in }
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0.anomalyClass, $0.caughtBy.sorted()) })
+        }
+        let citus = try coverage(database.target)
+        #expect(citus.count == AnomalyClass.allCases.count && citus.values.allSatisfy { !$0.isEmpty }, "\(citus)")
+        #expect(citus == (try coverage(try SharedCluster.target())))
+    }
+
     @Test func goldenOutcomesOnCitusEqualOnePostgreSQL() throws {
         try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
         for name in ["clean_month", "anomalies_month"] {
