@@ -83,7 +83,8 @@ struct CheckSQLTests {
             SELECT * FROM (
               SELECT n.row_count, n.expected, 1 AS min, 9 AS max,
                      greatest(1 - n.row_count, 0) + greatest(n.row_count - 9, 0) + abs(n.row_count - n.expected) AS difference
-              FROM (SELECT count(*) AS row_count, (SELECT count(*) FROM "w_dwd"."dwd_p" WHERE (amt > 0)) AS expected FROM "w_dwd"."dwd_t" WHERE true) n
+              FROM (SELECT n.row_count, e.expected
+            FROM (SELECT count(*) AS row_count FROM "w_dwd"."dwd_t" WHERE true) n CROSS JOIN (SELECT count(*) AS expected FROM "w_dwd"."dwd_p" WHERE (amt > 0)) e) n
             ) r WHERE r.difference > 0
             """)
         try expectQuery("  - {id: c, type: balance, table: dwd_t, lhs: amount, rhs: qty, grain: [status]}", count: "count(*)", """

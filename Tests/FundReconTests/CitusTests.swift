@@ -183,6 +183,31 @@ struct DistributedWarehouseTests {
         return nil
     }
 
+    /// Every check type passes and fails on a coordinator and two workers as on one PostgreSQL:
+    /// ExpectationsTests' cases over the same small tables, here distributed on columns that are
+    /// not the checks' keys (a duplicate's rows, a reconcile's sides, a continuity's days and a
+    /// grain's groups on different shards), the small ones reference tables.
+    @Test func everyCheckTypePassesAndFailsAsOnOnePostgreSQL() throws {
+        try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
+        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: quietLogger)
+        defer { database.close() }
+        let layout = ["dwd_items": "qty", "dwd_parents": "id", "dwd_ledger": "credit", "dwd_left": "d", "dwd_right": "ref",
+                      "dwd_empty": "ref", "dwd_dated": "pid", "dws_h": "hour_start", "dws_d": "biz_date", "ads_bal": "biz_date"]
+        let citus = try CheckBench(on: database.target, layout: layout)
+        let placed: Int = try citus.run.connection.query("SELECT count(*) FROM citus_tables WHERE citus_table_type = 'distributed'").scalar()
+        #expect(placed == layout.count)
+        let suite = CheckBench.rowLevelSuite + CheckBench.setLevelSuite + CheckBench.reconcileSuite + CheckBench.periodSuite
+        let distributed = try citus.evaluate(suite)
+        let single = try CheckBench().evaluate(suite)
+        #expect(single.count == 22 && Set(single.values.map(\.status)) == [.pass, .fail, .error])
+        for (id, one) in single {
+            let other = try #require(distributed[id], "\(id) has no result on Citus")
+            #expect(other.status == one.status && other.failingRows == one.failingRows, "\(id): \(other.status) \(other.failingRows) on Citus, \(one.status) \(one.failingRows) on one node: \(other.message ?? "")")
+            #expect(other.observed == one.observed, "\(id)")
+            #expect(other.sample == one.sample, "\(id)")
+        }
+    }
+
     /// `recon coverage` on a coordinator and two workers: each anomaly class, injected alone, is
     /// caught, and by the same checks as on one PostgreSQL.
     @Test func coverageOnCitusCatchesEveryClassByTheChecksOfOnePostgreSQL() throws {

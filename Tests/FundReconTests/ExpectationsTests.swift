@@ -9,8 +9,10 @@ final class CheckBench {
     let run: RunSession
     var statements: [String] = []
 
-    init() throws {
-        run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
+    /// `layout`: on a Citus coordinator, each table's distribution column (the others become
+    /// reference tables), so that the same checks run over shards as over one PostgreSQL's tables.
+    init(on target: ConnectionTarget? = nil, layout: [String: String]? = nil) throws {
+        run = try RunSession(on: target ?? SharedCluster.target(), logger: quietLogger)
         let dwd = run.schemas.name(.dwd)
         let dws = run.schemas.name(.dws)
         let ads = run.schemas.name(.ads)
@@ -44,7 +46,69 @@ final class CheckBench {
                                        (2, '2026-10-01', 0, 0), (2, '2026-10-03', 0, 0);
             RESET search_path;
             """)
+        guard let layout else { return }
+        for row in try run.connection.query("""
+            SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND n.nspname IN (\(dwd), \(dws), \(ads))
+            """).rows {
+            let table = quoteIdentifier(try row.decode(String.self, at: 0)) + "." + quoteIdentifier(try row.decode(String.self, at: 1))
+            if let column = layout[try row.decode(String.self, at: 1)] {
+                try run.connection.execute("SELECT create_distributed_table(\(literal: table), \(literal: column))")
+            } else {
+                try run.connection.execute("SELECT create_reference_table(\(literal: table))")
+            }
+        }
     }
+
+    /// Checks of every type over the bench's tables, some passing and some failing (the cases
+    /// ExpectationsTests asserts one by one).
+    static let rowLevelSuite = """
+          - {id: nn, type: not_null, table: dwd_items, columns: [name]}
+          - {id: nn_pass, type: not_null, table: dwd_items, columns: [id]}
+          - {id: av, type: accepted_values, table: dwd_items, column: status, values: [paid]}
+          - {id: rg, type: range, table: dwd_items, column: amount, min: 0}
+          - {id: rg_pass, type: range, table: dwd_items, column: amount, min: -5, max: 10}
+          - {id: ex, type: expression, table: dwd_items, expression: "amount < 8"}
+          - {id: ex_where, type: expression, table: dwd_items, expression: "amount < 8", where: "id > 1"}
+          - {id: bal, type: balance, table: dwd_items, lhs: amount, rhs: "qty * 2.5", tolerance: 2.5}
+
+        """
+    static let setLevelSuite = """
+          - {id: uq, type: unique, table: dwd_items, columns: [id]}
+          - {id: rel, type: relationships, table: dwd_items, columns: [id], to: {table: dwd_parents, columns: [id]}}
+          - {id: rc_min, type: row_count, table: dwd_items, min: 5}
+          - {id: rc_ok, type: row_count, table: dwd_items, min: 1, max: 10}
+          - {id: rc_eq, type: row_count, table: dwd_items, equals: {table: dwd_parents}}
+          - {id: rc_empty, type: row_count, table: dwd_empty, min: 1}
+          - {id: grain, type: balance, table: dwd_ledger, lhs: debit, rhs: credit, grain: [k]}
+          - {id: sq, type: sql, table: dwd_items, query: "select id, amount from dwd_items where amount < 0;"}
+          - {id: fresh_old, type: freshness, table: dwd_events, column: at, max_age: 2 days}
+          - {id: fresh_ok, type: freshness, table: dwd_events, column: at, max_age: 5 days}
+
+        """
+    static let reconcileSuite = """
+          - id: rec
+            type: reconcile
+            left: {table: dwd_left, keys: [ref], amount: amt, date: d}
+            right: {table: dwd_right, keys: [ref], amount: amt, date: d}
+            date_window: 3 days
+          - id: rec_empty
+            type: reconcile
+            left: {table: dwd_left, keys: [ref], amount: amt}
+            right: {table: dwd_empty, keys: [ref], amount: amt}
+
+        """
+    static let periodSuite = """
+          - id: cp
+            type: cross_period
+            fine: {table: dws_h, period: hour_start}
+            coarse: {table: dws_d, period: biz_date}
+            rollup: day
+            keys: [m]
+            measures: [v]
+          - {id: cont, type: continuity, table: ads_bal, keys: [m], period: biz_date, step: 1 day, opening: opening, closing: closing}
+
+        """
 
     deinit {
         try? run.close()
@@ -149,16 +213,7 @@ struct ExpectationsTests {
     }
 
     @Test func rowLevelChecksCountFailingRowsAndSampleThem() throws {
-        let results = try bench.evaluate("""
-              - {id: nn, type: not_null, table: dwd_items, columns: [name]}
-              - {id: nn_pass, type: not_null, table: dwd_items, columns: [id]}
-              - {id: av, type: accepted_values, table: dwd_items, column: status, values: [paid]}
-              - {id: rg, type: range, table: dwd_items, column: amount, min: 0}
-              - {id: rg_pass, type: range, table: dwd_items, column: amount, min: -5, max: 10}
-              - {id: ex, type: expression, table: dwd_items, expression: "amount < 8"}
-              - {id: ex_where, type: expression, table: dwd_items, expression: "amount < 8", where: "id > 1"}
-              - {id: bal, type: balance, table: dwd_items, lhs: amount, rhs: "qty * 2.5", tolerance: 2.5}
-            """)
+        let results = try bench.evaluate(CheckBench.rowLevelSuite)
         #expect(results["nn"]?.status == .fail)
         #expect(results["nn"]?.failingRows == 1)
         #expect(results["nn"]?.sample.first?["id"] == .number(2))
@@ -188,18 +243,7 @@ struct ExpectationsTests {
     }
 
     @Test func setLevelChecks() throws {
-        let results = try bench.evaluate("""
-              - {id: uq, type: unique, table: dwd_items, columns: [id]}
-              - {id: rel, type: relationships, table: dwd_items, columns: [id], to: {table: dwd_parents, columns: [id]}}
-              - {id: rc_min, type: row_count, table: dwd_items, min: 5}
-              - {id: rc_ok, type: row_count, table: dwd_items, min: 1, max: 10}
-              - {id: rc_eq, type: row_count, table: dwd_items, equals: {table: dwd_parents}}
-              - {id: rc_empty, type: row_count, table: dwd_empty, min: 1}
-              - {id: grain, type: balance, table: dwd_ledger, lhs: debit, rhs: credit, grain: [k]}
-              - {id: sq, type: sql, table: dwd_items, query: "select id, amount from dwd_items where amount < 0;"}
-              - {id: fresh_old, type: freshness, table: dwd_events, column: at, max_age: 2 days}
-              - {id: fresh_ok, type: freshness, table: dwd_events, column: at, max_age: 5 days}
-            """)
+        let results = try bench.evaluate(CheckBench.setLevelSuite)
         #expect(results["uq"]?.failingRows == 2)
         #expect(results["uq"]?.sample.first?["occurrences"] == .number(2))
         #expect(results["rel"]?.failingRows == 2)
@@ -217,17 +261,7 @@ struct ExpectationsTests {
     }
 
     @Test func reconcileClassifiesEveryKeyWithCountsAndAmounts() throws {
-        let results = try bench.evaluate("""
-              - id: rec
-                type: reconcile
-                left: {table: dwd_left, keys: [ref], amount: amt, date: d}
-                right: {table: dwd_right, keys: [ref], amount: amt, date: d}
-                date_window: 3 days
-              - id: rec_empty
-                type: reconcile
-                left: {table: dwd_left, keys: [ref], amount: amt}
-                right: {table: dwd_empty, keys: [ref], amount: amt}
-            """)
+        let results = try bench.evaluate(CheckBench.reconcileSuite)
         let rec = try #require(results["rec"])
         #expect(rec.status == .fail, "\(rec.message ?? "")")
         #expect(rec.failingRows == 3)
@@ -242,16 +276,7 @@ struct ExpectationsTests {
     }
 
     @Test func crossPeriodAndContinuity() throws {
-        let results = try bench.evaluate("""
-              - id: cp
-                type: cross_period
-                fine: {table: dws_h, period: hour_start}
-                coarse: {table: dws_d, period: biz_date}
-                rollup: day
-                keys: [m]
-                measures: [v]
-              - {id: cont, type: continuity, table: ads_bal, keys: [m], period: biz_date, step: 1 day, opening: opening, closing: closing}
-            """)
+        let results = try bench.evaluate(CheckBench.periodSuite)
         #expect(results["cp"]?.failingRows == 2)
         #expect(Set(results["cp"]?.sample.compactMap { $0["period"]?.text } ?? []) == ["2026-10-02", "2026-10-03"])
         #expect(results["cont"]?.failingRows == 2)

@@ -23,14 +23,19 @@ struct RowCountCheck: CheckType {
     }
 
     func plan(_ context: PlanContext) throws -> CheckPlan {
-        var expected: SQL = "NULL::bigint"
+        // The other table's count is a joined one-row subquery, not a scalar subquery in the
+        // target list, which Citus cannot push down beside a distributed table's count.
+        var expected: SQL = "SELECT NULL::bigint AS expected"
         if let equals {
-            expected = "(SELECT count(*) FROM \(context.relation(equals.table)) WHERE \(equals.where.map(PlanContext.fragment) ?? "true"))"
+            expected = "SELECT count(*) AS expected FROM \(context.relation(equals.table)) WHERE \(equals.where.map(PlanContext.fragment) ?? "true")"
         }
         let shortfall: SQL = minimum.map { "greatest(\(integer: $0) - n.row_count, 0)" } ?? "0"
         let excess: SQL = maximum.map { "greatest(n.row_count - \(integer: $0), 0)" } ?? "0"
         let difference: SQL = equals == nil ? "0" : "abs(n.row_count - n.expected)"
-        let counts: SQL = "SELECT count(*) AS row_count, \(expected) AS expected FROM \(context.relation) WHERE \(context.filter)"
+        let counts: SQL = """
+            SELECT n.row_count, e.expected
+            FROM (SELECT count(*) AS row_count FROM \(context.relation) WHERE \(context.filter)) n CROSS JOIN (\(expected)) e
+            """
         return .failingRows(query: """
             SELECT * FROM (
               SELECT n.row_count, n.expected, \(minimum.map { "\(integer: $0)" } ?? "NULL") AS min, \(maximum.map { "\(integer: $0)" } ?? "NULL") AS max,
