@@ -196,7 +196,12 @@ public struct CheckEngine: Sendable {
                        -- JIT compiles a plan for longer than a mid-sized check runs (fund_recon.yml at 62k
                        -- orders: 938 ms at PostgreSQL's default threshold, 650 ms without JIT), yet pays
                        -- off on the largest statements at a million orders: only those get it.
-                       set_config('jit_above_cost', '1000000', true)
+                       set_config('jit_above_cost', '1000000', true),
+                       -- On Citus a check whose sides are not co-located gathers them on the coordinator
+                       -- (a reconcile of payments against settlement lines by reference): bounded by the
+                       -- timeout, not by Citus' 1 GB guard, which would make it an error at 10M orders
+                       -- (docs/scale-out.md, "Left"). A placeholder setting on plain PostgreSQL.
+                       set_config('citus.max_intermediate_result_size', '-1', true)
                 """)
             if wholeTables {
                 // A grouping of whole tables is costed as if only PostgreSQL's own buffers held them,
