@@ -321,11 +321,13 @@ def bench_citus(work, data, db, single):
 
 
 def check_figures(result, count):
-    """From a results.json: the `count` slowest checks ({id: ms}, slowest first) and those that did not pass ({id: status})."""
+    """From a results.json: the `count` slowest checks ({id: ms}, slowest first) and those that did not pass
+    ({id: status}, with the message of a check in error: the results go with the bench's folder)."""
     checks = result.get("checks", [])
     slowest = sorted(((c.get("duration_ms", 0), c["id"]) for c in checks), reverse=True)[:count]
     return ({i: ms for ms, i in slowest},
-            {c["id"]: c["status"] for c in checks if c["status"] not in ("pass", "passed")})
+            {c["id"]: c["status"] + (": " + (c.get("message") or "")[:300] if c["status"] == "error" else "")
+             for c in checks if c["status"] not in ("pass", "passed")})
 
 
 def run_period(work, data, db, prefix, grain, period, extra=()):
