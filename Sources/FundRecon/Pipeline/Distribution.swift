@@ -34,8 +34,8 @@ struct Distribution {
             // A reference table is filled through the coordinator: the gateway side's models gather
             // their rows there (ads_gateway_recon a row per payment and refund, 4 GB at 10,000,000
             // orders a month), past Citus' 1 GB guard on intermediate results, which stopped the
-            // 10M audit. Lifted for the build's session only, until that side is distributed
-            // (docs/scale-out.md, "Left"); the checks keep the guard.
+            // 10M audit. Lifted for the build's session until that side is distributed
+            // (docs/scale-out.md, "Left"); each check's transaction lifts it too (CheckEngine.readOnly).
             try connection.execute("SELECT set_config('citus.max_intermediate_result_size', '-1', false)")
         }
         return Distribution(workers: workers)
