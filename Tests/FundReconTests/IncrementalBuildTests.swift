@@ -81,6 +81,27 @@ struct IncrementalBuildTests {
         resentCommission[8] = "2026-10-24T05:30:00Z"
         commissionLines.append(resentCommission.joined(separator: ","))
         try Data((commissionLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: commissions))
+        // A Stripe capture of 10-12 whose extract row says 10-24T06: its settlement line (10-12's file)
+        // matches nothing until that hour, then its reference moves from the line's day to the
+        // payment's, so 10-12's figures in ads_gateway_recon_daily change without a row of that day merged.
+        let payments = data + "/oltp/payments.csv"
+        var paymentLines = try String(contentsOfFile: payments, encoding: .utf8).split(separator: "\n").map(String.init)
+        let capture = try #require(paymentLines.firstIndex { $0.contains(",stripe,") && $0.contains(",captured,2026-10-12T1") })
+        var delayed = paymentLines[capture].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        delayed[7] = "2026-10-24T06:15:00Z"
+        paymentLines[capture] = delayed.joined(separator: ",")
+        try Data((paymentLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: payments))
+        // ... and whose charge line the next day's file holds again: until the payment comes its two
+        // lines lie on two days; then the payment's row knows only the later one.
+        let stripeDays = (12...16).map { data + "/gateway/stripe/payout_reconciliation_2026-10-\($0).csv" }
+        let holding = try #require(stripeDays.dropLast().firstIndex { path in
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(",charge,\(delayed[3]),")
+        })
+        let line = try #require(try String(contentsOfFile: stripeDays[holding], encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(",charge,\(delayed[3]),") })
+        var nextDay = try String(contentsOfFile: stripeDays[holding + 1], encoding: .utf8).split(separator: "\n").map(String.init)
+        nextDay.insert("txn_again" + line.drop { $0 != "," }, at: 1)
+        try Data((nextDay.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: stripeDays[holding + 1]))
         // A capture whose settlement line never comes: pending while its window runs, then missing.
         let stripe = data + "/gateway/stripe/payout_reconciliation_2026-10-05.csv"
         var stripeLines = try String(contentsOfFile: stripe, encoding: .utf8).split(separator: "\n").map(String.init)

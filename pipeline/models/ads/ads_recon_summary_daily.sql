@@ -1,13 +1,10 @@
 {{ config(materialized='table', restatements=False, partition_by='biz_date', indexes=[{'columns': ['biz_date'], 'unique': True}]) }}
--- Per day: what matched, what broke (in all and by type), and the match rate of the gateway recon.
+-- Per day: what matched, what broke (in all and by type), and the match rate of the gateway recon
+-- (its figures per day from ads_gateway_recon_daily, merged by day; the breaks are few, grouped whole).
 with recon as (
-  select event_date as biz_date,
-         count(*) filter (where match_status = 'matched') as matched_count,
-         coalesce(sum(expected_amount) filter (where match_status = 'matched'), 0) as matched_amount,
-         count(*) as recon_count
-  from {{ ref('ads_gateway_recon') }}
-  where event_date is not null
-  group by event_date
+  select biz_date, matched_count, matched_amount, recon_count
+  from {{ ref('ads_gateway_recon_daily') }}
+  where recon_count > 0
 ),
 by_type as (
   select biz_date, break_type, count(*) as n, coalesce(sum(abs(diff_amount)), 0) as amount

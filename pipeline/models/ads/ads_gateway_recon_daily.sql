@@ -1,0 +1,29 @@
+{{ config(materialized='incremental', unique_key='biz_date', incremental_strategy='delete+insert', restatements=False, partition_by='biz_date', indexes=[{'columns': ['biz_date'], 'unique': True}]) }}
+-- Per day: the gateway recon's references (ads_gateway_recon by event_date), how many matched and
+-- for how much, the figures ads_recon_summary_daily reports. One row for every day a reference or
+-- a settlement line lies on, also when none is left there (recon_count 0): a reference's row
+-- moves only from the day of its settlement lines (while they match nothing) to the day of its
+-- payment or refund, and a line's day stays, so no day drops out and a merge by day is exact.
+-- Incremental: the days of the references merged since (where their rows lie now and where their
+-- lines settled, so where they lay before), each regrouped by the recon's index on event_date.
+with days as (
+  {% if is_incremental() %}
+  select event_date as biz_date from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }} and event_date is not null
+  union select settled_on from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }} and settled_on is not null
+  union select s.settled_on from {{ ref('dwd_gateway_settlements') }} s
+        where s.gateway_txn_ref in (select recon_key from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }})
+  union select s.settled_on from {{ ref('dwd_gateway_settlements') }} s
+        where s.gateway_refund_ref in (select recon_key from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }})
+  {% else %}
+  select event_date as biz_date from {{ ref('ads_gateway_recon') }} where event_date is not null
+  union select settled_on from {{ ref('dwd_gateway_settlements') }} where settled_on is not null
+  {% endif %}
+)
+select d.biz_date,
+       count(r.recon_key) filter (where r.match_status = 'matched') as matched_count,
+       coalesce(sum(r.expected_amount) filter (where r.match_status = 'matched'), 0)::numeric(18,2) as matched_amount,
+       count(r.recon_key) as recon_count,
+       max(r._loaded_at) as _loaded_at
+from days d
+left join {{ ref('ads_gateway_recon') }} r on r.event_date = d.biz_date
+group by d.biz_date
