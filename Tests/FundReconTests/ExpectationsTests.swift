@@ -463,6 +463,33 @@ struct ExpectationsTests {
         #expect(results.map(\.id) == ["a"])
     }
 
+    /// `cadence: day` judges a check in the runs that close a day (and outside `recon run`); the
+    /// day's other hours leave it out. A cadence other than run or day is refused with its line.
+    @Test func aDailyCadenceWaitsForTheDaysClose() throws {
+        let checks = """
+              - {id: hourly, type: not_null, table: dwd_items, columns: [id]}
+              - {id: daily, type: sql, query: "select id from dwd_items where id is null or id = 2", cadence: day}
+
+            """
+        func judged(_ period: String?) throws -> [String] {
+            let scope = try period.map { CheckScope(period: try Period(parsing: $0, grain: $0.count == 13 ? .hour : .day), zone: "UTC") }
+            return try bench.evaluate(checks, scope: scope).keys.sorted()
+        }
+        #expect(try judged("2026-10-02T05") == ["hourly"])
+        #expect(try judged("2026-10-02T23") == ["daily", "hourly"])
+        #expect(try judged("2026-10-02") == ["daily", "hourly"])
+        #expect(try judged(nil) == ["daily", "hourly"])
+        #expect(try bench.evaluate(checks)["daily"]?.failingRows == 1)
+        let file = try ExpectationsParser.parse(text: "version: 1\nchecks:\n" + checks, file: "t.yml")
+        var engine = CheckEngine(resolver: TableResolver(schemas: bench.run.schemas, project: nil))
+        engine.scope = CheckScope(period: try Period(parsing: "2026-10-02T05", grain: .hour), zone: "UTC")
+        #expect(engine.waiting(file).map(\.id) == ["daily"])
+        let wrong = try #require(throws: ExpectationsError.self) {
+            _ = try bench.evaluate("  - {id: a, type: not_null, table: dwd_items, columns: [id], cadence: hourly}\n")
+        }
+        #expect(wrong.line == 3 && wrong.checkID == "a" && wrong.message.hasPrefix("cadence must be run"), "\(wrong)")
+    }
+
     /// The refunds-versus-captures query of a user's `sql` check: with a LIMIT above it (the old
     /// wrapper), PostgreSQL read both sides through their indexes in order and merged them; as the
     /// engine sends it now, its plan is the one the query has alone (two hash aggregates, a hash join).

@@ -32,9 +32,19 @@ public struct CheckEngine: Sendable {
         return try compile(file, catalog: try TableCatalog.load(relations: Set(relations), connection: connection))
     }
 
-    /// The checks the tags select.
+    /// The checks the tags select, less those the run's period does not judge (`cadence: day`
+    /// in an hour that does not close its day).
     func selected(_ file: ExpectationsFile) -> [CheckSpec] {
-        file.checks.filter { tags.isEmpty || !tags.isDisjoint(with: $0.tags) }
+        file.checks.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && judges($0) }
+    }
+
+    /// The checks the tags select that wait for their day's close in this run (`cadence: day`).
+    public func waiting(_ file: ExpectationsFile) -> [CheckSpec] {
+        file.checks.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && !judges($0) }
+    }
+
+    private func judges(_ spec: CheckSpec) -> Bool {
+        spec.cadence == .run || (scope?.closesDay ?? true)
     }
 
     /// Every table the selected checks read, resolved; an unknown one is an `ExpectationsError`.

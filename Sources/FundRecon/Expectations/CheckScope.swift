@@ -27,6 +27,9 @@ public struct CheckScope: Sendable {
         return days(value, from: first, before: last)
     }
 
+    /// Whether a business day ends with the period: a day or a month, or the day's last hour.
+    public var closesDay: Bool { period.grain != .hour || period.hour == 23 }
+
     /// The predicate keeping a business day (a date `value`) whose pairs' window closes during the
     /// period. A pair of day d may be completed through day d + `windowDays`, so its window closes
     /// when that day ends: a day (or a month) closes the windows of its days moved back by
@@ -35,7 +38,7 @@ public struct CheckScope: Sendable {
     /// window is still open would call a settlement that may come later in the day missing, and
     /// re-judging it every hour cost each hour a whole day's keys.
     func windowClosed(on value: SQL, windowDays: Int) -> SQL {
-        if period.grain == .hour && period.hour != 23 { return "false" }
+        if !closesDay { return "false" }
         return days(value, from: period.day.adding(days: -windowDays), before: period.next.day.adding(days: -windowDays))
     }
 

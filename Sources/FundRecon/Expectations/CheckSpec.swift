@@ -39,7 +39,19 @@ public struct CheckSpec: Sendable {
     public var line: Int
     /// How much money matters (money checks only).
     public var materiality: Materiality?
+    /// Which runs judge the check (`cadence:`).
+    public var cadence: Cadence = .run
 
     /// The `type:` name.
     public var typeName: String { Swift.type(of: definition).name }
+}
+
+/// Which runs of `recon run` judge a check. A check that cannot be scoped to a period reads the
+/// whole warehouse in every run; `day` judges it when a business day closes instead of every hour.
+public enum Cadence: String, Sendable {
+    /// Every run (the default).
+    case run
+    /// The runs that close a business day: day and month runs, the day's last hour (23, as the
+    /// reconciles' windows close at midnight), and every run outside `recon run` (audits, `recon check`).
+    case day
 }

@@ -6,7 +6,7 @@ import Yams
 public enum ExpectationsParser {
     /// The keys every check may have; each type adds its own (`CheckType.keys`).
     static let commonKeys: Set<String> = ["id", "type", "table", "description", "severity", "where", "sample_size", "tags",
-                                          "max_failing", "tolerance", "period", "materiality"]
+                                          "max_failing", "tolerance", "period", "materiality", "cadence"]
 
     /// Parses a file from disk.
     public static func parse(file path: String) throws -> ExpectationsFile {
@@ -133,6 +133,12 @@ public enum ExpectationsParser {
                 spec.maxFailing = value
             }
             if fields["tolerance"] != nil { spec.tolerance = try reader.decimal("tolerance") }
+            if let node = fields["cadence"] {
+                guard let cadence = node.string.flatMap(Cadence.init(rawValue:)) else {
+                    throw fail(node, id, "cadence must be run (judged in every run) or day (judged in the runs that close a day)")
+                }
+                spec.cadence = cadence
+            }
             if let node = fields["materiality"] {
                 let materiality = try materiality(node, id: id, fail: fail)
                 guard definition.stake != nil else {

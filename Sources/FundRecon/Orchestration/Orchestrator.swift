@@ -104,6 +104,10 @@ public enum Orchestrator {
                 engine.tags = plan.request.tags
                 engine.asOf = settings.asOf
                 engine.scope = settings.scope
+                let waiting = engine.waiting(expectations)
+                if !waiting.isEmpty {
+                    context.logger.info("\(waiting.count) checks are judged when the day closes (cadence: day): \(waiting.map(\.id).joined(separator: ", "))")
+                }
                 // The checks log in as a role that reads what they name and nothing else.
                 let access = try CheckAccess.of(expectations, runSchemas: mode.warehouse.map { $0.all + mode.sharedSchemas },
                                                 on: connection)
