@@ -55,9 +55,16 @@ struct ExtractIndexTests {
         // two bad lines whatever their time.
         let first = try Self.load(fixture.directory, from: nil, until: Self.start.addingTimeInterval(20 * 3600), index: nil)
         let index = try #require(first.report.extractIndexes["oltp/orders.csv"])
-        #expect(index.blocks.count == 6)  // 6,000 records, 1,024 a block
+        #expect(index.blocks.count == 24)  // 6,000 records, 256 a block
         #expect(first.rejects == [2_501, 3_334])
         #expect(ExtractIndex(sha256: index.sha256, text: index.text) == index)
+        // Stored by hour, read whole or for a window's hours: the same blocks for that window.
+        #expect(ExtractIndex(sha256: index.sha256, hourRows: index.hourRows) == index)
+        let hour40 = (Self.start.addingTimeInterval(40 * 3600), Self.start.addingTimeInterval(41 * 3600))
+        let window = try #require(ExtractIndex.hours(from: hour40.0, until: hour40.1))
+        let partial = try #require(ExtractIndex(sha256: index.sha256, hourRows: index.hourRows.filter { window.contains($0.hour) }))
+        #expect(partial.blocks(from: hour40.0, until: hour40.1).map(\.offset) == index.blocks(from: hour40.0, until: hour40.1).map(\.offset))
+        #expect(partial.blocks.count < index.blocks.count)
 
         // Hour 40: the rows of hour 40 (ids 4,001-4,100) and the late ones dated then (ids of hour 10).
         let (from, until) = (Self.start.addingTimeInterval(40 * 3600), Self.start.addingTimeInterval(41 * 3600))

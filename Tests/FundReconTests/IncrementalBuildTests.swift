@@ -52,7 +52,7 @@ struct IncrementalBuildTests {
     static func drop(_ prefix: String) {
         guard let connection = try? SharedCluster.connect() else { return }
         for layer in Layer.allCases { _ = try? connection.execute("DROP SCHEMA IF EXISTS \(identifier: prefix + "_" + layer.rawValue) CASCADE") }
-        for table in ["partitions", "watermarks", "loaded_files", "build_inputs", "model_builds", "source_epochs", "extract_indexes"] {
+        for table in ["partitions", "watermarks", "loaded_files", "build_inputs", "model_builds", "source_epochs", "extract_indexes", "extract_index_hours"] {
             _ = try? connection.execute("DELETE FROM recon_meta.\(identifier: table) WHERE schema_prefix = \(prefix)")
         }
     }
@@ -171,6 +171,14 @@ struct IncrementalBuildTests {
         _ = try Self.run(whole, try Period(parsing: "2026-10-30", grain: .day), data: data, rebuild: true)
 
         let connection = try SharedCluster.connect()
+        // The extracts' indexes are kept by hour, so each hourly run read its window's hours only.
+        let stored: [Int] = try connection.query("""
+            SELECT count(DISTINCT i.file)::int, count(h.hour)::int, count(*) FILTER (WHERE i.blocks <> '')::int
+            FROM recon_meta.extract_indexes i LEFT JOIN recon_meta.extract_index_hours h USING (schema_prefix, file)
+            WHERE i.schema_prefix = \(incremental)
+            """).rows.map { [try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1), try $0.decode(Int.self, at: 2)] }.first ?? []
+        #expect(stored.count == 3 && stored[0] == Sources.extracts.filter { Ingest.eventColumns[$0.table.table] != nil }.count
+                && stored[1] > 24 * 30 && stored[2] == 0, "\(stored)")
         let september: Int = try connection.query("""
             SELECT count(*) FROM \(schema: incremental + "_dwd", table: "dwd_refunds") r
             JOIN \(schema: incremental + "_dwd", table: "dwd_orders") o USING (order_id)

@@ -85,11 +85,26 @@ struct ImportMerger: Sendable {
             if status != FileLoadStatus.duplicate.rawValue && window.knownContents[sha] == nil { window.knownContents[sha] = file }
         }
         if part == .extracts {
+            let tables = Dictionary(uniqueKeysWithValues: Sources.extracts.map { ("oltp/" + $0.file, $0.table.table) })
             for row in try connection.query("SELECT file, sha256, blocks FROM recon_meta.extract_indexes WHERE schema_prefix = \(prefix)").rows {
+                let (file, sha, blocks) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
                 // An index that does not read (written by another version) is only a lost shortcut: the file is read whole.
-                if let index = ExtractIndex(sha256: try row.decode(String.self, at: 1), text: try row.decode(String.self, at: 2)) {
-                    window.extractIndexes[try row.decode(String.self, at: 0)] = index
+                if !blocks.isEmpty {
+                    window.extractIndexes[file] = ExtractIndex(sha256: sha, text: blocks)
+                    continue
                 }
+                // Stored by hour: only the hours of the table's window are read.
+                let event = tables[file].map { window.from[$0] } ?? nil
+                guard let hours = ExtractIndex.hours(from: event, until: until) else {
+                    window.extractIndexes[file] = ExtractIndex(sha256: sha)
+                    continue
+                }
+                let rows = try connection.query("""
+                    SELECT hour, blocks FROM recon_meta.extract_index_hours
+                    WHERE schema_prefix = \(prefix) AND file = \(file)
+                      AND hour >= \(max(hours.lowerBound, Int(Int32.min))) AND hour <= \(min(hours.upperBound, Int(Int32.max)))
+                    """).rows.map { (try $0.decode(Int.self, at: 0), try $0.decode(String.self, at: 1)) }
+                window.extractIndexes[file] = ExtractIndex(sha256: sha, hourRows: rows)
             }
         }
         for row in try connection.query("""
@@ -183,13 +198,23 @@ struct ImportMerger: Sendable {
                 """)
         }
         for (file, index) in report.extractIndexes.sorted(by: { $0.key < $1.key }) {
-            let blocks = index.text
+            // By hour (`blocks` left empty): a run reads the rows of its window's hours.
             try connection.execute("""
                 INSERT INTO recon_meta.extract_indexes (schema_prefix, file, sha256, blocks, run_id)
-                VALUES (\(prefix), \(file), \(index.sha256), \(blocks), \(runID))
+                VALUES (\(prefix), \(file), \(index.sha256), '', \(runID))
                 ON CONFLICT (schema_prefix, file) DO UPDATE
                   SET sha256 = excluded.sha256, blocks = excluded.blocks, run_id = excluded.run_id, indexed_at = now()
                 """)
+            try connection.execute("DELETE FROM recon_meta.extract_index_hours WHERE schema_prefix = \(prefix) AND file = \(file)")
+            let rows = index.hourRows
+            for start in stride(from: 0, to: rows.count, by: 1_000) {
+                let values: [SQL] = rows[start..<min(start + 1_000, rows.count)].map { row in
+                    "(\(prefix), \(file), \(row.hour), \(row.blocks))"
+                }
+                try connection.execute("""
+                    INSERT INTO recon_meta.extract_index_hours (schema_prefix, file, hour, blocks) VALUES \(values.joined(separator: ", "))
+                    """)
+            }
         }
         // Statistics are taken again where the import grew a table by a tenth or more (as
         // autovacuum's analyze would): an hour's rows in a month's table leave them good (the
