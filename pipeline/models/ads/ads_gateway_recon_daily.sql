@@ -26,4 +26,9 @@ select d.biz_date,
        max(r._loaded_at) as _loaded_at
 from days d
 left join {{ ref('ads_gateway_recon') }} r on r.event_date = d.biz_date
+  {% if is_incremental() %}
+  -- the days' range too, which the planner estimates as a few days and so reads by the index on
+  -- event_date (for the days alone it reads the whole table)
+  and r.event_date >= (select min(biz_date) from days) and r.event_date <= (select max(biz_date) from days)
+  {% endif %}
 group by d.biz_date
