@@ -126,3 +126,33 @@ struct IncrementalModelTests {
         #expect(recorded == computed)
     }
 }
+
+/// A warehouse's indexes are looked up before they are made: `CREATE INDEX IF NOT EXISTS` takes
+/// the table's share lock first, so beside autovacuum (or any session holding a conflicting lock)
+/// it waited for an index that was there.
+@Suite("Warehouse indexes: one that exists is not made again, and no lock is waited for")
+struct WarehouseIndexTests {
+    @Test func anExistingIndexIsFoundWithoutTheTablesLock() throws {
+        let schema = "wi_" + UUID().uuidString.prefix(8).lowercased()
+        let owner = try SharedCluster.connect()
+        defer { _ = try? owner.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE") }
+        try owner.execute("CREATE SCHEMA \(identifier: schema)")
+        try owner.execute("CREATE TABLE \(schema: schema, table: "t") (day date, amount numeric(18,2))")
+        try owner.createIndexIfMissing("t_day_part", schema: schema, table: "t", columns: ["day"])
+        // Another session holds the lock autovacuum takes (it conflicts with CREATE INDEX's).
+        let vacuum = try SharedCluster.connect()
+        try vacuum.execute("BEGIN")
+        try vacuum.execute("LOCK TABLE \(schema: schema, table: "t") IN SHARE UPDATE EXCLUSIVE MODE")
+        defer { _ = try? vacuum.execute("ROLLBACK") }
+        try owner.execute("SET lock_timeout = '300ms'")
+        try owner.createIndexIfMissing("t_day_part", schema: schema, table: "t", columns: ["day"])
+        // A missing one is made, so it waits for that lock (and here gives up).
+        #expect(throws: (any Error).self) {
+            try owner.createIndexIfMissing("t_amount_idx", schema: schema, table: "t", columns: ["amount"])
+        }
+        try vacuum.execute("ROLLBACK")
+        try owner.createIndexIfMissing("t_amount_idx", schema: schema, table: "t", columns: ["amount"])
+        let indexes: Int = try owner.query("SELECT count(*)::int FROM pg_indexes WHERE schemaname = \(schema)").scalar()
+        #expect(indexes == 2)
+    }
+}

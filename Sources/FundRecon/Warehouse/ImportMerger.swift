@@ -56,8 +56,7 @@ struct ImportMerger: Sendable {
     func createSourceIndexes(on connection: Connection) throws {
         for (table, columns) in ImportMerger.sourceIndexes {
             let name = table + "_" + columns.joined(separator: "_") + "_idx"
-            let list = columns.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
-            try connection.execute("CREATE INDEX IF NOT EXISTS \(identifier: name) ON \(schema: persistent.name(.ods), table: table) (\(list))")
+            try connection.createIndexIfMissing(name, schema: persistent.name(.ods), table: table, columns: columns)
         }
     }
 

@@ -37,9 +37,7 @@ struct Publisher {
     func indexPartitions(_ table: Table, on connection: Connection) throws {
         guard let column = table.partitionBy else { return }
         let name = String((table.name + "_" + column + "_part").prefix(63))
-        try connection.execute("""
-            CREATE INDEX IF NOT EXISTS \(identifier: name) ON \(schema: target.name(table.layer), table: table.name) (\(identifier: column))
-            """)
+        try connection.createIndexIfMissing(name, schema: target.name(table.layer), table: table.name, columns: [column])
     }
 
     func publish(_ table: Table, closedBefore: CalendarDate, on connection: Connection) throws -> [PartitionChange] {
