@@ -46,14 +46,28 @@ public struct ExtractIndex: Sendable, Equatable {
     /// holding a record of it as `offset line end` separated by `;`. An import reads the rows of
     /// its window's hours only, so its cost does not grow with the month the extract spans.
     var hourRows: [(hour: Int, blocks: String)] {
-        var byHour: [Int: [String]] = [:]
-        for block in blocks {
-            let text = "\(block.offset) \(block.line) \(block.end)"
+        let byHour = blocksByHour
+        return byHour.keys.sorted().map { ($0, text(of: byHour[$0]!)) }
+    }
+
+    /// Per UTC hour, the positions in `blocks` of the blocks holding a record of it (numbers, not
+    /// texts: a 10,000,000-order month has about a million pairs of block and hour).
+    var blocksByHour: [Int: [Int32]] {
+        var byHour: [Int: [Int32]] = [:]
+        for (position, block) in blocks.enumerated() {
             for range in block.hours {
-                for hour in range { byHour[hour, default: []].append(text) }
+                for hour in range { byHour[hour, default: []].append(Int32(position)) }
             }
         }
-        return byHour.keys.sorted().map { ($0, byHour[$0]!.joined(separator: ";")) }
+        return byHour
+    }
+
+    /// The stored text of the blocks at `positions`.
+    func text(of positions: [Int32]) -> String {
+        positions.map { position in
+            let block = blocks[Int(position)]
+            return "\(block.offset) \(block.line) \(block.end)"
+        }.joined(separator: ";")
     }
 
     /// Reads the stored form by hour, or the rows of some hours of it (the blocks then carry only

@@ -83,6 +83,13 @@ struct ImportMerger: Sendable {
             }
             if status != FileLoadStatus.duplicate.rawValue && window.knownContents[sha] == nil { window.knownContents[sha] = file }
         }
+        if part == .files {
+            for row in try connection.query("SELECT file, stamp, latest_day FROM recon_meta.batch_days WHERE schema_prefix = \(prefix)").rows {
+                if let stamp = FileStamp(text: try row.decode(String.self, at: 1)) {
+                    window.batchDays[try row.decode(String.self, at: 0)] = (stamp, try row.decode(CalendarDate.self, at: 2))
+                }
+            }
+        }
         if part == .extracts {
             let tables = Dictionary(uniqueKeysWithValues: Sources.extracts.map { ("oltp/" + $0.file, $0.table.table) })
             for row in try connection.query("SELECT file, sha256, blocks FROM recon_meta.extract_indexes WHERE schema_prefix = \(prefix)").rows {
@@ -196,6 +203,13 @@ struct ImportMerger: Sendable {
                 WHERE schema_prefix = \(prefix) AND file = \(file) AND sha256 = \(sha)
                 """)
         }
+        for (file, batch) in report.batchDays.sorted(by: { $0.key < $1.key }) {
+            try connection.execute("""
+                INSERT INTO recon_meta.batch_days (schema_prefix, file, stamp, latest_day)
+                VALUES (\(prefix), \(file), \(batch.stamp.text), \(batch.day))
+                ON CONFLICT (schema_prefix, file) DO UPDATE SET stamp = excluded.stamp, latest_day = excluded.latest_day
+                """)
+        }
         for (file, index) in report.extractIndexes.sorted(by: { $0.key < $1.key }) {
             // By hour (`blocks` left empty): a run reads the rows of its window's hours.
             try connection.execute("""
@@ -205,10 +219,12 @@ struct ImportMerger: Sendable {
                   SET sha256 = excluded.sha256, blocks = excluded.blocks, run_id = excluded.run_id, indexed_at = now()
                 """)
             try connection.execute("DELETE FROM recon_meta.extract_index_hours WHERE schema_prefix = \(prefix) AND file = \(file)")
-            let rows = index.hourRows
-            for start in stride(from: 0, to: rows.count, by: 1_000) {
-                let values: [SQL] = rows[start..<min(start + 1_000, rows.count)].map { row in
-                    "(\(prefix), \(file), \(row.hour), \(row.blocks))"
+            // A hundred hours a statement, their texts made as they are sent (a month's are tens of MB).
+            let byHour = index.blocksByHour
+            let hours = byHour.keys.sorted()
+            for start in stride(from: 0, to: hours.count, by: 100) {
+                let values: [SQL] = hours[start..<min(start + 100, hours.count)].map { hour in
+                    "(\(prefix), \(file), \(hour), \(index.text(of: byHour[hour]!)))"
                 }
                 try connection.execute("""
                     INSERT INTO recon_meta.extract_index_hours (schema_prefix, file, hour, blocks) VALUES \(values.joined(separator: ", "))
