@@ -52,7 +52,7 @@ struct IncrementalBuildTests {
     static func drop(_ prefix: String) {
         guard let connection = try? SharedCluster.connect() else { return }
         for layer in Layer.allCases { _ = try? connection.execute("DROP SCHEMA IF EXISTS \(identifier: prefix + "_" + layer.rawValue) CASCADE") }
-        for table in ["partitions", "watermarks", "loaded_files", "build_inputs", "model_builds", "source_epochs", "extract_indexes", "extract_index_hours"] {
+        for table in ["partitions", "watermarks", "loaded_files", "build_inputs", "model_builds", "source_epochs", "extract_indexes", "extract_index_hours", "batch_days"] {
             _ = try? connection.execute("DELETE FROM recon_meta.\(identifier: table) WHERE schema_prefix = \(prefix)")
         }
     }

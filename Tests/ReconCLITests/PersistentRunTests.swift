@@ -202,6 +202,18 @@ struct PersistentRunTests {
         for file in [stripe, "oltp/orders.csv", "oltp/payments.csv"] {
             #expect(second.output.contains("\(file): unchanged since it was hashed"), "\(file)")
         }
+        // The day's open Adyen batch was read to find its latest day, and that day is kept with its
+        // stamp: while the stamp holds, the day kept is what decides (here made a past day, so the
+        // next run takes the batch as due and loads it, which only the kept day can make it do).
+        let open = try Self.scalar("""
+            SELECT min(file) FROM recon_meta.batch_days WHERE schema_prefix = '\(prefix)' AND latest_day >= DATE '2026-10-03'
+            """, String.self)
+        let loadedBefore = try Self.scalar("SELECT count(*) FROM recon_meta.loaded_files WHERE schema_prefix = '\(prefix)' AND file = '\(open)'", Int.self)
+        #expect(loadedBefore == 0)
+        _ = try Self.scalar("""
+            WITH u AS (UPDATE recon_meta.batch_days SET latest_day = DATE '2026-10-01' WHERE schema_prefix = '\(prefix)' AND file = '\(open)'
+            RETURNING 1) SELECT count(*) FROM u
+            """, Int.self)
 
         // One character of a transaction id changed in place, the size and modification time kept.
         let path = data + "/" + stripe
@@ -225,6 +237,7 @@ struct PersistentRunTests {
 
         let third = try Self.run(prefix, "hour", "2026-10-03T13", data: data, extra: ["-v"])
         #expect(third.status == 0, "\(third.output)")
+        #expect(try Self.scalar("SELECT count(*) FROM recon_meta.loaded_files WHERE schema_prefix = '\(prefix)' AND file = '\(open)'", Int.self) == 1)
         #expect(third.output.contains("\(stripe) changed since it was loaded"), "\(third.output)")
         #expect(!third.output.contains("\(stripe): unchanged since it was hashed"))
         let rows = { (id: String) in

@@ -1,3 +1,5 @@
+import Postgres
+
 /// The result of loading a dataset into ODS.
 public struct LoadReport: Sendable, Codable {
     /// One entry per file, in load order.
@@ -17,6 +19,9 @@ public struct LoadReport: Sendable, Codable {
     /// Incremental loads: files loaded before, hashed again and found unchanged (path -> SHA-256):
     /// their stamp is recorded for the next runs (a file loaded by a version that kept no stamp).
     public var unchanged: [String: String] = [:]
+    /// Incremental loads: Adyen batches read to find the day of their latest record and not due
+    /// yet, with the stamp they had: the next runs trust that day while the stamp holds.
+    public var batchDays: [String: (stamp: FileStamp, day: CalendarDate)] = [:]
 
     /// The indexes and stamps are the next run's shortcut, not part of the report.
     enum CodingKeys: String, CodingKey { case files, reloaded, ignored }

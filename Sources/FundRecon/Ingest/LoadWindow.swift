@@ -21,6 +21,9 @@ public struct LoadWindow: Sendable {
     public var rejectedLines: [String: Set<Int>] = [:]
     /// Per extract file, where its rows lie in time (as of the content it was taken from).
     public var extractIndexes: [String: ExtractIndex] = [:]
+    /// Adyen batches that were not due when last read, path -> the stamp they had then and the
+    /// day of their latest record: while the stamp holds the batch is not read again to find it.
+    public var batchDays: [String: (stamp: FileStamp, day: CalendarDate)] = [:]
 
     public init(until: Date, filesDueBefore: CalendarDate) {
         self.until = until

@@ -171,10 +171,14 @@ final class Loader {
     }
 
     /// An Adyen batch is due once the day of its latest record has ended. A batch loaded before
-    /// and unchanged since (by its stamp) was due then: it is not read again to find its days.
+    /// and unchanged since (by its stamp) was due then: it is not read again to find its days; nor
+    /// is one read before and found not due, while its stamp holds (the day's open batch: at
+    /// 10,000,000 orders a month, several MB read every hour).
     func isDueBatch(_ relative: String) throws -> Bool {
         guard let window else { return true }
-        if let known = window.hashed[relative], known.stamp == FileStamp(path: directory + "/" + relative) { return true }
+        let stamp = FileStamp(path: directory + "/" + relative)
+        if let known = window.hashed[relative], known.stamp == stamp { return true }
+        if let known = window.batchDays[relative], known.stamp == stamp { return known.day < window.filesDueBefore }
         let reader = try CSVReader(path: directory + "/" + relative, shownAs: relative)
         var record = CSVRecord()
         guard try reader.next(into: &record) else { return true }
@@ -187,6 +191,7 @@ final class Loader {
             if day > latest { latest = day }
         }
         guard let day = CalendarDate(latest) else { return true }
+        if day >= window.filesDueBefore, let stamp { report.batchDays[relative] = (stamp, day) }
         return day < window.filesDueBefore
     }
 

@@ -52,6 +52,9 @@ public enum RunHistory {
                 CREATE TABLE IF NOT EXISTS recon_meta.extract_indexes (
                   schema_prefix text NOT NULL, file text NOT NULL, sha256 text NOT NULL, blocks text NOT NULL,
                   run_id text NOT NULL, indexed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_prefix, file));
+                CREATE TABLE IF NOT EXISTS recon_meta.batch_days (
+                  schema_prefix text NOT NULL, file text NOT NULL, stamp text NOT NULL, latest_day date NOT NULL,
+                  PRIMARY KEY (schema_prefix, file));
                 CREATE TABLE IF NOT EXISTS recon_meta.extract_index_hours (
                   schema_prefix text NOT NULL, file text NOT NULL, hour integer NOT NULL, blocks text NOT NULL,
                   PRIMARY KEY (schema_prefix, file, hour));
