@@ -35,12 +35,16 @@ public struct CheckEngine: Sendable {
     /// The checks the tags select, less those the run's period does not judge (`cadence: day`
     /// in an hour that does not close its day).
     func selected(_ file: ExpectationsFile) -> [CheckSpec] {
-        file.checks.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && judges($0) }
+        file.checks.filter { tagged($0) && judges($0) }
     }
 
     /// The checks the tags select that wait for their day's close in this run (`cadence: day`).
     public func waiting(_ file: ExpectationsFile) -> [CheckSpec] {
-        file.checks.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && !judges($0) }
+        file.checks.filter { tagged($0) && !judges($0) }
+    }
+
+    private func tagged(_ spec: CheckSpec) -> Bool {
+        tags.isEmpty || !tags.isDisjoint(with: spec.tags)
     }
 
     private func judges(_ spec: CheckSpec) -> Bool {
