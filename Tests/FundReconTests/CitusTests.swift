@@ -170,9 +170,10 @@ struct DistributedWarehouseTests {
     /// The models whose INSERT still pulls its rows through the coordinator (docs/scale-out.md,
     /// "Where the build's work runs"): shrink it as they move to the workers.
     static let throughTheCoordinator: Set<String> = [
-        // the gateway side: reference tables, filled from the gateways' files loaded on the coordinator
+        // the gateway's files, loaded on the coordinator: the lines (distributed on recon_key), the files and payouts
+        // (reference tables); and reference tables of day and batch sums grouped on the workers and combined
         "dwd_gateway_files", "dwd_gateway_payouts", "dwd_gateway_settlements", "dws_gateway_daily", "dws_gateway_monthly",
-        "ads_gateway_recon",
+        "dws_gateway_batches", "ads_gateway_recon_daily",
         // from sources loaded on the coordinator (dwd_merchants is distributed on merchant_id; the others are reference
         // tables), or reference tables gathered from distributed ones (dws_capture_timing: the captures' per-day sums,
         // grouped on the workers and combined)

@@ -8,27 +8,39 @@
 -- lines settled, so where they lay before), each regrouped by the recon's index on event_date.
 with days as (
   {% if is_incremental() %}
-  select event_date as biz_date from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }} and event_date is not null
-  union select settled_on from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }} and settled_on is not null
+  select event_date as biz_date from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }} and event_date is not null group by 1
+  union select settled_on from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }} and settled_on is not null group by 1
   union select s.settled_on from {{ ref('dwd_gateway_settlements') }} s
         where s.gateway_txn_ref in (select recon_key from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }})
+        group by 1
   union select s.settled_on from {{ ref('dwd_gateway_settlements') }} s
         where s.gateway_refund_ref in (select recon_key from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }})
+        group by 1
   {% else %}
-  select event_date as biz_date from {{ ref('ads_gateway_recon') }} where event_date is not null
-  union select settled_on from {{ ref('dwd_gateway_settlements') }} where settled_on is not null
+  select event_date as biz_date from {{ ref('ads_gateway_recon') }} where event_date is not null group by 1
+  union select settled_on from {{ ref('dwd_gateway_settlements') }} where settled_on is not null group by 1
   {% endif %}
-)
-select d.biz_date,
-       count(r.recon_key) filter (where r.match_status = 'matched') as matched_count,
-       coalesce(sum(r.expected_amount) filter (where r.match_status = 'matched'), 0)::numeric(18,2) as matched_amount,
-       count(r.recon_key) as recon_count,
-       max(r._loaded_at) as _loaded_at
-from days d
-left join {{ ref('ads_gateway_recon') }} r on r.event_date = d.biz_date
+),
+-- the recon's figures per day, grouped where the recon lies (on Citus, on each worker, and only the
+-- day sums are combined)
+figures as (
+  select r.event_date,
+         count(*) filter (where r.match_status = 'matched') as matched_count,
+         sum(r.expected_amount) filter (where r.match_status = 'matched') as matched_amount,
+         count(*) as recon_count, max(r._loaded_at) as _loaded_at
+  from {{ ref('ads_gateway_recon') }} r
   {% if is_incremental() %}
   -- the days' range too, which the planner estimates as a few days and so reads by the index on
   -- event_date (for the days alone it reads the whole table)
-  and r.event_date >= (select min(biz_date) from days) and r.event_date <= (select max(biz_date) from days)
+  where r.event_date in (select biz_date from days)
+    and r.event_date >= (select min(biz_date) from days) and r.event_date <= (select max(biz_date) from days)
   {% endif %}
-group by d.biz_date
+  group by r.event_date
+)
+select d.biz_date,
+       coalesce(f.matched_count, 0) as matched_count,
+       coalesce(f.matched_amount, 0)::numeric(18,2) as matched_amount,
+       coalesce(f.recon_count, 0) as recon_count,
+       f._loaded_at
+from days d
+left join figures f on f.event_date = d.biz_date

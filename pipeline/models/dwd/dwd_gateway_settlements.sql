@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='line_key', incremental_strategy='delete+insert', partition_by='settled_on', indexes=[{'columns': ['_copies']}, {'columns': ['gateway_txn_ref']}, {'columns': ['gateway_refund_ref']}, {'columns': ['gateway', 'batch_id']}, {'columns': ['line_key']}, {'columns': ['_loaded_at']}, {'columns': ['(fee <> expected_fee or net <> gross - fee)']}, {'columns': ['transaction_at']}]) }}
+{{ config(materialized='incremental', unique_key='line_key', incremental_strategy='delete+insert', partition_by='settled_on', indexes=[{'columns': ['_copies']}, {'columns': ['gateway_txn_ref']}, {'columns': ['gateway_refund_ref']}, {'columns': ['gateway', 'batch_id']}, {'columns': ['line_key']}, {'columns': ['_loaded_at']}, {'columns': ['(fee <> expected_fee or net <> gross - fee)']}, {'columns': ['transaction_at']}, {'columns': ['recon_key']}], distributed_by='recon_key') }}
 -- Settlement lines of both gateways in one shape. Signs: charges positive, refunds negative,
 -- fee positive, net = gross - fee. settled_on: the Stripe file's date; the Adyen batch's payout date.
 -- Adyen gives local wall time and a zone name: in the hour a DST change repeats, the text has two
@@ -6,6 +6,10 @@
 -- line_key names a line across builds. Incremental: the Stripe lines with rows loaded since the
 -- last build, and every line of an Adyen batch with rows loaded since then (its payout line
 -- dates them all); _loaded_at is that of the rows a line's figures come from.
+-- recon_key: the reference a line is reconciled by (its refund's, else its capture's, else its own
+-- line_key), never null: ads_gateway_recon's key, and on Citus the distribution column of the
+-- lines, of our side of the recon (dws_gateway_expected) and of the recon, so that matching runs
+-- within each shard.
 with stripe as (
   select s.*, row_number() over (partition by balance_transaction_id order by _source_file, _source_line) as _rn,
          count(*) over (partition by balance_transaction_id) as _copies
@@ -74,6 +78,7 @@ lines as (
 )
 -- expected_fee: what the fee schedule (a seed) says a charge or refund line costs (rule R6).
 select l.*,
+       coalesce(l.gateway_refund_ref, l.gateway_txn_ref, 'line:' || l.line_key) as recon_key,
        coalesce((select sum(round(l.gross * f.percent::numeric / 100, 2) + f.fixed_amount::numeric)
                  from {{ ref('gateway_fee_schedule') }} f where f.gateway = l.gateway and f.applies_to = l.line_type), 0) as expected_fee
 from lines l
