@@ -215,6 +215,49 @@ struct DistributedWarehouseTests {
         }
     }
 
+    /// A `relationships` check between two tables distributed on one column its keys do not contain
+    /// (refunds and payments on order_id, related by payment_id) looks a row up within its shard
+    /// first and only the rest by the keys alone, with one PostgreSQL's outcome: a child whose
+    /// parent lies under another value of the column passes, one without a parent fails, a NULL
+    /// key passes, and a `where` naming the shared column stays unambiguous.
+    @Test func aRelationshipOfCoLocatedTablesIsLookedUpWithinTheShardFirst() throws {
+        try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
+        let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: quietLogger)
+        defer { database.close() }
+        let check = """
+              - {id: rel_shard, type: relationships, table: dwd_kids, columns: [pid], to: {table: dwd_pars, columns: [id]}, where: "grp > 0"}
+
+            """
+        func bench(_ target: ConnectionTarget?, distributed: Bool) throws -> CheckBench {
+            let bench = try target.map { try CheckBench(on: $0, layout: [:]) } ?? CheckBench()
+            let dwd = bench.run.schemas.name(.dwd)
+            try bench.run.connection.executeScript("""
+                SET search_path = "\(dwd)";
+                CREATE TABLE dwd_kids (id int, pid int, grp int);
+                INSERT INTO dwd_kids VALUES (1, 1, 1), (2, 2, 1), (3, 9, 3), (4, NULL, 1), (5, 7, 0);
+                CREATE TABLE dwd_pars (id int, grp int);
+                INSERT INTO dwd_pars VALUES (1, 1), (2, 2);
+                RESET search_path;
+                """)
+            if distributed {
+                for table in ["dwd_kids", "dwd_pars"] {
+                    try bench.run.connection.execute("SELECT create_distributed_table(\(literal: "\"\(dwd)\".\(table)"), 'grp')")
+                }
+            }
+            return bench
+        }
+        let citus = try bench(database.target, distributed: true)
+        let shard = try #require(try citus.evaluate(check)["rel_shard"])
+        let lookedUp = try #require(citus.statements.first { $0.contains("dwd_kids") })
+        #expect(lookedUp.contains("candidates"), "\(lookedUp)")
+        let single = try bench(nil, distributed: false)
+        let one = try #require(try single.evaluate(check)["rel_shard"])
+        #expect(!(single.statements.first { $0.contains("dwd_kids") } ?? "").contains("candidates"))
+        #expect(one.status == .fail && one.failingRows == 1)
+        #expect(shard.status == one.status && shard.failingRows == one.failingRows && shard.sample == one.sample,
+                "\(shard.status) \(shard.failingRows) \(shard.message ?? "")")
+    }
+
     /// `recon coverage` on a coordinator and two workers: each anomaly class, injected alone, is
     /// caught, and by the same checks as on one PostgreSQL.
     @Test func coverageOnCitusCatchesEveryClassByTheChecksOfOnePostgreSQL() throws {
