@@ -215,17 +215,26 @@ struct DistributedWarehouseTests {
         }
     }
 
-    /// A `relationships` check between two tables distributed on one column its keys do not contain
+    /// Checks over two tables distributed on one column run within the shards, with one
+    /// PostgreSQL's outcomes. A `relationships` check whose keys do not contain that column
     /// (refunds and payments on order_id, related by payment_id) looks a row up within its shard
-    /// first and only the rest by the keys alone, with one PostgreSQL's outcome: a child whose
-    /// parent lies under another value of the column passes, one without a parent fails, a NULL
-    /// key passes, and a `where` naming the shared column stays unambiguous.
-    @Test func aRelationshipOfCoLocatedTablesIsLookedUpWithinTheShardFirst() throws {
+    /// first and only the rest by the keys alone: a child whose parent lies under another value of
+    /// the column passes, one without a parent fails, a NULL key passes, and a `where` naming the
+    /// shared column stays unambiguous. A `reconcile` keyed by that column (orders and payments by
+    /// order_id) classifies its pairs on the workers: its pairs are not materialized, and its
+    /// groupings are not shared with another check's (a shared pass is gathered on the coordinator).
+    @Test func checksOverCoLocatedTablesRunWithinTheShards() throws {
         try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
         let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: quietLogger)
         defer { database.close() }
-        let check = """
+        let checks = """
               - {id: rel_shard, type: relationships, table: dwd_kids, columns: [pid], to: {table: dwd_pars, columns: [id]}, where: "grp > 0"}
+              - id: rec_shard
+                type: reconcile
+                left: {table: dwd_owed, keys: [grp], amount: amt, date: d}
+                right: {table: dwd_paid, keys: [grp], amount: amt, date: d}
+                date_window: 1 day
+              - {id: uq_shard, type: unique, table: dwd_owed, columns: [grp]}
 
             """
         func bench(_ target: ConnectionTarget?, distributed: Bool) throws -> CheckBench {
@@ -237,25 +246,37 @@ struct DistributedWarehouseTests {
                 INSERT INTO dwd_kids VALUES (1, 1, 1), (2, 2, 1), (3, 9, 3), (4, NULL, 1), (5, 7, 0);
                 CREATE TABLE dwd_pars (id int, grp int);
                 INSERT INTO dwd_pars VALUES (1, 1), (2, 2);
+                CREATE TABLE dwd_owed (grp int, amt numeric(18,2), d date);
+                INSERT INTO dwd_owed VALUES (1, 10, '2026-10-01'), (2, 20, '2026-10-01'), (3, 5, '2026-10-01'), (4, 8, '2026-10-02'),
+                                            (6, 1, '2026-10-03');
+                CREATE TABLE dwd_paid (grp int, amt numeric(18,2), d date);
+                INSERT INTO dwd_paid VALUES (1, 10, '2026-10-01'), (2, 19, '2026-10-01'), (3, 5, '2026-10-05'), (5, 7, '2026-10-01'),
+                                            (6, 0.5, '2026-10-03'), (6, 0.5, '2026-10-03');
                 RESET search_path;
                 """)
             if distributed {
-                for table in ["dwd_kids", "dwd_pars"] {
+                for table in ["dwd_kids", "dwd_pars", "dwd_owed", "dwd_paid"] {
                     try bench.run.connection.execute("SELECT create_distributed_table(\(literal: "\"\(dwd)\".\(table)"), 'grp')")
                 }
             }
             return bench
         }
         let citus = try bench(database.target, distributed: true)
-        let shard = try #require(try citus.evaluate(check)["rel_shard"])
-        let lookedUp = try #require(citus.statements.first { $0.contains("dwd_kids") })
-        #expect(lookedUp.contains("candidates"), "\(lookedUp)")
+        let onShards = try citus.evaluate(checks)
         let single = try bench(nil, distributed: false)
-        let one = try #require(try single.evaluate(check)["rel_shard"])
-        #expect(!(single.statements.first { $0.contains("dwd_kids") } ?? "").contains("candidates"))
-        #expect(one.status == .fail && one.failingRows == 1)
-        #expect(shard.status == one.status && shard.failingRows == one.failingRows && shard.sample == one.sample,
-                "\(shard.status) \(shard.failingRows) \(shard.message ?? "")")
+        let one = try single.evaluate(checks)
+        func statement(_ bench: CheckBench, reading table: String) -> String { bench.statements.first { $0.contains(table) } ?? "" }
+        #expect(statement(citus, reading: "dwd_kids").contains("candidates"), "\(statement(citus, reading: "dwd_kids"))")
+        #expect(!statement(single, reading: "dwd_kids").contains("candidates"))
+        #expect(statement(citus, reading: "dwd_paid").contains("NOT MATERIALIZED"), "\(statement(citus, reading: "dwd_paid"))")
+        #expect(!statement(single, reading: "dwd_paid").contains("NOT MATERIALIZED"))
+        #expect(one["rel_shard"]?.status == .fail && one["rel_shard"]?.failingRows == 1)
+        #expect(one["rec_shard"]?.status == .fail && one["rec_shard"]?.failingRows == 4)
+        for (id, result) in one {
+            let other = try #require(onShards[id], "\(id) has no result on Citus")
+            #expect(other.status == result.status && other.failingRows == result.failingRows && other.sample == result.sample
+                    && other.observed == result.observed, "\(id): \(other.status) \(other.failingRows) \(other.message ?? "")")
+        }
     }
 
     /// `recon coverage` on a coordinator and two workers: each anomaly class, injected alone, is

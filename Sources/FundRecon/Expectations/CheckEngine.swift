@@ -317,7 +317,7 @@ public struct CheckEngine: Sendable {
         }
         var users: [String: [Int]] = [:]
         for (index, check) in checks.enumerated() {
-            guard case .grouped(let plan) = check.plan else { continue }
+            guard case .grouped(let plan) = check.plan, plan.sharesPasses else { continue }
             for grouping in plan.groupings where users[grouping.identity]?.last != index {
                 users[grouping.identity, default: []].append(index)
             }

@@ -66,6 +66,10 @@ struct GroupedPlan: Sendable {
     let build: @Sendable ([SQL]) -> SQL
     /// What the statement returns.
     let output: Output
+    /// False when the check's groupings must stay in its own statement: a shared pass is a
+    /// MATERIALIZED CTE, which Citus gathers on the coordinator, where a check alone over
+    /// co-located sides runs on the workers.
+    var sharesPasses = true
 
     enum Output: Sendable {
         /// The failing rows (`columns`), counted by `count`.

@@ -88,11 +88,18 @@ struct ReconcileCheck: CheckType {
             rightSide.within = "(\(rightKeys)) IN (\(candidates))"
         }
         let tolerance = context.tolerance
+        // On Citus, with both sides distributed on one co-located key column, the pairs are
+        // classified on the workers and only the classes' figures and the sample come back: the
+        // classified pairs are inlined (a CTE read twice is otherwise materialized, which Citus
+        // gathers, a row per key, on the coordinator) and read by no shared pass. On one
+        // PostgreSQL they are materialized, read once for both.
+        let onShards = colocatedKey(context) != nil
+        let materialization: SQL = onShards ? "NOT MATERIALIZED " : ""
         let classified: @Sendable ([SQL]) -> SQL = { rows in
             """
             WITH l AS (\(rows[0])),
                  r AS (\(rows[1])),
-                 classified AS (
+                 classified AS \(materialization)(
                    SELECT \(shownKeys.joined(separator: ", ")),
                           l.amount AS left_amount, r.amount AS right_amount,
                           coalesce(r.amount, 0) - coalesce(l.amount, 0) AS difference,
@@ -111,7 +118,7 @@ struct ReconcileCheck: CheckType {
         // currencies. Counted in one pass over the classified keys, by class and currency.
         let currency: SQL = names.contains("currency") ? "currency::text" : "''::text"
         let perCurrency: SQL = names.contains("currency") ? "jsonb_object_agg(cur, amount::text)::text" : "NULL::text"
-        return .grouped(GroupedPlan(groupings: [leftSide, rightSide], build: { rows in
+        var plan = GroupedPlan(groupings: [leftSide, rightSide], build: { rows in
             classified(rows) + """
 
                 ,    per AS (SELECT class, \(currency) AS cur, count(*) AS n,
@@ -131,6 +138,18 @@ struct ReconcileCheck: CheckType {
                 """
         }, output: .classified(sampleColumns: shown, scopedPairs: scopedPairs != nil, display: { rows in
             classified(rows) + "\nSELECT * FROM classified WHERE class <> 'matched'"
-        })))
+        }))
+        plan.sharesPasses = !onShards
+        return .grouped(plan)
+    }
+
+    /// The index of the key both sides are distributed on, when they are co-located tables of a
+    /// Citus cluster distributed on the same key of the pair (orders and payments on order_id):
+    /// the sides' groupings and their full join then run within each shard. Nil on one PostgreSQL.
+    func colocatedKey(_ context: PlanContext) -> Int? {
+        let catalog = context.catalog
+        guard let one = catalog.distribution[context.relation.text], let other = catalog.distribution[context.relation(right.table).text],
+              one.group == other.group else { return nil }
+        return Array(zip(left.keys + matchAlso, right.keys + matchAlso)).firstIndex { $0 == one.column && $1 == other.column }
     }
 }
