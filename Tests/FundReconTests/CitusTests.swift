@@ -97,6 +97,10 @@ struct DistributedWarehouseTests {
         // sessions, or a 10M month's build (4 GB for ads_gateway_recon) and checks fail on it.
         let coordinator = try Connection(database.target)
         try coordinator.execute("ALTER SYSTEM SET citus.max_intermediate_result_size = '16kB'")
+        // Every shard task on its own connection at once, as a 10M-order month's long checks
+        // open them: the checks' reader role must be allowed the executor's pool on each worker
+        // (with a limit of 2 they failed with "too many connections for role").
+        try coordinator.execute("ALTER SYSTEM SET citus.force_max_query_parallelization = on")
         try coordinator.execute("SELECT pg_reload_conf()")
         let spec = GeneratorSpec(seed: 43, start: CalendarDate("2026-10-01")!, days: 4, ordersPerDay: 90, anomalies: try AnomalySpec(parsing: "all=1"))
         let run = try Orchestrator.run(request, kind: .ephemeral(database: .server(database.target), source: .generate(spec), keepSchemas: false),

@@ -121,12 +121,13 @@ public final class CheckReader: @unchecked Sendable {
         try owner.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(\(lockSpace), 0)")  // one ACL change at a time
             try sequentialOnCitus(connection)
+            let limit = try connectionLimit(on: connection)
             for name in names {
                 let password = randomPassword()
                 try connection.execute("SELECT pg_advisory_lock(\(lockSpace), hashtext(\(name)))")
                 try connection.execute("""
                     CREATE ROLE \(identifier: name) LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION \
-                    NOBYPASSRLS CONNECTION LIMIT 2 PASSWORD \(literal: password) VALID UNTIL \(literal: validUntil())
+                    NOBYPASSRLS CONNECTION LIMIT \(integer: limit) PASSWORD \(literal: password) VALID UNTIL \(literal: validUntil())
                     """)
                 try connection.execute("COMMENT ON ROLE \(identifier: name) IS \(literal: roleMarker + connections.runID.rawValue)")
                 try grant(schemas: schemas, to: name, on: connection)
@@ -224,6 +225,17 @@ public final class CheckReader: @unchecked Sendable {
     /// On Citus a role is created or dropped over one connection per node, so the transaction's
     /// grants and revokes on distributed tables must be too (else: "cannot create or modify role
     /// because there was a parallel operation"). A placeholder setting on plain PostgreSQL.
+    /// How many sessions a reader role may hold on a node: its check session and one to spare. On
+    /// Citus the role is created on every node with the same limit, and on a worker one check
+    /// statement holds a connection per shard task it runs at once, up to the coordinator's
+    /// executor pool (`citus.max_adaptive_executor_pool_size`, 16 by default): with a limit of 2, a
+    /// 10M-order month's longer checks opened more and failed with "too many connections for role".
+    static func connectionLimit(on connection: Connection) throws -> Int {
+        let pool: String? = try connection.query(
+            "SELECT current_setting('citus.max_adaptive_executor_pool_size', true)").first?.decode(String?.self, at: 0)
+        return 2 + (pool.flatMap { Int($0) } ?? 0)
+    }
+
     static func sequentialOnCitus(_ connection: Connection) throws {
         try connection.execute("SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true)")
     }
