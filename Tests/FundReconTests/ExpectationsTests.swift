@@ -115,20 +115,23 @@ final class CheckBench {
     }
 
     /// Evaluates expectations text (the checks: part only) and returns the results by id.
-    func evaluate(_ checks: String, timeout: Int = 10_000, parallel: Bool = false, scope: CheckScope? = nil) throws -> [String: CheckResult] {
+    /// `reader`: the connection the checks run on (default: the run's own, which owns the tables).
+    func evaluate(_ checks: String, timeout: Int = 10_000, parallel: Bool = false, scope: CheckScope? = nil,
+                  reader: Connection? = nil) throws -> [String: CheckResult] {
         let file = try ExpectationsParser.parse(text: "version: 1\nchecks:\n" + checks, file: "test.yml")
         var engine = CheckEngine(resolver: TableResolver(schemas: run.schemas, project: nil))
         engine.scope = scope
         engine.timeoutMilliseconds = timeout
         engine.asOf = try #require(TimestampParser.parse("2026-10-05T00:00:00Z"))
-        var workers = [CheckWorker(run.connection)]
+        var workers = [CheckWorker(reader ?? run.connection)]
         if parallel {
             let connections = run.connections
             workers.append(CheckWorker { try connections.connect("checks-2") })
         }
         statements = []
-        run.connection.statementObserver = { [weak self] in self?.statements.append($0) }
-        defer { run.connection.statementObserver = nil }
+        let observed = reader ?? run.connection
+        observed.statementObserver = { [weak self] in self?.statements.append($0) }
+        defer { observed.statementObserver = nil }
         let results = try engine.evaluate(file, workers: workers, logger: quietLogger)
         return Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0) })
     }

@@ -27,9 +27,11 @@ struct TableCatalog {
         }
         guard try Distribution.citusInstalled(on: connection) else { return catalog }
         for relation in relations.sorted() where catalog.columns[relation] != nil {
+            // pg_dist_partition, not the citus_tables view, which lists only the tables the role owns
+            // (the checks run as a role that may only read them)
             let rows = try connection.query("""
-                SELECT distribution_column, colocation_id FROM citus_tables
-                WHERE table_name = to_regclass(\(relation)) AND citus_table_type = 'distributed'
+                SELECT column_to_column_name(logicalrelid, partkey), colocationid FROM pg_dist_partition
+                WHERE logicalrelid = to_regclass(\(relation)) AND partmethod = 'h'
                 """).rows
             if let row = rows.first {
                 catalog.distribution[relation] = Placement(column: try row.decode(at: 0), group: try row.decode(at: 1))
