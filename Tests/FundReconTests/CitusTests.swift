@@ -125,6 +125,15 @@ struct DistributedWarehouseTests {
             #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == "order_id" && layout[name]?.2 == orders.2,
                     "\(name) is co-located with dwd_orders on order_id")
         }
+        #expect(layout["dws_capture_settled_on"]?.0 == "distributed" && layout["dws_capture_settled_on"]?.1 == "order_id"
+                && layout["dws_capture_settled_on"]?.2 == orders.2, "a capture's settlement day lies beside its order")
+        // the gateway side: the lines, our side and the recon co-located on the reference they are reconciled by
+        let lines = try #require(layout["dwd_gateway_settlements"])
+        #expect(lines.0 == "distributed" && lines.1 == "recon_key")
+        for name in ["dws_gateway_expected", "ads_gateway_recon"] {
+            #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == "recon_key" && layout[name]?.2 == lines.2,
+                    "\(name) is co-located with dwd_gateway_settlements on recon_key")
+        }
         for name in ["dwd_merchants", "dws_merchant_daily", "dws_merchant_monthly", "ads_monthly_statement", "ads_merchant_balance_daily"] {
             #expect(layout[name]?.0 == "distributed" && layout[name]?.1 == "merchant_id", "\(name) on merchant_id")
         }
