@@ -108,17 +108,8 @@ struct TableDiff {
     /// The column both sides are distributed on when they are co-located tables of a Citus cluster
     /// (a model's base and head tables are): nil on one PostgreSQL.
     private func sharedDistribution(_ base: Relation, _ head: Relation) throws -> String? {
-        guard try Distribution.citusInstalled(on: connection) else { return nil }
-        let rows = try connection.query("""
-            SELECT distribution_column, colocation_id FROM citus_tables
-            WHERE table_name IN (to_regclass(\(base.sql.text)), to_regclass(\(head.sql.text))) AND citus_table_type = 'distributed'
-            """).rows
-        guard rows.count == 2 else { return nil }
-        let (first, second) = (rows[0], rows[1])
-        let column: String = try first.decode(at: 0)
-        guard column == (try second.decode(String.self, at: 0)), column != "<none>",
-              try first.decode(Int.self, at: 1) == second.decode(Int.self, at: 1) else { return nil }
-        return column
+        let names = [base.sql.text, head.sql.text]
+        return TableCatalog(layouts: try Distribution.layouts(of: names, on: connection)).sharedDistribution(names[0], names[1])
     }
 
     /// A view's rows in a temporary table (a view's query runs once, not once per statement).

@@ -4,46 +4,37 @@ import Postgres
 /// cluster how each distributed table is laid out.
 struct TableCatalog {
     var columns: [String: [String: String]] = [:]  // relation -> column -> type
-    /// Citus: the distributed tables among the relations (relation -> distribution column and
-    /// co-location group). Empty on one PostgreSQL.
-    var distribution: [String: Placement] = [:]
-
-    /// A distributed table's layout: two tables of one `group` keep equal `column` values on one shard.
-    struct Placement: Equatable {
-        let column: String
-        let group: Int
-    }
+    /// Citus: how the relations Citus manages are laid out (`Distribution.layouts`). Empty on one
+    /// PostgreSQL.
+    var layouts: [String: TableLayout] = [:]
 
     static func load(relations: Set<String>, connection: Connection) throws -> TableCatalog {
         var catalog = TableCatalog()
-        for relation in relations.sorted() {
-            let result = try connection.query("""
-                SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-                WHERE a.attrelid = to_regclass(\(relation)) AND a.attnum > 0 AND NOT a.attisdropped
-                """)
-            var columns: [String: String] = [:]
-            for row in result.rows { columns[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1) }
-            if !columns.isEmpty { catalog.columns[relation] = columns }
+        let names = relations.sorted()
+        guard !names.isEmpty else { return catalog }
+        for row in try connection.query("""
+            SELECT r.name, a.attname, format_type(a.atttypid, a.atttypmod)
+            FROM unnest(string_to_array(\(names.joined(separator: "\u{1F}")), E'\\x1F')) AS r(name)
+            JOIN pg_attribute a ON a.attrelid = to_regclass(r.name) AND a.attnum > 0 AND NOT a.attisdropped
+            """).rows {
+            catalog.columns[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(String.self, at: 2)
         }
-        guard try Distribution.citusInstalled(on: connection) else { return catalog }
-        for relation in relations.sorted() where catalog.columns[relation] != nil {
-            // pg_dist_partition, not the citus_tables view, which lists only the tables the role owns
-            // (the checks run as a role that may only read them)
-            let rows = try connection.query("""
-                SELECT column_to_column_name(logicalrelid, partkey), colocationid FROM pg_dist_partition
-                WHERE logicalrelid = to_regclass(\(relation)) AND partmethod = 'h'
-                """).rows
-            if let row = rows.first {
-                catalog.distribution[relation] = Placement(column: try row.decode(at: 0), group: try row.decode(at: 1))
-            }
-        }
+        catalog.layouts = try Distribution.layouts(of: names.filter { catalog.columns[$0] != nil }, on: connection)
         return catalog
+    }
+
+    /// The columns `first` and `second` are distributed on, when they are co-located distributed
+    /// tables of a Citus cluster: a row of `first` and a row of `second` whose values of them are
+    /// equal lie on one shard. Nil on one PostgreSQL.
+    func colocation(_ first: String, _ second: String) -> (first: String, second: String)? {
+        guard let one = layouts[first]?.distribution, let other = layouts[second]?.distribution, one.group == other.group else { return nil }
+        return (one.column, other.column)
     }
 
     /// The column `first` and `second` are both distributed on, when they are co-located tables of
     /// a Citus cluster: rows with equal values of it lie on one shard. Nil on one PostgreSQL.
     func sharedDistribution(_ first: String, _ second: String) -> String? {
-        guard let one = distribution[first], one == distribution[second] else { return nil }
-        return one.column
+        guard let (one, other) = colocation(first, second), one == other else { return nil }
+        return one
     }
 }

@@ -85,15 +85,50 @@ struct Distribution {
     /// Lays `destination` (new, empty) out as `source` is: distributed on the same column and
     /// co-located with it, or a reference table; nothing when `source` is a plain table.
     static func copyLayout(from source: SQL, to destination: SQL, on connection: Connection) throws {
-        guard try citusInstalled(on: connection), let row = try connection.query(
-            "SELECT citus_table_type, coalesce(distribution_column, '') FROM citus_tables WHERE table_name = '\(source)'::regclass"
-        ).rows.first else { return }
-        let (kind, column): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
-        if kind == "reference" {
+        switch try layouts(of: [source.text], on: connection)[source.text] {
+        case .reference:
             try connection.execute("SELECT create_reference_table('\(destination)'::regclass)")
-        } else if kind == "distributed" {
+        case .distributed(let column, _):
             try connection.execute("SELECT create_distributed_table('\(destination)'::regclass, \(column), colocate_with => '\(source)')")
+        case nil:
+            break
         }
+    }
+
+    /// How Citus lays out each of `relations` that it manages (keyed by the name as given; a plain
+    /// table is absent), in one statement; empty on one PostgreSQL. Read from `pg_dist_partition`,
+    /// which every role may read, not from the `citus_tables` view, which lists only the tables the
+    /// role owns (the checks run as a role that may only read them).
+    static func layouts(of relations: [String], on connection: Connection) throws -> [String: TableLayout] {
+        guard !relations.isEmpty, try citusInstalled(on: connection) else { return [:] }
+        var layouts: [String: TableLayout] = [:]
+        for row in try connection.query("""
+            SELECT r.name, p.partmethod::text, p.repmodel::text, coalesce(column_to_column_name(p.logicalrelid, p.partkey), ''),
+                   p.colocationid
+            FROM unnest(string_to_array(\(relations.joined(separator: "\u{1F}")), E'\\x1F')) AS r(name)
+            JOIN pg_dist_partition p ON p.logicalrelid = to_regclass(r.name)
+            """).rows {
+            let (name, method, model): (String, String, String) = (try row.decode(at: 0), try row.decode(at: 1), try row.decode(at: 2))
+            if method == "h" {
+                layouts[name] = .distributed(column: try row.decode(at: 3), group: try row.decode(at: 4))
+            } else if method == "n", model == "t" {
+                layouts[name] = .reference
+            }
+        }
+        return layouts
+    }
+}
+
+/// How Citus lays a table out: hash-distributed on a column (two tables of one co-location
+/// `group` keep equal values of their columns on one shard), or a reference table on every node.
+enum TableLayout: Equatable, Sendable {
+    case distributed(column: String, group: Int)
+    case reference
+
+    /// The distribution column and co-location group of a distributed table; nil for a reference table.
+    var distribution: (column: String, group: Int)? {
+        if case .distributed(let column, let group) = self { return (column, group) }
+        return nil
     }
 }
 

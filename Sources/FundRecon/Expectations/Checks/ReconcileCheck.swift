@@ -147,9 +147,7 @@ struct ReconcileCheck: CheckType {
     /// Citus cluster distributed on the same key of the pair (orders and payments on order_id):
     /// the sides' groupings and their full join then run within each shard. Nil on one PostgreSQL.
     func colocatedKey(_ context: PlanContext) -> Int? {
-        let catalog = context.catalog
-        guard let one = catalog.distribution[context.relation.text], let other = catalog.distribution[context.relation(right.table).text],
-              one.group == other.group else { return nil }
-        return Array(zip(left.keys + matchAlso, right.keys + matchAlso)).firstIndex { $0 == one.column && $1 == other.column }
+        guard let (one, other) = context.catalog.colocation(context.relation.text, context.relation(right.table).text) else { return nil }
+        return Array(zip(left.keys + matchAlso, right.keys + matchAlso)).firstIndex { $0 == one && $1 == other }
     }
 }
