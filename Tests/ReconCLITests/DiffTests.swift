@@ -151,9 +151,9 @@ struct DiffTests {
         #expect(html.contains("id=\"m-dwd_refunds\"") && html.contains("<del>") && html.contains("<ins>"))
         let junit = try String(contentsOfFile: repository.root + "/reports/diff-junit.xml", encoding: .utf8)
         #expect(junit.contains("name=\"gateway_alignment_refunds\"><failure"))
-        // A test case per model and per check of either side (65 in fund_recon.yml), failing where the policy is broken.
+        // A test case per model and per check of either side (67 in fund_recon.yml), failing where the policy is broken.
         let outcomes = (result.json["diff"] as? [String: Any])?["check_outcomes"] as? [[String: Any]] ?? []
-        #expect(outcomes.count == 65)
+        #expect(outcomes.count == 67)
         #expect(junit.components(separatedBy: "<testcase").count - 1 == models.count + outcomes.count)
         #expect(junit.contains("<testcase classname=\"diff.check\" name=\"dwd_orders_unique\"/>"))
         // The money rule: a tolerance above the largest total's change passes, one below fails naming it.

@@ -187,7 +187,7 @@ struct AuditCommandTests {
                    || ' ' || (SELECT count(*) FROM recon_meta.check_results c WHERE c.run_id = r.run_id AND c.status = 'pass')
             FROM recon_meta.runs r WHERE r.run_id = \(runID)
             """).scalar(String.self)
-        #expect(history == "audit succeeded 7 65")
+        #expect(history == "audit succeeded 7 67")
         #expect(FileManager.default.fileExists(atPath: reports + "/results.json"))
         let junit = try String(contentsOfFile: reports + "/junit.xml", encoding: .utf8)
         #expect(junit.contains("<testsuite name=\"dwd\""))
