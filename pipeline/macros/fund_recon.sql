@@ -159,6 +159,32 @@ sum(settled_refunds) as settled_refunds, max(_loaded_at) as _loaded_at
    the var is empty). Until then a capture or refund without its line is pending, not missing. #}
 {% macro settlement_window_closed(day) %}({{ day }} + {{ var('settlement_window_days') }} <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)){% endmacro %}
 
+{# Rule R5 in ads_gateway_recon: the settlement lines of one type under each reference (a charge
+   line's recon_key is its gateway_txn_ref, a refund line's its gateway_refund_ref), with how many
+   there are, their gross and currencies, the last day settled and the gateway's first time. Built
+   incrementally, only the references in the model's `affected`. #}
+{% macro lines_by_reference(line_type, reference) %}
+select recon_key, count(*) as lines, sum(gross) as gross, min(currency) as currency,
+       max(currency) as other_currency, max(settled_on) as settled_on, min(transaction_at) as transaction_at,
+       min(transaction_at_alt) as transaction_at_alt, max(_loaded_at) as _loaded_at
+from {{ ref('dwd_gateway_settlements') }}
+where line_type = '{{ line_type }}' and {{ reference }} is not null
+{% if is_incremental() %}and recon_key in (select recon_key from affected){% endif %}
+group by recon_key
+{% endmacro %}
+
+{# Rule R5's status of a payment or refund (its business day, currency and the gross the gateway
+   should settle) against its lines l (lines_by_reference): pending while its window is open and
+   nothing came, then missing; one line of that gross and currency within the window matches. #}
+{% macro match_status(day, currency, expected) %}
+case when l.recon_key is null and not {{ settlement_window_closed(day) }} then 'pending_settlement'
+     when l.recon_key is null then 'missing_settlement'
+     when l.currency <> {{ currency }} or l.other_currency <> {{ currency }} then 'currency_mismatch'
+     when l.lines <> 1 or l.gross <> {{ expected }} then 'amount_mismatch'
+     when l.settled_on - {{ day }} > {{ var('settlement_window_days') }} then 'late_settlement'
+     else 'matched' end
+{% endmacro %}
+
 {# Hours between our time of an event and the gateway's, when they are an hour or more apart by
    both readings of the gateway's local time (a repeated DST hour has two); null otherwise. #}
 {% macro clock_gap(ours, theirs, theirs_alt) %}

@@ -28,49 +28,21 @@ select 'payment' as entity_type, p.entity_key, p.gateway, p.gateway_ref,
        p.amount as expected_amount, coalesce(l.gross, 0)::numeric(18,2) as actual_amount,
        (coalesce(l.gross, 0) - p.amount)::numeric(18,2) as diff_amount,
        l.settled_on, l.transaction_at, l.transaction_at_alt,
-       case when l.recon_key is null and not {{ settlement_window_closed('p.event_date') }} then 'pending_settlement'
-            when l.recon_key is null then 'missing_settlement'
-            when l.currency <> p.currency or l.other_currency <> p.currency then 'currency_mismatch'
-            when l.lines <> 1 or l.gross <> p.amount then 'amount_mismatch'
-            when l.settled_on - p.event_date > {{ var('settlement_window_days') }} then 'late_settlement'
-            else 'matched' end as match_status,
+       {{ match_status('p.event_date', 'p.currency', 'p.amount') }} as match_status,
        p.recon_key, greatest(p._loaded_at, l._loaded_at) as _loaded_at,
        {{ clock_gap('p.event_at', 'l.transaction_at', 'l.transaction_at_alt') }} as clock_gap_hours
 from {{ ref('dws_gateway_expected') }} p
--- the charge lines of each reference (a charge line's recon_key is its gateway_txn_ref)
-left join (
-    select recon_key, count(*) as lines, sum(gross) as gross, min(currency) as currency,
-           max(currency) as other_currency, max(settled_on) as settled_on, min(transaction_at) as transaction_at,
-           min(transaction_at_alt) as transaction_at_alt, max(_loaded_at) as _loaded_at
-    from {{ ref('dwd_gateway_settlements') }}
-    where line_type = 'charge' and gateway_txn_ref is not null
-    {% if is_incremental() %}and recon_key in (select recon_key from affected){% endif %}
-    group by recon_key
-) l on l.recon_key = p.recon_key and p.gateway_ref is not null
+left join ({{ lines_by_reference('charge', 'gateway_txn_ref') }}) l on l.recon_key = p.recon_key and p.gateway_ref is not null
 where p.entity_type = 'payment' and p.status = 'captured'
 {% if is_incremental() %}  and p.recon_key in (select recon_key from affected){% endif %}
 union all
 select 'refund', r.entity_key, r.gateway, r.gateway_ref, r.merchant_id, r.currency, r.event_date, r.event_at,
        -r.amount, coalesce(l.gross, 0), coalesce(l.gross, 0) + r.amount, l.settled_on, l.transaction_at, l.transaction_at_alt,
-       case when l.recon_key is null and not {{ settlement_window_closed('r.event_date') }} then 'pending_settlement'
-            when l.recon_key is null then 'missing_settlement'
-            when l.currency <> r.currency or l.other_currency <> r.currency then 'currency_mismatch'
-            when l.lines <> 1 or l.gross <> -r.amount then 'amount_mismatch'
-            when l.settled_on - r.event_date > {{ var('settlement_window_days') }} then 'late_settlement'
-            else 'matched' end,
+       {{ match_status('r.event_date', 'r.currency', '-r.amount') }},
        r.recon_key, greatest(r._loaded_at, l._loaded_at),
        {{ clock_gap('r.event_at', 'l.transaction_at', 'l.transaction_at_alt') }}
 from {{ ref('dws_gateway_expected') }} r
--- the refund lines of each reference (a refund line's recon_key is its gateway_refund_ref)
-left join (
-    select recon_key, count(*) as lines, sum(gross) as gross, min(currency) as currency,
-           max(currency) as other_currency, max(settled_on) as settled_on, min(transaction_at) as transaction_at,
-           min(transaction_at_alt) as transaction_at_alt, max(_loaded_at) as _loaded_at
-    from {{ ref('dwd_gateway_settlements') }}
-    where line_type = 'refund' and gateway_refund_ref is not null
-    {% if is_incremental() %}and recon_key in (select recon_key from affected){% endif %}
-    group by recon_key
-) l on l.recon_key = r.recon_key and r.gateway_ref is not null
+left join ({{ lines_by_reference('refund', 'gateway_refund_ref') }}) l on l.recon_key = r.recon_key and r.gateway_ref is not null
 where r.entity_type = 'refund'
 {% if is_incremental() %}  and r.recon_key in (select recon_key from affected){% endif %}
 union all
