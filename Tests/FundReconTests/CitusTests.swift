@@ -65,6 +65,8 @@ struct CitusTests {
         #expect(try connection.query("SELECT sum(amount)::text FROM spread").scalar(String.self) == "5005.00")
         let placed: Int = try connection.query("SELECT count(DISTINCT nodename) FROM citus_shards WHERE table_name = 'spread'::regclass").scalar()
         #expect(placed == 2, "the shards are on both workers")
+        // A check's statement already runs on both workers at once: the checks go one at a time.
+        #expect(try Orchestrator.checksAtOnce(on: connection) == 1)
         database.close()
         #expect(directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "a node's directory is left")
     }
@@ -74,6 +76,7 @@ struct CitusTests {
         let citus = try #require(findings.first { $0.subject == "Citus" })
         #expect(citus.ok)
         #expect(citus.detail == "not in this database: a single PostgreSQL server")
+        #expect(try Orchestrator.checksAtOnce(on: Connection(SharedCluster.target())) == 2, "two checks at once on one server")
     }
 }
 

@@ -212,9 +212,10 @@ public struct CheckEngine: Sendable {
                        -- off on the largest statements at a million orders: only those get it.
                        set_config('jit_above_cost', '1000000', true),
                        -- On Citus a check whose sides are not co-located gathers them on the coordinator
-                       -- (a reconcile of payments against settlement lines by reference): bounded by the
-                       -- timeout, not by Citus' 1 GB guard, which would make it an error at 10M orders
-                       -- (docs/scale-out.md, "Left"). A placeholder setting on plain PostgreSQL.
+                       -- (a reconcile keyed by a column neither side is distributed on, as our
+                       -- gateway_alignment_charges was by gateway_txn_ref): bounded by the timeout, not by
+                       -- Citus' 1 GB guard, which made such a check an error at 10M orders
+                       -- (docs/scale-out.md). A placeholder setting on plain PostgreSQL.
                        set_config('citus.max_intermediate_result_size', '-1', true)
                 """)
             if wholeTables {

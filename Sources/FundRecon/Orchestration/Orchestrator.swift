@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Postgres
 
 /// The one run path. Every command that loads, builds, checks or reports comes here with the tasks
 /// it wants and the kind of run: the files are read first (a typo costs no database), the mode is
@@ -112,12 +113,13 @@ public enum Orchestrator {
                 let access = try CheckAccess.of(expectations, runSchemas: mode.warehouse.map { $0.all + mode.sharedSchemas },
                                                 on: connection)
                 engine.defaultSearchPath = access.searchPath
-                let reader = try CheckReader.open(plan.request.checkRole, schemas: access.schemas, workers: 2,
+                let parallel = try Self.checksAtOnce(on: connection)
+                let reader = try CheckReader.open(plan.request.checkRole, schemas: access.schemas, workers: parallel,
                                                   connections: mode.connections, owner: connection,
                                                   interrupts: interrupts, logger: context.logger)
                 defer { reader.close() }
-                context.logger.info("checks run as \(reader.summary)")
-                let workers = (0..<2).map { worker in CheckWorker { try reader.connect(worker: worker) } }
+                context.logger.info("checks run as \(reader.summary), \(parallel) at a time")
+                let workers = (0..<parallel).map { worker in CheckWorker { try reader.connect(worker: worker) } }
                 return .checked(try engine.evaluate(expectations, workers: workers, logger: context.logger), asOf: settings.asOf)
             }
         case .snapshotOutputs:
@@ -139,6 +141,14 @@ public enum Orchestrator {
                 return .reportInputs(ReportInputs(figures: figures, context: try mode.describe(on: connection)))
             }
         }
+    }
+
+    /// How many checks run at once: two on one PostgreSQL (two cores, a check's statement mostly on
+    /// one), one on a Citus coordinator with workers, where a check's statement already runs as shard
+    /// tasks on every worker at once. Two at once there only shared the workers' cores, and each
+    /// check's statement timeout then measured its neighbour too (docs/scale-out.md).
+    static func checksAtOnce(on connection: Connection) throws -> Int {
+        try Distribution.workers(on: connection) > 0 ? 1 : 2
     }
 
     /// Writes the run's report files from its result, each once: results.json for every run (it is
