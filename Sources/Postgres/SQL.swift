@@ -110,6 +110,15 @@ public struct SQL: Sendable, Equatable, ExpressibleByStringInterpolation, Custom
             }
         }
 
+        /// Binds `values` as one parameter and splices a `text[]` of them
+        /// (`string_to_array($n, E'\x1F')`, the unit separator between them): a list of names or
+        /// keys for `= ANY(...)` or `unnest(...)`, however long, in one statement.
+        public mutating func appendInterpolation(texts values: [String]) {
+            append(text: "string_to_array(")
+            pieces.append(.parameter(values.joined(separator: "\u{1F}")))
+            append(text: ", E'\\x1F')")
+        }
+
         /// Splices a quoted identifier.
         public mutating func appendInterpolation(identifier: String) {
             append(text: quoteIdentifier(identifier))

@@ -45,4 +45,18 @@ struct SQLCompositionTests {
         let composed: SQL = "SELECT \(SQL(unsafeSQL: "1 +")) \(41)::int"
         #expect(try connection.query(composed).scalar(Int.self) == 42)
     }
+
+    /// A list of texts is one bound parameter, whatever its values hold (commas, quotes, empty
+    /// text), and reaches the server as those texts in order; an empty list is an empty array.
+    @Test func aListOfTextsIsOneParameterAndArrivesWhole() throws {
+        let values = ["a,b", "it's", "", "\"x\".\"y\"", "日本"]
+        let statement: SQL = "SELECT array_to_json(\(texts: values))::text, cardinality(\(texts: []))"
+        #expect(statement.text == "SELECT array_to_json(string_to_array($1, E'\\x1F'))::text, cardinality(string_to_array($2, E'\\x1F'))")
+        #expect(statement.parameters.count == 2)
+        let connection = try TestDatabase.connect()
+        let row = try #require(try connection.query(statement).rows.first)
+        let echoed = try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, at: 0).utf8))
+        #expect(echoed == values)
+        #expect(try row.decode(Int.self, at: 1) == 0)
+    }
 }

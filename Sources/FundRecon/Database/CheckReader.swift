@@ -267,7 +267,7 @@ struct RoleFacts {
     static func read(_ connection: Connection) throws -> RoleFacts {
         let row = try connection.query("""
             SELECT r.rolname, r.rolsuper OR r.rolcreaterole,
-                   r.rolsuper OR EXISTS (SELECT FROM unnest(string_to_array(\(privilegedRoles.joined(separator: ",")), ',')) AS p(name)
+                   r.rolsuper OR EXISTS (SELECT FROM unnest(\(texts: privilegedRoles)) AS p(name)
                                          WHERE pg_has_role(r.oid, p.name, 'USAGE'))
             FROM pg_roles r WHERE r.rolname = current_user
             """).first

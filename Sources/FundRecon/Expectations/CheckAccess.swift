@@ -31,7 +31,7 @@ public struct CheckAccess: Sendable, Equatable {
         }
         let existing = try connection.query("""
             SELECT nspname FROM pg_namespace
-            WHERE nspname = ANY(string_to_array(\(named.sorted().joined(separator: ",")), ','))
+            WHERE nspname = ANY(\(texts: named.sorted()))
               AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
             ORDER BY 1
             """).rows.map { try $0.decode(String.self, at: 0) }

@@ -103,7 +103,7 @@ public struct CheckEngine: Sendable {
 
     /// Evaluates the file; a check that errors or times out is `error`, and the others still run.
     /// Row-level scans run on the first worker; set-level checks are shared out between the
-    /// workers (two: two cores), heaviest first.
+    /// workers (two on one PostgreSQL, one on Citus: `Orchestrator.checksAtOnce`), heaviest first.
     public func evaluate(_ file: ExpectationsFile, workers: [CheckWorker], logger: Logger) throws -> [CheckResult] {
         let first = workers[0]
         let compiled = try compileAll(file, connection: try first.connection())

@@ -14,7 +14,7 @@ struct TableCatalog {
         guard !names.isEmpty else { return catalog }
         for row in try connection.query("""
             SELECT r.name, a.attname, format_type(a.atttypid, a.atttypmod)
-            FROM unnest(string_to_array(\(names.joined(separator: "\u{1F}")), E'\\x1F')) AS r(name)
+            FROM unnest(\(texts: names)) AS r(name)
             JOIN pg_attribute a ON a.attrelid = to_regclass(r.name) AND a.attnum > 0 AND NOT a.attisdropped
             """).rows {
             catalog.columns[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(String.self, at: 2)

@@ -33,7 +33,7 @@ final class ExistingTables: RunMode {
         let connection = try connections.connect("session")
         if let warehouse {
             let present: Int = try connection.query(
-                "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(string_to_array(\(warehouse.all.joined(separator: ",")), ','))"
+                "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(\(texts: warehouse.all))"
             ).scalar()
             guard present == Layer.allCases.count else {
                 if case .warehouse(let prefix, _) = tables {

@@ -105,7 +105,7 @@ struct Distribution {
         for row in try connection.query("""
             SELECT r.name, p.partmethod::text, p.repmodel::text, coalesce(column_to_column_name(p.logicalrelid, p.partkey), ''),
                    p.colocationid
-            FROM unnest(string_to_array(\(relations.joined(separator: "\u{1F}")), E'\\x1F')) AS r(name)
+            FROM unnest(\(texts: relations)) AS r(name)
             JOIN pg_dist_partition p ON p.logicalrelid = to_regclass(r.name)
             """).rows {
             let (name, method, model): (String, String, String) = (try row.decode(at: 0), try row.decode(at: 1), try row.decode(at: 2))
@@ -149,7 +149,7 @@ extension Distribution {
         let tables = try connection.query("""
             SELECT t.table_name::text FROM citus_tables t JOIN pg_class c ON c.oid = t.table_name
             JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE t.citus_table_type = 'distributed' AND n.nspname = ANY(string_to_array(\(schemas.joined(separator: ",")), ','))
+            WHERE t.citus_table_type = 'distributed' AND n.nspname = ANY(\(texts: schemas))
             ORDER BY 1
             """).rows.map { try $0.decode(String.self, at: 0) }
         var byNode: [String: NodePlacement] = [:]

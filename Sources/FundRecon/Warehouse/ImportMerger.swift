@@ -14,7 +14,7 @@ struct ImportMerger: Sendable {
     /// (`Ingest.prepare`): each import's rows go to their shards, and DWD reads them there.
     func createWarehouse(on connection: Connection) throws {
         let present: Int = try connection.query(
-            "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(string_to_array(\(persistent.all.joined(separator: ",")), ','))"
+            "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(\(texts: persistent.all))"
         ).scalar()
         let tables = try tablesPresent(connection)
         guard present < persistent.all.count || !tables else {

@@ -87,7 +87,6 @@ struct Publisher {
             for index in changes.indices { changes[index].amounts = amounts[changes[index].partition] }
         }
 
-        let list = (changed + removed).joined(separator: "\u{1F}")
         // The same predicate selects the partitions that go and those that come.
         let gone: SQL = partition.map { " WHERE \($0.selecting(changed + removed))" } ?? ""
         try connection.execute("DELETE FROM \(destination)" + gone)
@@ -98,7 +97,7 @@ struct Publisher {
         try connection.execute("ANALYZE \(destination)")
         try connection.execute("""
             DELETE FROM recon_meta.partitions
-            WHERE schema_prefix = \(prefix) AND table_name = \(qualified) AND partition_key = ANY(string_to_array(\(list), E'\\x1F'))
+            WHERE schema_prefix = \(prefix) AND table_name = \(qualified) AND partition_key = ANY(\(texts: changed + removed))
             """)
         try connection.copyIn("COPY recon_meta.partitions (schema_prefix, table_name, partition_key, row_count, digest, run_id) FROM STDIN") {
             writer in
@@ -237,7 +236,7 @@ struct Publisher {
         }
         try connection.execute("""
             DELETE FROM recon_meta.partitions WHERE schema_prefix = \(prefix) AND table_name = \(qualified)
-              AND partition_key = ANY(string_to_array(\(changed.joined(separator: "\u{1F}")), E'\\x1F'))
+              AND partition_key = ANY(\(texts: changed))
             """)
         try connection.copyIn("COPY recon_meta.partitions (schema_prefix, table_name, partition_key, row_count, digest, run_id) FROM STDIN") {
             writer in
@@ -317,10 +316,9 @@ struct PartitionColumn {
 
     /// The rows of the partitions `parts` (recorded texts; '' selects the NULL partition).
     func selecting(_ parts: [String]) -> SQL {
-        let list = parts.joined(separator: "\u{1F}")
         return """
-            (\(identifier: name) = ANY(array_remove(string_to_array(\(list), E'\\x1F'), '')::\(SQL(unsafeSQL: type))[])
-             OR (\(identifier: name) IS NULL AND '' = ANY(string_to_array(\(list), E'\\x1F'))))
+            (\(identifier: name) = ANY(array_remove(\(texts: parts), '')::\(SQL(unsafeSQL: type))[])
+             OR (\(identifier: name) IS NULL AND '' = ANY(\(texts: parts))))
             """
     }
 }
