@@ -237,8 +237,7 @@ struct DistributedWarehouseTests {
     /// first and only the rest by the keys alone: a child whose parent lies under another value of
     /// the column passes, one without a parent fails, a NULL key passes, and a `where` naming the
     /// shared column stays unambiguous. A `reconcile` keyed by that column (orders and payments by
-    /// order_id) classifies its pairs on the workers: its pairs are not materialized, and its
-    /// groupings are not shared with another check's (a shared pass is gathered on the coordinator).
+    /// order_id) classifies its pairs on the workers: its pairs are not materialized.
     @Test func checksOverCoLocatedTablesRunWithinTheShards() throws {
         try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
         let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: quietLogger)

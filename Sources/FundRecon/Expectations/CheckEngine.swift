@@ -102,36 +102,39 @@ public struct CheckEngine: Sendable {
     }
 
     /// Evaluates the file; a check that errors or times out is `error`, and the others still run.
-    /// Row-level scans run on the first worker; set-level checks are shared out between the
-    /// workers (two on one PostgreSQL, one on Citus: `Orchestrator.checksAtOnce`), heaviest first.
+    /// Row-level scans run on the first worker; set-level checks, one statement each, are taken
+    /// heaviest first by whichever worker is free (two on one PostgreSQL, one on Citus:
+    /// `Orchestrator.checksAtOnce`).
     public func evaluate(_ file: ExpectationsFile, workers: [CheckWorker], logger: Logger) throws -> [CheckResult] {
         let first = workers[0]
         let compiled = try compileAll(file, connection: try first.connection())
         var results: [String: CheckResult] = [:]
-        // Row-level checks, fused per table and scope: one scan counts every check's failing rows.
+        // Set-level checks, one statement each, heaviest first: each connection takes the next
+        // when it is free, so a long check does not wait behind a queue dealt out in advance.
+        let queue = CheckQueue(Self.heaviestFirst(compiled.filter { if case .rows = $0.plan { return false } else { return true } }))
+        let others = ResultBox()
+        let group = DispatchGroup()
+        if workers.count > 1 {
+            let engine = self
+            let second = workers[1]
+            DispatchQueue.global().async(group: group) {
+                while let check = queue.next() { others.add(engine.evaluateSetLevel(check, on: second)) }
+            }
+        }
+        // Row-level checks on the first connection while the second starts on the set-level ones,
+        // fused per table and scope: one scan counts every check's failing rows.
         var rowLevel: [String: [RowMember]] = [:]
         for check in compiled {
             guard case .rows(let predicate, let extras, let scope) = check.plan else { continue }
             rowLevel[check.relation.text + "\u{0}" + (scope?.text ?? ""), default: []]
                 .append(RowMember(check: check, predicate: predicate, extras: extras, scope: scope))
         }
-        for (_, group) in rowLevel.sorted(by: { $0.key < $1.key }) {
-            for result in evaluateRows(group, on: first) { results[result.id] = result }
+        for (_, scan) in rowLevel.sorted(by: { $0.key < $1.key }) {
+            for result in evaluateRows(scan, on: first) { results[result.id] = result }
         }
-        // Set-level checks, one statement each (or one per shared grouping).
-        let setLevel = Self.units(compiled.filter { if case .rows = $0.plan { return false } else { return true } })
-        let (mine, theirs) = workers.count < 2 ? (setLevel, []) : Self.balance(setLevel)
-        let others = ResultBox()
-        let group = DispatchGroup()
-        if workers.count > 1, !theirs.isEmpty {
-            let engine = self
-            let second = workers[1]
-            DispatchQueue.global().async(group: group) {
-                for unit in theirs { for result in engine.evaluate(unit, on: second) { others.add(result) } }
-            }
-        }
-        for unit in mine {
-            for result in evaluate(unit, on: first) { results[result.id] = result }
+        while let check = queue.next() {
+            let result = evaluateSetLevel(check, on: first)
+            results[result.id] = result
         }
         group.wait()
         for result in others.results { results[result.id] = result }
@@ -261,7 +264,7 @@ public struct CheckEngine: Sendable {
                 switch plan.output {
                 case .classified(let columns, let scopedPairs, _):
                     let rows = try readOnly(worker, wholeTables: plan.readsWholeTables) { try $0.query(plan.alone) }.rows
-                    return try classified(check, rows: rows, offset: 0, columns: columns, scopedPairs: scopedPairs,
+                    return try classified(check, rows: rows, columns: columns, scopedPairs: scopedPairs,
                                           duration: milliseconds(since: started))
                 case .failingRows(let count, _):
                     return try failingRows(check, query: plan.alone, count: count, observedQuery: nil, on: worker, started: started)
@@ -290,169 +293,36 @@ public struct CheckEngine: Sendable {
         return finished
     }
 
-    /// Shares units of work between two workers: heaviest first, each to the less loaded worker.
-    static func balance(_ units: [[CompiledCheck]]) -> ([[CompiledCheck]], [[CompiledCheck]]) {
-        func weight(_ unit: [CompiledCheck]) -> Int { unit.reduce(0) { $0 + $1.weight } }
-        var first: [[CompiledCheck]] = [], second: [[CompiledCheck]] = []
-        var load = (0, 0)
-        for unit in units.enumerated().sorted(by: { (weight($0.element), -$0.offset) > (weight($1.element), -$1.offset) }).map(\.element) {
-            if load.0 <= load.1 {
-                first.append(unit)
-                load.0 += weight(unit)
-            } else {
-                second.append(unit)
-                load.1 += weight(unit)
-            }
-        }
-        return (first, second)
+    /// The set-level checks in the order the connections take them: the heavier types first (a
+    /// long check taken last would run alone at the end), in the file's order within a weight.
+    static func heaviestFirst(_ checks: [CompiledCheck]) -> [CompiledCheck] {
+        checks.enumerated().sorted { ($0.element.weight, -$0.offset) > ($1.element.weight, -$1.offset) }.map(\.element)
     }
 
-    /// The set-level checks as units of work: a check alone, or the checks that group one table by
-    /// the same keys (with every check they share a pass with), evaluated in one statement.
-    static func units(_ checks: [CompiledCheck]) -> [[CompiledCheck]] {
-        var parent = Array(checks.indices)
-        func root(_ index: Int) -> Int {
-            var index = index
-            while parent[index] != index { index = parent[index] }
-            return index
-        }
-        var users: [String: [Int]] = [:]
-        for (index, check) in checks.enumerated() {
-            guard case .grouped(let plan) = check.plan, plan.sharesPasses else { continue }
-            for grouping in plan.groupings where users[grouping.identity]?.last != index {
-                users[grouping.identity, default: []].append(index)
-            }
-        }
-        for members in users.values where members.count > 1 {
-            for member in members.dropFirst() { parent[root(member)] = root(members[0]) }
-        }
-        var units: [Int: [CompiledCheck]] = [:]
-        var order: [Int] = []
-        for (index, check) in checks.enumerated() {
-            let unit = root(index)
-            if units[unit] == nil { order.append(unit) }
-            units[unit, default: []].append(check)
-        }
-        return order.compactMap { units[$0] }
-    }
-
-    /// One unit of set-level work: a check alone, or checks sharing grouping passes in one
-    /// statement (evaluated one by one when that statement fails, so a bad check errors alone).
-    func evaluate(_ unit: [CompiledCheck], on worker: CheckWorker) -> [CheckResult] {
-        guard unit.count > 1 else { return unit.map { evaluateSetLevel($0, on: worker) } }
-        let started = ContinuousClock.now
-        do {
-            let wholeTables = unit.allSatisfy { check in
-                if case .grouped(let plan) = check.plan { return plan.readsWholeTables }
-                return false
-            }
-            let result = try readOnly(worker, wholeTables: wholeTables) { try $0.query(Self.sharedStatement(unit)) }
-            let duration = milliseconds(since: started) / unit.count
-            var rows: [Int: [Row]] = [:]
-            for row in result.rows { rows[Int(row.text(at: 0) ?? "") ?? -1, default: []].append(row) }
-            return try unit.enumerated().map { index, check in
-                guard case .grouped(let plan) = check.plan else { return errored(check, nil, duration: 0) }
-                switch plan.output {
-                case .failingRows:
-                    return try sharedFailingRows(check, rows: rows[index] ?? [], duration: duration)
-                case .classified(let columns, let scopedPairs, _):
-                    return try classified(check, rows: rows[index] ?? [], offset: 1, columns: columns, scopedPairs: scopedPairs,
-                                          duration: duration)
-                }
-            }
-        } catch {
-            return unit.map { evaluateSetLevel($0, on: worker) }
-        }
-    }
-
-    /// The statement of checks sharing grouping passes: each pass a MATERIALIZED CTE over its table
-    /// (every use's aggregates filtered by that use's rows), each check a CTE over the passes, and
-    /// their outputs, as text, tagged with the check's place in the unit.
-    static func sharedStatement(_ checks: [CompiledCheck]) -> SQL {
-        var uses: [String: [(use: String, grouping: Grouping)]] = [:]
-        var identities: [String] = []
-        for (index, check) in checks.enumerated() {
-            guard case .grouped(let plan) = check.plan else { continue }
-            for (slot, grouping) in plan.groupings.enumerated() {
-                if uses[grouping.identity] == nil { identities.append(grouping.identity) }
-                uses[grouping.identity, default: []].append(("u\(index)_\(slot)", grouping))
-            }
-        }
-        let shared = identities.filter { Set((uses[$0] ?? []).map { $0.use.split(separator: "_")[0] }).count > 1 }
-        let passNames = Dictionary(uniqueKeysWithValues: shared.enumerated().map { ($1, "pass\($0)") })
-        var ctes: [SQL] = shared.compactMap { identity in
-            guard let name = passNames[identity], let members = uses[identity] else { return nil }
-            return "\(identifier: name) AS MATERIALIZED (\(Grouping.pass(members)))"
-        }
-        var outputs: [(name: String, columns: [String])] = []
-        for (index, check) in checks.enumerated() {
-            guard case .grouped(let plan) = check.plan else { continue }
-            let rows = plan.groupings.enumerated().map { slot, grouping -> SQL in
-                guard let pass = passNames[grouping.identity] else { return grouping.alone }
-                return grouping.rows(from: pass, use: "u\(index)_\(slot)")
-            }
-            let statement: SQL
-            let columns: [String]
-            switch plan.output {
-            case .failingRows(let count, let failing):
-                statement = countAndSample(plan.build(rows), count: count, sampleSize: max(0, check.spec.sampleSize))
-                columns = ["_failing_rows"] + failing
-            case .classified(let shown, _, _):
-                statement = plan.build(rows)
-                columns = ["_kind", "_class", "_count", "_amount", "_left", "_right", "_amounts"] + shown.indices.map { "s\($0)" }
-            }
-            ctes.append("\(identifier: "c\(index)") AS (\(statement))")
-            outputs.append(("c\(index)", columns))
-        }
-        let width = outputs.map(\.columns.count).max() ?? 0
-        let selects = outputs.enumerated().map { index, output -> SQL in
-            let values = output.columns.map { "\(identifier: $0)::text" as SQL }
-                + Array(repeating: "NULL::text" as SQL, count: width - output.columns.count)
-            return "SELECT \(integer: index) AS _check, \(values.joined(separator: ", ")) FROM \(identifier: output.name)"
-        }
-        return "WITH \(ctes.joined(separator: ",\n"))\n\(selects.joined(separator: "\nUNION ALL\n"))"
-    }
-
-    /// A failing-rows check's outcome from its rows of a shared statement: the count, then the sample.
-    func sharedFailingRows(_ check: CompiledCheck, rows: [Row], duration: Int) throws -> CheckResult {
-        guard case .grouped(let plan) = check.plan, case .failingRows(_, let columns) = plan.output else {
-            return errored(check, nil, duration: duration)
-        }
-        let failing = Int(rows.first?.text(at: 1) ?? "0") ?? 0
-        var result = try finish(check, failing: failing, observed: [:], duration: duration, sample: nil, on: nil)
-        if failing > 0 && check.spec.sampleSize > 0 {
-            result.sample = rows.prefix(check.spec.sampleSize).map { row in
-                Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, Self.value(row.text(at: 2 + $0))) })
-            }
-            result.sampleColumns = columns
-        }
-        return result
-    }
-
-    /// A classified check's outcome from its statement's rows (their first `offset` columns
-    /// another statement's): per-class figures, then the first failing keys.
-    func classified(_ check: CompiledCheck, rows: [Row], offset: Int, columns: [String], scopedPairs: Bool,
+    /// A classified check's outcome from its statement's rows: per-class figures, then the first
+    /// failing keys.
+    func classified(_ check: CompiledCheck, rows: [Row], columns: [String], scopedPairs: Bool,
                     duration: Int) throws -> CheckResult {
         var classes: [String: JSONValue] = [:]
         var observed: [String: JSONValue] = ["left_keys": .number(0), "right_keys": .number(0)]
         var failing = 0
         var sample: [[String: JSONValue]] = []
         for row in rows {
-            if row.text(at: offset) == "class" {
-                let name = row.text(at: offset + 1) ?? ""
-                let count = Int(row.text(at: offset + 2) ?? "0") ?? 0
-                var figures: [String: JSONValue] = ["count": .number(Decimal(count)), "amount": Self.value(row.text(at: offset + 3))]
-                if let text = row.text(at: offset + 6),
+            if row.text(at: 0) == "class" {
+                let name = row.text(at: 1) ?? ""
+                let count = Int(row.text(at: 2) ?? "0") ?? 0
+                var figures: [String: JSONValue] = ["count": .number(Decimal(count)), "amount": Self.value(row.text(at: 3))]
+                if let text = row.text(at: 6),
                    let amounts = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) {
                     figures["amounts"] = .object(amounts.mapValues { .string($0) })
                 }
                 classes[name] = .object(figures)
-                observed["left_keys"] = Self.value(row.text(at: offset + 4))
-                observed["right_keys"] = Self.value(row.text(at: offset + 5))
+                observed["left_keys"] = Self.value(row.text(at: 4))
+                observed["right_keys"] = Self.value(row.text(at: 5))
                 if name != "matched" { failing += count }
             } else if sample.count < check.spec.sampleSize {
                 var object: [String: JSONValue] = [:]
-                for (index, name) in columns.enumerated() { object[name] = Self.value(row.text(at: offset + 7 + index)) }
+                for (index, name) in columns.enumerated() { object[name] = Self.value(row.text(at: 7 + index)) }
                 sample.append(object)
             }
         }
@@ -544,6 +414,16 @@ public struct CheckEngine: Sendable {
 }
 
 /// Results from the second worker, handed back across threads.
+final class CheckQueue: @unchecked Sendable {
+    // Guarded by `lock`; every worker takes from it until it is empty.
+    private let lock = NSLock()
+    private var checks: ArraySlice<CompiledCheck>
+
+    init(_ checks: [CompiledCheck]) { self.checks = checks[...] }
+
+    func next() -> CompiledCheck? { lock.withLock { checks.popFirst() } }
+}
+
 final class ResultBox: @unchecked Sendable {
     // Guarded by `lock`; written by one worker, read after it finished.
     private let lock = NSLock()

@@ -14,7 +14,7 @@ protocol CheckType: Sendable {
     static var table: TableSource { get }
     /// What a `period:` key means for the type.
     static var scoping: PeriodScoping { get }
-    /// How heavy its set-level statement is, to share the checks fairly between two connections.
+    /// How heavy its set-level statement is: the heavier types are taken first.
     static var weight: Int { get }
 
     /// Reads the type's own keys.

@@ -1,9 +1,11 @@
 import Postgres
 
 /// A grouping a check reads: the rows of `relation` that pass `filter`, grouped by `keys`, with
-/// the aggregates it needs. Checks of one suite that group the same table by the same keys (a
-/// `unique`, the sides of reconciliations, a `balance` with a grain) share one pass over the
-/// table: each takes its aggregates with `FILTER (WHERE its filter)` from the shared pass.
+/// the aggregates it needs (a `unique`, the sides of a reconciliation, a `balance` with a grain).
+/// Each check groups in its own statement. Checks of one table by the same keys once shared a
+/// MATERIALIZED pass; that cost more than it saved (10,000,000 orders: the two gateway
+/// reconciliations 55.3-65.7 s together against 34.6-42.1 s apart), because the planner cannot
+/// stream a materialized pass in key order into the sides' merge, nor group only each use's rows.
 ///
 /// The rows a grouping hands its check have the keys as `k0`, `k1` ..., the aggregates by
 /// name, and `lines`, the number of rows behind each key.
@@ -21,9 +23,6 @@ struct Grouping: Sendable {
         let expression: SQL
     }
 
-    /// What makes two groupings one pass: the table and the keys.
-    var identity: String { relation.text + " BY " + keys.joined(separator: ", ") + (within.map { " WITHIN " + $0.text } ?? "") }
-
     /// The rows on their own: one statement grouping only the rows that pass the filter.
     var alone: SQL {
         let keyList = PlanContext.columns(keys)
@@ -32,33 +31,9 @@ struct Grouping: Sendable {
         let condition: SQL = within.map { "(\(filter)) AND \($0)" } ?? filter
         return "SELECT \((aliased + values).joined(separator: ", ")) FROM \(relation) WHERE \(condition) GROUP BY \(keyList)"
     }
-
-    /// The columns this grouping adds to a shared pass, their names prefixed `use`.
-    func passColumns(_ use: String) -> [SQL] {
-        aggregates.map { "\($0.expression) FILTER (WHERE \(filter)) AS \(identifier: use + "_" + $0.name)" as SQL }
-            + ["count(*) FILTER (WHERE \(filter)) AS \(identifier: use + "_lines")"]
-    }
-
-    /// The rows read from the shared pass `pass`: the keys some of whose rows pass the filter.
-    func rows(from pass: String, use: String) -> SQL {
-        let columns = keys.indices.map { "\(identifier: "k\($0)")" as SQL }
-            + aggregates.map { "\(identifier: use + "_" + $0.name) AS \(identifier: $0.name)" as SQL }
-            + ["\(identifier: use + "_lines") AS lines"]
-        return "SELECT \(columns.joined(separator: ", ")) FROM \(identifier: pass) WHERE \(identifier: use + "_lines") > 0"
-    }
-
-    /// The shared pass over the table for every use (name, grouping) of it.
-    static func pass(_ uses: [(use: String, grouping: Grouping)]) -> SQL {
-        let first = uses[0].grouping
-        let aliased = first.keys.enumerated().map { "\(PlanContext.column($1)) AS \(identifier: "k\($0)")" as SQL }
-        let columns = aliased + uses.flatMap { $0.grouping.passColumns($0.use) }
-        let condition: SQL = first.within.map { " WHERE \($0)" } ?? ""
-        return "SELECT \(columns.joined(separator: ", ")) FROM \(first.relation)\(condition) GROUP BY \(PlanContext.columns(first.keys))"
-    }
 }
 
-/// A set-level check written over groupings, so that it can read them alone or from passes it
-/// shares with other checks.
+/// A set-level check written over groupings: its statement is `build` over each grouping's rows.
 struct GroupedPlan: Sendable {
     /// The groupings the check reads, in the order `build` takes their rows.
     let groupings: [Grouping]
@@ -66,10 +41,6 @@ struct GroupedPlan: Sendable {
     let build: @Sendable ([SQL]) -> SQL
     /// What the statement returns.
     let output: Output
-    /// False when the check's groupings must stay in its own statement: a shared pass is a
-    /// MATERIALIZED CTE, which Citus gathers on the coordinator, where a check alone over
-    /// co-located sides runs on the workers.
-    var sharesPasses = true
 
     enum Output: Sendable {
         /// The failing rows (`columns`), counted by `count`.

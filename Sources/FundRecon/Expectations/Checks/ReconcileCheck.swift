@@ -91,8 +91,8 @@ struct ReconcileCheck: CheckType {
         // On Citus, with both sides distributed on one co-located key column, the pairs are
         // classified on the workers and only the classes' figures and the sample come back: the
         // classified pairs are inlined (a CTE read twice is otherwise materialized, which Citus
-        // gathers, a row per key, on the coordinator) and read by no shared pass. On one
-        // PostgreSQL they are materialized, read once for both.
+        // gathers, a row per key, on the coordinator). On one PostgreSQL they are materialized,
+        // read once for both.
         let onShards = colocatedKey(context) != nil
         let materialization: SQL = onShards ? "NOT MATERIALIZED " : ""
         let classified: @Sendable ([SQL]) -> SQL = { rows in
@@ -118,7 +118,7 @@ struct ReconcileCheck: CheckType {
         // currencies. Counted in one pass over the classified keys, by class and currency.
         let currency: SQL = names.contains("currency") ? "currency::text" : "''::text"
         let perCurrency: SQL = names.contains("currency") ? "jsonb_object_agg(cur, amount::text)::text" : "NULL::text"
-        var plan = GroupedPlan(groupings: [leftSide, rightSide], build: { rows in
+        let plan = GroupedPlan(groupings: [leftSide, rightSide], build: { rows in
             classified(rows) + """
 
                 ,    per AS (SELECT class, \(currency) AS cur, count(*) AS n,
@@ -139,7 +139,6 @@ struct ReconcileCheck: CheckType {
         }, output: .classified(sampleColumns: shown, scopedPairs: scopedPairs != nil, display: { rows in
             classified(rows) + "\nSELECT * FROM classified WHERE class <> 'matched'"
         }))
-        plan.sharesPasses = !onShards
         return .grouped(plan)
     }
 
