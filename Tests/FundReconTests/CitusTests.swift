@@ -237,7 +237,8 @@ struct DistributedWarehouseTests {
     /// first and only the rest by the keys alone: a child whose parent lies under another value of
     /// the column passes, one without a parent fails, a NULL key passes, and a `where` naming the
     /// shared column stays unambiguous. A `reconcile` keyed by that column (orders and payments by
-    /// order_id) classifies its pairs on the workers: its pairs are not materialized.
+    /// order_id) classifies its pairs on the workers: its pairs are not materialized, and the
+    /// shard tasks plan with the engine's settings for whole-table groupings.
     @Test func checksOverCoLocatedTablesRunWithinTheShards() throws {
         try #require(CitusTests.installed, "Citus is not installed in PostgreSQL 15: run `make citus`")
         let database = try ProvidedDatabase(.embeddedCitus(workers: 2), logger: quietLogger)
@@ -250,6 +251,10 @@ struct DistributedWarehouseTests {
                 right: {table: dwd_paid, keys: [grp], amount: amt, date: d}
                 date_window: 1 day
               - {id: uq_shard, type: unique, table: dwd_owed, columns: [grp]}
+              - id: rec_settings
+                type: reconcile
+                left: {table: dwd_owed, keys: [grp], amount: "amt * (current_setting('enable_hashjoin') = 'off')::int"}
+                right: {table: dwd_owed, keys: [grp], amount: amt}
 
             """
         func bench(_ target: ConnectionTarget?, distributed: Bool) throws -> CheckBench {
@@ -296,6 +301,10 @@ struct DistributedWarehouseTests {
         #expect(!statement(single, reading: "dwd_paid").contains("NOT MATERIALIZED"))
         #expect(one["rel_shard"]?.status == .fail && one["rel_shard"]?.failingRows == 1)
         #expect(one["rec_shard"]?.status == .fail && one["rec_shard"]?.failingRows == 4)
+        // The planner settings of a whole-table grouping reach the shard tasks on the workers: with
+        // hash joins still on there, every left amount would be 0 and the check would fail.
+        #expect(one["rec_settings"]?.status == .pass && onShards["rec_settings"]?.status == .pass,
+                "\(onShards["rec_settings"]?.observed ?? [:])")
         for (id, result) in one {
             let other = try #require(onShards[id], "\(id) has no result on Citus")
             #expect(other.status == result.status && other.failingRows == result.failingRows && other.sample == result.sample

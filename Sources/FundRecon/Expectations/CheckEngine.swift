@@ -228,9 +228,15 @@ public struct CheckEngine: Sendable {
                 // not lie in key order: it counts on the OS cache) and joined the sides by a hash that
                 // spilled in 128 batches. gateway_alignment_charges at 10,000,000 orders, one session:
                 // 75.5 s so, 45.6 s read sequentially, 39.6 s read sequentially and merged.
-                try connection.execute("""
-                    SELECT set_config('effective_cache_size', current_setting('shared_buffers'), true),
-                           set_config('enable_hashjoin', 'off', true)
+                // On Citus the statement runs as shard tasks on the workers' own sessions: SET LOCAL
+                // with citus.propagate_set_commands sends the join setting to them too (a
+                // placeholder on plain PostgreSQL). order_captures_equal_amount_due at 1,000,000
+                // orders on two workers: 10.5-10.7 s with the setting on the coordinator only,
+                // 6.8 s on the shards as well.
+                try connection.executeScript("""
+                    SET LOCAL citus.propagate_set_commands = 'local';
+                    SET LOCAL enable_hashjoin = off;
+                    SELECT set_config('effective_cache_size', current_setting('shared_buffers'), true)
                     """)
             }
             if let searchPath { try connection.execute("SELECT set_config('search_path', \(searchPath), true)") }
