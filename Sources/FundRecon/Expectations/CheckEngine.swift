@@ -419,7 +419,7 @@ public struct CheckEngine: Sendable {
     }
 }
 
-/// Results from the second worker, handed back across threads.
+/// The set-level checks not yet taken, shared by the workers: each takes the next when it is free.
 final class CheckQueue: @unchecked Sendable {
     // Guarded by `lock`; every worker takes from it until it is empty.
     private let lock = NSLock()
@@ -430,6 +430,7 @@ final class CheckQueue: @unchecked Sendable {
     func next() -> CompiledCheck? { lock.withLock { checks.popFirst() } }
 }
 
+/// Results from the second worker, handed back across threads.
 final class ResultBox: @unchecked Sendable {
     // Guarded by `lock`; written by one worker, read after it finished.
     private let lock = NSLock()
