@@ -13,10 +13,11 @@ struct IncrementalBuildTests {
     static let zone = "Europe/Amsterdam"
 
     /// Runs one period of `prefix` (imports and builds, no checks or reports).
-    static func run(_ prefix: String, _ period: Period, data: String, rebuild: Bool = false) throws -> RunResult {
+    static func run(_ prefix: String, _ period: Period, data: String, rebuild: Bool = false, recordStatements: Bool = false) throws -> RunResult {
         var request = RunRequest(expectationsPath: repositoryRoot + "/expectations/fund_recon.yml",
                                  pipelineDirectory: repositoryRoot + "/pipeline", reportsDirectory: "")
         request.vars = ["business_timezone": zone]
+        request.recordStatements = recordStatements
         request.formats = []
         request.tasks = [.initializeETLEnvironment, .importMainData, .importResellerData, .runDbtInitTasks, .runDbtModel]
         var options = PeriodRunOptions(target: try SharedCluster.target(), prefix: prefix, period: period)
@@ -47,6 +48,39 @@ struct IncrementalBuildTests {
             }
         }
         return result
+    }
+
+    /// The warehouse tables that a merged model's batch (its increment's SELECT, as recorded) can
+    /// only read whole, by PostgreSQL's plan with sequential scans disabled: a predicate no index
+    /// can answer (an OR of a subquery and another condition, a function of the key) reads the
+    /// table whole every hour, however few rows the hour brings. Reference data (merchants,
+    /// resellers, vouchers, the fee seed) and the tables of one row per payout or reseller file
+    /// grow with the days, not the orders (56 and 116 rows in a 10,000,000-order month), and may
+    /// be read whole.
+    static func wholeReads(in statements: [String], prefix: String) throws -> [String] {
+        let connection = try SharedCluster.connect()
+        let reference = ["merchants", "resellers", "vouchers", "gateway_fee_schedule", "ods_stripe_payouts", "ods_reseller_files"]
+        var found: Set<String> = []
+        for statement in statements where statement.hasPrefix("CREATE TEMPORARY TABLE \"") && statement.contains("__batch\" ON COMMIT DROP AS\n") {
+            let model = statement.dropFirst("CREATE TEMPORARY TABLE \"".count).prefix { $0 != "\"" }.dropLast("__batch".count)
+            let select = String(statement.drop { $0 != "\n" })
+            let plan = try connection.transaction { connection in
+                try connection.execute("SET LOCAL enable_seqscan = off")
+                return try connection.query(SQL(unsafeSQL: "EXPLAIN (COSTS OFF) " + select)).rows.map { try $0.decode(String.self, at: 0) }
+            }
+            for line in plan {
+                guard let range = line.range(of: "Seq Scan on ") else { continue }
+                let table = line[range.upperBound...].prefix { $0 != " " }
+                guard !reference.contains(where: { table.hasSuffix($0) }) else { continue }
+                // The plan names the table without its schema: one of the warehouse's, or the batch itself.
+                let schemas: [String] = try connection.query("""
+                    SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE c.relname = \(String(table)) AND n.nspname LIKE \(prefix + "\\_%")
+                    """).rows.map { try $0.decode(String.self, at: 0) }
+                if !schemas.isEmpty { found.insert("\(model) reads \(schemas[0]).\(table) whole") }
+            }
+        }
+        return found.sorted()
     }
 
     static func drop(_ prefix: String) {
@@ -157,14 +191,22 @@ struct IncrementalBuildTests {
         periods += Period.range(from: try Period(parsing: "2026-10-26", grain: .day), through: try Period(parsing: "2026-10-30", grain: .day))
         var merged = 0
         var restated: [String] = []
+        var statements: [String] = []
         for period in periods {
             if period.description == "2026-10-15" { try FileManager.default.moveItem(atPath: aside, toPath: late) }
             if period.description == "2026-10-24T00" { try FileManager.default.moveItem(atPath: heldAside, toPath: heldBack) }
-            let result = try Self.run(incremental, period, data: data)
+            // The hours' statements are kept, to be planned below.
+            let result = try Self.run(incremental, period, data: data, recordStatements: period.grain == .hour)
+            statements += result.outputs.builds.values.flatMap(\.report.statements)
             merged += result.outputs.builds.values.flatMap(\.report.models).filter { $0.materialized == "incremental, merged" }.count
             restated += result.outputs.published.filter(\.restatement).map { "\($0.table) \($0.partition)" }
         }
         #expect(merged > 0, "no incremental model merged a batch")
+        // Every increment reads the warehouse by index (issue 14: the cost of an hour follows the hour).
+        let batches = Set(statements.filter { $0.contains("__batch\" ON COMMIT DROP AS") }.map { $0.prefix { $0 != "\n" } })
+        #expect(batches.count >= 20, "\(batches.count) models' batches recorded")
+        let wholeReads = try Self.wholeReads(in: statements, prefix: incremental)
+        #expect(wholeReads.isEmpty, "\(wholeReads.joined(separator: "; "))")
         #expect(restated.contains { $0.hasSuffix("dws_gateway_daily 2026-10-10") }, "\(restated)")
 
         _ = try Self.run(whole, try Period(parsing: "2026-09", grain: .month), data: data, rebuild: true)

@@ -21,8 +21,11 @@ captures as (
          row_number() over (partition by gateway, currency, date_trunc('month', biz_date), order_id order by payment_id) as nth
   from {{ ref('dws_capture_settled_on') }}
   {% if is_incremental() %}
-  where order_id in (select order_id from affected)
-     or (order_id is null and _loaded_at > {{ last_loaded() }})
+  -- (by payment_id from a union, not an OR of the two: PostgreSQL cannot read an OR with a
+  -- subquery by index, and that form scanned every capture each hour, 5.0 s at 10,000,000 orders)
+  where payment_id in (select payment_id from {{ ref('dws_capture_settled_on') }} where order_id in (select order_id from affected)
+                       union all
+                       select payment_id from {{ ref('dws_capture_settled_on') }} where order_id is null and _loaded_at > {{ last_loaded() }})
   {% endif %}
 )
 select c.payment_id, c.order_id, c.gateway, c.currency, c.biz_date, c.month_start,
