@@ -158,6 +158,22 @@ struct IncrementalBuildTests {
             }
         }
         #expect(altered == 2, "no reseller CSV sale on the hourly days to alter")
+        // A reseller sale loaded by a daily run that names a reseller order of an hourly run (its
+        // amount and currency): unmatched until that hour, then matched by the order's increment alone.
+        let orderRows = try String(contentsOfFile: orders, encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let laterOrder = try #require(orderRows.first { $0.count > 10 && $0[3] == "reseller" && $0[10] >= "2026-10-24T04" && $0[10] < "2026-10-24T20" },
+                                      "no reseller order on 10-24")
+        let earlySales = ["RS002", "RS004"].flatMap { file in (5...15).map { data + "/resellers/2026-10-\(String(format: "%02d", $0))/\(file).csv" } }
+        let earlySale = try #require(earlySales.first { path in
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("\nD,")
+        }, "no reseller CSV sale before 10-16")
+        var earlyRows = try String(contentsOfFile: earlySale, encoding: .utf8).split(separator: "\n").map(String.init)
+        let named = try #require(earlyRows.firstIndex { $0.hasPrefix("D,") })
+        var namedFields = earlyRows[named].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        (namedFields[4], namedFields[6], namedFields[7]) = (laterOrder[0], laterOrder[5], laterOrder[6])
+        earlyRows[named] = namedFields.joined(separator: ",")
+        try Data((earlyRows.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: earlySale))
         // A reseller file that lands four days late holding, as well, a sale of a file loaded before
         // it: the file sorts first, so the sale moves to it and both files are counted again.
         func sales(_ path: String) -> [String] {
@@ -247,6 +263,11 @@ struct IncrementalBuildTests {
             SELECT count(*) FROM \(schema: incremental + "_dws", table: "dws_reseller_matches") WHERE NOT matched AND side = 'sale'
             """).scalar()
         #expect(unmatched >= 2, "the altered reseller sales do not stay unmatched")
+        let matchedLater: Bool = try connection.query("""
+            SELECT bool_and(matched) FROM \(schema: incremental + "_dws", table: "dws_reseller_matches")
+            WHERE side = 'sale' AND order_id = \(Int(laterOrder[0]) ?? 0)
+            """).scalar(Bool?.self) ?? false
+        #expect(matchedLater, "the sale loaded before its order is not matched once the order comes")
         let differences = try Self.differences(incremental, whole)
         #expect(differences.count >= 25)
         for (table, count) in differences.sorted(by: { $0.key < $1.key }) {

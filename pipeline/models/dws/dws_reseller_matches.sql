@@ -26,7 +26,10 @@ left join (select order_id, gross_amount, currency, _loaded_at from {{ ref('dwd_
            where channel = 'reseller'{% if is_incremental() %} and order_id in (select order_id from touched){% endif %}) o
        on o.order_id = s.order_id and o.gross_amount = s.amount and o.currency = s.currency
 {% if is_incremental() %}
-where s._loaded_at > {{ last_loaded() }} or s.order_id in (select order_id from touched)
+-- (the sales by txn_id from a union, not an OR of the two conditions, which no index answers)
+where s.txn_id in (select txn_id from {{ ref('dwd_reseller_sales') }} where _loaded_at > {{ last_loaded() }}
+                   union all
+                   select txn_id from {{ ref('dwd_reseller_sales') }} where order_id in (select order_id from touched))
 {% endif %}
 union all
 -- an order is matched by a sale of any amount that names it
