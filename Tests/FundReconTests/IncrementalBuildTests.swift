@@ -57,13 +57,11 @@ struct IncrementalBuildTests {
     /// resellers, vouchers, the fee seed) and the tables of one row per payout or reseller file
     /// grow with the days, not the orders (56 and 116 rows in a 10,000,000-order month), and may
     /// be read whole.
-    static func wholeReads(in statements: [String], prefix: String) throws -> [String] {
+    static func wholeReads(in batches: [(model: Substring, select: String)], prefix: String) throws -> [String] {
         let connection = try SharedCluster.connect()
         let reference = ["merchants", "resellers", "vouchers", "gateway_fee_schedule", "ods_stripe_payouts", "ods_reseller_files"]
         var found: Set<String> = []
-        for statement in statements where statement.hasPrefix("CREATE TEMPORARY TABLE \"") && statement.contains("__batch\" ON COMMIT DROP AS\n") {
-            let model = statement.dropFirst("CREATE TEMPORARY TABLE \"".count).prefix { $0 != "\"" }.dropLast("__batch".count)
-            let select = String(statement.drop { $0 != "\n" })
+        for (model, select) in batches {
             let plan = try connection.transaction { connection in
                 try connection.execute("SET LOCAL enable_seqscan = off")
                 return try connection.query(SQL(unsafeSQL: "EXPLAIN (COSTS OFF) " + select)).rows.map { try $0.decode(String.self, at: 0) }
@@ -81,6 +79,16 @@ struct IncrementalBuildTests {
             }
         }
         return found.sorted()
+    }
+
+    /// The merged models' batches among a build's recorded statements (`CREATE TEMPORARY TABLE
+    /// "<model>__batch" ON COMMIT DROP AS` and the increment's SELECT): each model and its SELECT.
+    static func batches(in statements: [String]) -> [(model: Substring, select: String)] {
+        let head = "CREATE TEMPORARY TABLE \""
+        return statements.compactMap { statement in
+            guard statement.hasPrefix(head), let tail = statement.range(of: "__batch\" ON COMMIT DROP AS\n") else { return nil }
+            return (statement[statement.index(statement.startIndex, offsetBy: head.count)..<tail.lowerBound], String(statement[tail.upperBound...]))
+        }
     }
 
     static func drop(_ prefix: String) {
@@ -219,9 +227,10 @@ struct IncrementalBuildTests {
         }
         #expect(merged > 0, "no incremental model merged a batch")
         // Every increment reads the warehouse by index (issue 14: the cost of an hour follows the hour).
-        let batches = Set(statements.filter { $0.contains("__batch\" ON COMMIT DROP AS") }.map { $0.prefix { $0 != "\n" } })
-        #expect(batches.count >= 20, "\(batches.count) models' batches recorded")
-        let wholeReads = try Self.wholeReads(in: statements, prefix: incremental)
+        let batches = Self.batches(in: statements)
+        let batchedModels = Set(batches.map(\.model))
+        #expect(batchedModels.count >= 20, "\(batchedModels.count) models' batches recorded")
+        let wholeReads = try Self.wholeReads(in: batches, prefix: incremental)
         #expect(wholeReads.isEmpty, "\(wholeReads.joined(separator: "; "))")
         #expect(restated.contains { $0.hasSuffix("dws_gateway_daily 2026-10-10") }, "\(restated)")
 
