@@ -247,39 +247,49 @@ struct PersistentRunTests {
         #expect(try rows(oldID) == 0)
     }
 
-    /// An index added to a model's config after its table was published reaches the warehouse
-    /// table (it was built on the staging table only, and the warehouse kept the first indexes).
-    @Test func anIndexAddedToAModelReachesThePublishedTable() throws {
-        let data = try Self.landing(days: 2)
+    /// A model's index change reaches its published table: an index added to the config is created
+    /// there (it was built on the staging table only, and the warehouse kept the first indexes), one
+    /// the config no longer declares is dropped (the planner kept using a replaced index), and the
+    /// partition index, which the tool adds itself, stays. Both on a day built whole (the model file
+    /// changed) and on the increments after it.
+    @Test func aModelsIndexChangeReachesThePublishedTable() throws {
+        let data = try Self.landing(days: 3)
         let pipeline = NSTemporaryDirectory() + "recon-pipeline-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: pipeline) }
         try FileManager.default.copyItem(atPath: Self.root + "/pipeline", toPath: pipeline)
         let prefix = Self.prefix()
         defer { Self.drop(prefix) }
-        func run(_ period: String) throws {
+        func run(_ period: String) throws -> String {
             let reports = NSTemporaryDirectory() + "recon-run-reports-\(UUID().uuidString)"
             defer { try? FileManager.default.removeItem(atPath: reports) }
             var arguments = try Self.arguments("run", prefix: prefix, grain: "day", data: data, reports: reports)
             arguments[try #require(arguments.firstIndex(of: "--pipeline")) + 1] = pipeline
-            let result = try ReconProcess.run(arguments + ["--period", period])
+            let result = try ReconProcess.run(arguments + ["--period", period, "-v"])
             #expect(result.status == 0, "\(result.output)")
+            return result.output
         }
         let indexes = {
             try Connection(ServerUnderTest.target()).query("""
                 SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = to_regclass(\(prefix + "_dwd.dwd_refunds")) ORDER BY 1
                 """).rows.map { try $0.decode(String.self, at: 0) }
         }
-        try run("2026-10-01")
+        let added = "(amount > (100)::numeric)", removed = "btree (_copies)", partition = "dwd_refunds_biz_date_part "
+        _ = try run("2026-10-01")
+        #expect(try indexes().contains { $0.contains(removed) })
+        #expect(try indexes().contains { $0.contains(partition) })
         let model = pipeline + "/models/dwd/dwd_refunds.sql"
         let text = try String(contentsOfFile: model, encoding: .utf8)
-        #expect(text.contains("indexes=[{'columns': ['_copies']}"))
-        try text.replacingOccurrences(of: "indexes=[{'columns': ['_copies']}", with: "indexes=[{'columns': ['_copies']}, {'columns': ['(amount > 100)']}")
+        #expect(text.contains("indexes=[{'columns': ['_copies']}, "))
+        try text.replacingOccurrences(of: "indexes=[{'columns': ['_copies']}, ", with: "indexes=[{'columns': ['(amount > 100)']}, ")
             .write(toFile: model, atomically: true, encoding: .utf8)
-        #expect(try !indexes().contains { $0.contains("(amount > (100)::numeric)") })
-        for period in ["2026-10-02", "2026-10-02"] {   // added once, and not again by the next run
-            try run(period)
+        for (number, period) in ["2026-10-02", "2026-10-03"].enumerated() {   // built whole, then merged
+            let output = try run(period)
             let present = try indexes()
-            #expect(present.filter { $0.contains("(amount > (100)::numeric)") }.count == 1, "\(present)")
+            #expect(present.filter { $0.contains(added) }.count == 1, "\(present)")
+            #expect(!present.contains { $0.contains(removed) }, "\(present)")
+            #expect(present.filter { $0.contains(partition) }.count == 1, "\(present)")
+            #expect(present.count == 7, "\(present)")   // the six declared and the partition index
+            #expect(output.contains("drops index dwd_refunds__copies_idx") == (number == 0), "\(output)")
         }
     }
 
