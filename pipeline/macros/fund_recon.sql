@@ -156,8 +156,11 @@ sum(settled_refunds) as settled_refunds, max(_loaded_at) as _loaded_at
 
 {# True when the settlement window of an event of business day `day` has closed: the day plus
    settlement_window_days is no later than files_complete_through (always, in a closed audit, where
-   the var is empty). Until then a capture or refund without its line is pending, not missing. #}
-{% macro settlement_window_closed(day) %}({{ day }} + {{ var('settlement_window_days') }} <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date)){% endmacro %}
+   the var is empty). Until then a capture or refund without its line is pending, not missing.
+   Written as the day against a bound, so that ads_gateway_recon's index on (match_status,
+   event_date) finds the pending rows whose window has closed: the form "day + n <= bound" read every
+   pending row each hour (557,000 rows, 0.3-0.5 s at 10,000,000 orders; 47 ms in this form). #}
+{% macro settlement_window_closed(day) %}({{ day }} <= coalesce(nullif('{{ var('files_complete_through') }}', '')::date, 'infinity'::date) - {{ var('settlement_window_days') }}){% endmacro %}
 
 {# Rule R5 in ads_gateway_recon: the settlement lines of one type under each reference (a charge
    line's recon_key is its gateway_txn_ref, a refund line's its gateway_refund_ref), with how many
