@@ -251,7 +251,7 @@ struct PersistentRunTests {
     /// there (it was built on the staging table only, and the warehouse kept the first indexes), one
     /// the config no longer declares is dropped (the planner kept using a replaced index), and the
     /// partition index, which the tool adds itself, stays. Both on a day built whole (the model file
-    /// changed) and on the increments after it.
+    /// changed) and on the increments after it. A retired source index is dropped as well.
     @Test func aModelsIndexChangeReachesThePublishedTable() throws {
         let data = try Self.landing(days: 3)
         let pipeline = NSTemporaryDirectory() + "recon-pipeline-\(UUID().uuidString)"
@@ -276,6 +276,10 @@ struct PersistentRunTests {
         let added = "(amount > (100)::numeric)", removed = "btree (_copies)", partition = "dwd_refunds_biz_date_part "
         _ = try run("2026-10-01")
         #expect(try indexes().contains { $0.contains(removed) })
+        // A source lookup index an earlier version made, which nothing reads now, goes too.
+        let retired = { try Self.scalar("SELECT to_regclass('\(prefix)_ods.ods_commissions_order_id_idx') IS NOT NULL", Bool.self) }
+        try Connection(ServerUnderTest.target()).execute("CREATE INDEX ods_commissions_order_id_idx ON \(schema: prefix + "_ods", table: "ods_commissions") (order_id)")
+        #expect(try retired())
         #expect(try indexes().contains { $0.contains(partition) })
         let model = pipeline + "/models/dwd/dwd_refunds.sql"
         let text = try String(contentsOfFile: model, encoding: .utf8)
@@ -290,6 +294,7 @@ struct PersistentRunTests {
             #expect(present.filter { $0.contains(partition) }.count == 1, "\(present)")
             #expect(present.count == 7, "\(present)")   // the six declared and the partition index
             #expect(output.contains("drops index dwd_refunds__copies_idx") == (number == 0), "\(output)")
+            #expect(try !retired())
         }
     }
 

@@ -13,4 +13,11 @@ extension Connection {
         let list = columns.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
         try execute("CREATE INDEX IF NOT EXISTS \(identifier: name) ON \(schema: schema, table: table) (\(list))")
     }
+
+    /// Drops index `name` of `schema` when the catalog has one, without the table's lock otherwise.
+    func dropIndexIfPresent(_ name: String, schema: String) throws {
+        let present: Bool = try query("SELECT to_regclass(\(quoteIdentifier(schema) + "." + quoteIdentifier(name))) IS NOT NULL").scalar()
+        guard present else { return }
+        try execute("DROP INDEX IF EXISTS \(schema: schema, table: name)")
+    }
 }

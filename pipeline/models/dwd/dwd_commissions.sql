@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='commission_id', incremental_strategy='delete+insert', partition_by='biz_date', indexes=[{'columns': ['_copies']}, {'columns': ['commission_id'], 'unique': True}, {'columns': ['_loaded_at']}, {'columns': ['order_id']}, {'columns': ['refund_id']}, {'columns': ['(abs(amount - expected_amount) > 0.01)']}], distributed_by='order_id') }}
+{{ config(materialized='incremental', unique_key='commission_id', incremental_strategy='delete+insert', partition_by='biz_date', indexes=[{'columns': ['_copies']}, {'columns': ['commission_id'], 'unique': True}, {'columns': ['_loaded_at']}, {'columns': ['(abs(amount - expected_amount) > 0.01)']}], distributed_by='order_id') }}
 -- Commission charges (refund_id null) and reversals (negative), de-duplicated on commission_id by
 -- dwd_unique_commissions, with the amount the rate says (rule R4: a charge is rate x (gross -
 -- merchant discount), a reversal -rate x the refund; unknown while its order or refund is
