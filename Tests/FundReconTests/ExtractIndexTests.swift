@@ -55,7 +55,7 @@ struct ExtractIndexTests {
         // two bad lines whatever their time.
         let first = try Self.load(fixture.directory, from: nil, until: Self.start.addingTimeInterval(20 * 3600), index: nil)
         let index = try #require(first.report.extractIndexes["oltp/orders.csv"])
-        #expect(index.blocks.count == 24)  // 6,000 records, 256 a block
+        #expect(index.blocks.count == (6_000 + ExtractIndex.blockRows - 1) / ExtractIndex.blockRows)  // 6,000 records
         #expect(first.rejects == [2_501, 3_334])
         #expect(ExtractIndex(sha256: index.sha256, text: index.text) == index)
         // Stored by hour, read whole or for a window's hours: the same blocks for that window.

@@ -372,7 +372,9 @@ final class Loader {
         let stored = indexSHA.flatMap { sha in window?.extractIndexes[relative].flatMap { $0.sha256 == sha ? $0 : nil } }
         var blocks = stored?.blocks(from: from, until: until)[...] ?? []
         var blockEnd = stored == nil ? Int.max : 0
-        var builder = stored == nil ? indexSHA.map(ExtractIndex.Builder.init) : nil
+        var builder = stored == nil
+            ? indexSHA.map { ExtractIndex.Builder(sha256: $0, fileBytes: (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) }
+            : nil
         func nextRecord() throws -> Bool {
             while true {
                 if try reader.next(into: &record), record.offset < blockEnd { return true }
