@@ -49,6 +49,19 @@ public struct ExtractIndex: Sendable, Equatable {
 
     private static func range(_ pair: SIMD2<Int32>) -> ClosedRange<Int> { Int(pair.x)...Int(pair.y) }
 
+    /// Sorted hours (repeats allowed) as the fewest ranges of consecutive hours.
+    private static func ranges(ofSorted hours: [Int]) -> [ClosedRange<Int>] {
+        var ranges: [ClosedRange<Int>] = []
+        for hour in hours {
+            if let previous = ranges.last, hour <= previous.upperBound + 1 {
+                ranges[ranges.count - 1] = previous.lowerBound...max(previous.upperBound, hour)
+            } else {
+                ranges.append(hour...hour)
+            }
+        }
+        return ranges
+    }
+
     /// Appends a block (the builder and the stored forms: each gives its hours sorted and merged).
     private mutating func append(offset: Int, line: Int, end: Int, hours: [ClosedRange<Int>]) {
         offsets.append(offset)
@@ -131,15 +144,7 @@ public struct ExtractIndex: Sendable, Equatable {
         }
         for offset in byOffset.keys.sorted() {
             let found = byOffset[offset]!
-            var ranges: [ClosedRange<Int>] = []
-            for hour in found.hours.sorted() {
-                if let previous = ranges.last, previous.upperBound + 1 >= hour {
-                    ranges[ranges.count - 1] = previous.lowerBound...max(previous.upperBound, hour)
-                } else {
-                    ranges.append(hour...hour)
-                }
-            }
-            append(offset: offset, line: found.line, end: found.end, hours: ranges)
+            append(offset: offset, line: found.line, end: found.end, hours: Self.ranges(ofSorted: found.hours.sorted()))
         }
     }
 
@@ -205,14 +210,7 @@ public struct ExtractIndex: Sendable, Equatable {
 
         private mutating func close(at end: Int) {
             guard let block = open else { return }
-            var ranges: [ClosedRange<Int>] = []
-            for hour in hours.sorted() {
-                if let previous = ranges.last, previous.upperBound + 1 == hour {
-                    ranges[ranges.count - 1] = previous.lowerBound...hour
-                } else {
-                    ranges.append(hour...hour)
-                }
-            }
+            let ranges = ExtractIndex.ranges(ofSorted: hours.sorted())
             if index.offsets.isEmpty, let fileBytes, end > block.offset, end != .max {
                 index.reserve(blocks: fileBytes / (end - block.offset) + 2, ranges: ranges.count)
             }

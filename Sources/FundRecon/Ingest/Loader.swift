@@ -373,7 +373,7 @@ final class Loader {
         var blocks = stored?.blocks(from: from, until: until)[...] ?? []
         var blockEnd = stored == nil ? Int.max : 0
         var builder = stored == nil
-            ? indexSHA.map { ExtractIndex.Builder(sha256: $0, fileBytes: (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) }
+            ? indexSHA.map { ExtractIndex.Builder(sha256: $0, fileBytes: (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) }
             : nil
         func nextRecord() throws -> Bool {
             while true {
