@@ -55,17 +55,23 @@ struct ImportMerger: Sendable {
     /// until `dwd_unique_commissions` came between them; a reversal names a days-old order and refund,
     /// so every hour's insert wrote to random pages of both: at 10,000,000 orders a month the hour's
     /// insert of about 2,500 commissions took 287 ms.
-    static let retiredSourceIndexes = ["ods_commissions_order_id_idx", "ods_commissions_refund_id_idx"]
+    static let retiredSourceIndexes: [(table: String, columns: [String])] =
+        [("ods_commissions", ["order_id"]), ("ods_commissions", ["refund_id"])]
+
+    /// The name a source lookup index has, made or retired: `<table>_<columns>_idx`.
+    static func sourceIndexName(table: String, columns: [String]) -> String {
+        table + "_" + columns.joined(separator: "_") + "_idx"
+    }
 
     /// Creates the lookup indexes that are missing (a warehouse made before they existed gets them
     /// once) and drops the retired ones it still has.
     func createSourceIndexes(on connection: Connection) throws {
         for (table, columns) in ImportMerger.sourceIndexes {
-            let name = table + "_" + columns.joined(separator: "_") + "_idx"
+            let name = ImportMerger.sourceIndexName(table: table, columns: columns)
             try connection.createIndexIfMissing(name, schema: persistent.name(.ods), table: table, columns: columns)
         }
-        for name in ImportMerger.retiredSourceIndexes {
-            try connection.dropIndexIfPresent(name, schema: persistent.name(.ods))
+        for (table, columns) in ImportMerger.retiredSourceIndexes {
+            try connection.dropIndexIfPresent(ImportMerger.sourceIndexName(table: table, columns: columns), schema: persistent.name(.ods))
         }
     }
 
