@@ -12,10 +12,11 @@ struct PersistentRunTests {
     static let root = AuditCommandTests.root
 
     /// A generated landing folder of `days` days from 2026-10-01 (Europe/Berlin business days).
-    static func landing(days: Int, seed: UInt64 = 71) throws -> String {
+    static func landing(days: Int, seed: UInt64 = 71, ordersPerDay: Int = 70) throws -> String {
         let directory = NSTemporaryDirectory() + "recon-landing-\(UUID().uuidString)"
         let result = try ReconProcess.run(["generate", "--out", directory, "--seed", String(seed), "--start", "2026-10-01",
-                                           "--days", String(days), "--orders-per-day", "70", "--business-timezone", "Europe/Berlin",
+                                           "--days", String(days), "--orders-per-day", String(ordersPerDay),
+                                           "--business-timezone", "Europe/Berlin",
                                            "--quiet"])
         guard result.status == 0 else { throw ReconProcess.Failure("generate failed: \(result.output)") }
         return directory
@@ -245,6 +246,51 @@ struct PersistentRunTests {
         }
         #expect(try rows(newID) == 1)
         #expect(try rows(oldID) == 0)
+    }
+
+    /// A build that rewrote a table past autovacuum's insert threshold vacuums and analyzes it once it
+    /// has committed, so the hours after a first build do not run beside autovacuum; a table under
+    /// the threshold, and a table an hour merged into, are left to autovacuum.
+    @Test func aBuildVacuumsWhatItRewroteAndAnHourWhatItMergedIsLeft() throws {
+        let data = try Self.landing(days: 3, seed: 79, ordersPerDay: 700)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let prefix = Self.prefix()
+        defer { Self.drop(prefix) }
+        let connection = try Connection(ServerUnderTest.target())
+        let threshold = try connection.query("SELECT current_setting('autovacuum_vacuum_insert_threshold')::int").scalar(Int.self)
+        #expect(threshold == 1000)
+        // Manual vacuums of each of the prefix's DWD, DWS and ADS tables (autovacuum's are counted apart).
+        func vacuums() throws -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for row in try connection.query("""
+                SELECT schemaname || '.' || relname, vacuum_count FROM pg_stat_user_tables
+                WHERE schemaname IN (\(prefix + "_dwd"), \(prefix + "_dws"), \(prefix + "_ads"))
+                """).rows {
+                counts[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+            }
+            return counts
+        }
+        let daily = try Self.run(prefix, "day", "2026-10-02", data: data)
+        #expect(daily.status == 0, "\(daily.output)")
+        #expect(daily.output.contains("run_dbt_model: vacuuming "), "\(daily.output)")
+        let sizes = Dictionary(uniqueKeysWithValues: try connection.query("""
+            SELECT schemaname || '.' || relname, n_live_tup FROM pg_stat_user_tables
+            WHERE schemaname IN (\(prefix + "_dwd"), \(prefix + "_dws"), \(prefix + "_ads"))
+            """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) })
+        let first = try vacuums()
+        // Built whole, each table was written once: vacuumed exactly when its rows pass the threshold
+        // (1,000 plus a fifth of the table: more than 1,250 rows).
+        #expect(sizes.values.contains { $0 > 1_250 } && sizes.values.contains { $0 < 1_000 }, "\(sizes)")
+        for (table, rows) in sizes where rows > 1_250 || rows < 1_000 {
+            #expect(first[table] == (rows > 1_250 ? 1 : 0), "\(table): \(rows) rows, \(first[table] ?? -1) vacuums")
+        }
+        #expect(first["\(prefix)_dwd.dwd_orders"] == 1)
+        // An hour merges a few rows into the large tables: nothing there for a vacuum.
+        let hour = try Self.run(prefix, "hour", "2026-10-03T10", data: data)
+        #expect(hour.status == 0, "\(hour.output)")
+        let after = try vacuums()
+        #expect(after["\(prefix)_dwd.dwd_orders"] == 1)
+        #expect(after["\(prefix)_dwd.dwd_payments"] == first["\(prefix)_dwd.dwd_payments"])
     }
 
     /// A model's index change reaches its published table: an index added to the config is created

@@ -193,14 +193,16 @@ final class PeriodRun: RunMode, @unchecked Sendable {
             guard let table = byName[model.name] else { return [] }
             return try publisher.merge(table, uniqueKey: model.config.uniqueKey, batch: batch, closedBefore: closed, on: connection)
         }
-        return try context.inTransaction(on: connection) { connection in
+        let (report, changed) = try context.inTransaction(on: connection) { connection in
             let report = try runner.build(on: connection, logger: context.logger, layers: layers, seeds: initTask,
                                           recordStatements: self.plan.request.recordStatements, merging: plan)
             let changed = try publisher.publish(published, closedBefore: closed, on: connection)
             try inputs.record(fingerprint, runID: connections.runID.rawValue, on: connection)
             try incremental.record(built, identities: identities, epoch: epoch, runID: connections.runID.rawValue, on: connection)
-            return BuildOutcome(report: report, published: report.merged + changed, inputsFingerprint: fingerprint)
+            return (report, changed)
         }
+        try VacuumDue(published: changed).run(on: connection, logger: context.logger) { context.progress("\(task.rawValue): \($0)") }
+        return BuildOutcome(report: report, published: report.merged + changed, inputsFingerprint: fingerprint)
     }
 
     /// Checks scoped to the period; freshness judged at the period's end unless asked.
