@@ -248,10 +248,11 @@ struct PersistentRunTests {
         #expect(try rows(oldID) == 0)
     }
 
-    /// A build that rewrote a table past autovacuum's insert threshold vacuums and analyzes it once it
-    /// has committed, so the hours after a first build do not run beside autovacuum; a table under
-    /// the threshold, and a table an hour merged into, are left to autovacuum.
-    @Test func aBuildVacuumsWhatItRewroteAndAnHourWhatItMergedIsLeft() throws {
+    /// A first build moves the tables it built into the warehouse (no second copy on disk). A build
+    /// that rewrote a table past autovacuum's insert threshold vacuums and analyzes it once it has
+    /// committed, so the hours after a first build do not run beside autovacuum; a table under the
+    /// threshold, and a table an hour merged into, are left to autovacuum.
+    @Test func aFirstBuildMovesItsTablesInAndVacuumsWhatItWroteAndAnHourWhatItMergedIsLeft() throws {
         let data = try Self.landing(days: 3, seed: 79, ordersPerDay: 700)
         defer { try? FileManager.default.removeItem(atPath: data) }
         let prefix = Self.prefix()
@@ -270,9 +271,12 @@ struct PersistentRunTests {
             }
             return counts
         }
-        let daily = try Self.run(prefix, "day", "2026-10-02", data: data)
+        let daily = try Self.run(prefix, "day", "2026-10-02", data: data, extra: ["-v"])
         #expect(daily.status == 0, "\(daily.output)")
         #expect(daily.output.contains("run_dbt_model: vacuuming "), "\(daily.output)")
+        // A table built whole into an empty warehouse is moved in, not copied (one copy on disk).
+        #expect(daily.output.contains("publish: \(prefix)_dwd.dwd_orders moved in from the build"), "\(daily.output)")
+        #expect(!daily.output.contains("created from the build"), "\(daily.output)")
         let sizes = Dictionary(uniqueKeysWithValues: try connection.query("""
             SELECT schemaname || '.' || relname, n_live_tup FROM pg_stat_user_tables
             WHERE schemaname IN (\(prefix + "_dwd"), \(prefix + "_dws"), \(prefix + "_ads"))

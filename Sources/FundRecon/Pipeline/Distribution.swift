@@ -82,19 +82,6 @@ struct Distribution {
         return .init(columns: index.columns, unique: false)
     }
 
-    /// Lays `destination` (new, empty) out as `source` is: distributed on the same column and
-    /// co-located with it, or a reference table; nothing when `source` is a plain table.
-    static func copyLayout(from source: SQL, to destination: SQL, on connection: Connection) throws {
-        switch try layouts(of: [source.text], on: connection)[source.text] {
-        case .reference:
-            try connection.execute("SELECT create_reference_table('\(destination)'::regclass)")
-        case .distributed(let column, _):
-            try connection.execute("SELECT create_distributed_table('\(destination)'::regclass, \(column), colocate_with => '\(source)')")
-        case nil:
-            break
-        }
-    }
-
     /// How Citus lays out each of `relations` that it manages (keyed by the name as given; a plain
     /// table is absent), in one statement; empty on one PostgreSQL. Read from `pg_dist_partition`,
     /// which every role may read, not from the `citus_tables` view, which lists only the tables the

@@ -52,12 +52,14 @@ struct Publisher {
         let qualified = target.name(table.layer) + "." + table.name
 
         var stored: [String: (rows: Int, digest: String)] = [:]
-        if try signature(source, connection) != signature(destination, connection) {
-            // New, or its columns changed with the pipeline: replaced whole (every partition rewritten).
+        let moved = try signature(source, connection) != signature(destination, connection)
+        if moved {
+            // New, or its columns changed with the pipeline: replaced whole (every partition
+            // rewritten) by the built table itself, moved rather than copied, so that a first build
+            // does not hold the warehouse twice on disk (its layout, indexes and statistics go with it).
             try connection.execute("DROP TABLE IF EXISTS \(destination)")
-            try connection.execute("CREATE TABLE \(destination) (LIKE \(source) INCLUDING ALL)")
-            try Distribution.copyLayout(from: source, to: destination, on: connection)
-            logger.info("publish: \(qualified) created from the build")
+            try connection.execute("ALTER TABLE \(source) SET SCHEMA \(identifier: target.name(table.layer))")
+            logger.info("publish: \(qualified) moved in from the build")
             for row in try storedDigests(qualified, connection).rows { stored[try row.decode(String.self, at: 0)] = (0, "") }
         } else {
             try alignIndexes(table, from: source, to: destination, on: connection)
@@ -68,7 +70,7 @@ struct Publisher {
         var fresh: [String: (rows: Int, digest: String)] = [:]
         let digests = try connection.query("""
             SELECT \(key) AS part, count(*), sum(hashtextextended(t::text, 0)::numeric)::text
-            FROM \(source) t GROUP BY 1
+            FROM \(moved ? destination : source) t GROUP BY 1
             """)
         for row in digests.rows {
             fresh[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), try row.decode(String.self, at: 2))
@@ -91,14 +93,16 @@ struct Publisher {
             for index in changes.indices { changes[index].amounts = amounts[changes[index].partition] }
         }
 
-        // The same predicate selects the partitions that go and those that come.
-        let gone: SQL = partition.map { " WHERE \($0.selecting(changed + removed))" } ?? ""
-        try connection.execute("DELETE FROM \(destination)" + gone)
-        if !changed.isEmpty {
-            let come: SQL = partition.map { " WHERE \($0.selecting(changed))" } ?? ""
-            try connection.execute("INSERT INTO \(destination) SELECT * FROM \(source)" + come)
+        if !moved {
+            // The same predicate selects the partitions that go and those that come.
+            let gone: SQL = partition.map { " WHERE \($0.selecting(changed + removed))" } ?? ""
+            try connection.execute("DELETE FROM \(destination)" + gone)
+            if !changed.isEmpty {
+                let come: SQL = partition.map { " WHERE \($0.selecting(changed))" } ?? ""
+                try connection.execute("INSERT INTO \(destination) SELECT * FROM \(source)" + come)
+            }
+            try connection.execute("ANALYZE \(destination)")
         }
-        try connection.execute("ANALYZE \(destination)")
         try connection.execute("""
             DELETE FROM recon_meta.partitions
             WHERE schema_prefix = \(prefix) AND table_name = \(qualified) AND partition_key = ANY(\(texts: changed + removed))
