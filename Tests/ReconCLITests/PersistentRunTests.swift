@@ -532,6 +532,16 @@ struct PersistentRunTests {
             let process = try Self.start(killed, "day", "2026-10-02", data: data, reports: reports,
                                          environment: ["RECON_INJECT_PAUSE": "\(task):600"])
             try Self.waitForPause(process, in: task)
+            if task == TaskID.runDbtModel.rawValue {
+                // The committed imports emptied the run's staging copies: the build reads the warehouse's.
+                let staging = try Self.scalar("""
+                    SELECT 'rc_' || run_id || '_ods' FROM recon_meta.runs WHERE schema_prefix = '\(killed)' AND status = 'running'
+                    """, String.self)
+                for table in ["ods_orders", "ods_commissions", "ods_stripe_balance_transactions", "ods_reseller_sales"] {
+                    #expect(try Self.scalar("SELECT count(*) FROM \(staging).\(table)", Int.self) == 0, "\(table)")
+                    #expect(try Self.scalar("SELECT count(*) FROM \(killed)_ods.\(table)", Int.self) > 0, "\(table)")
+                }
+            }
             process.send(SIGKILL)
             #expect(try process.wait() == 128 + SIGKILL)
             if task == TaskID.importMainData.rawValue {

@@ -259,5 +259,14 @@ struct ImportMerger: Sendable {
             guard stale else { continue }
             try connection.execute("ANALYZE \(schema: schema, table: table)")
         }
+        // The part's staging rows are not read again in the run (models read the warehouse's
+        // sources): emptied at this commit rather than when the run ends, so a first import's rows
+        // are not on disk twice while the build runs. In staging an extract's rows are its `ods_`
+        // table (`oltp` has views of them); the rejects and file loads, which both parts write side
+        // by side, stay.
+        let copied: [SQL] = part == .extracts
+            ? Sources.extracts.map { "\(schema: sODS, table: "ods_" + $0.table.table)" }
+            : Sources.fileTables.map { "\(schema: sODS, table: $0.table)" }
+        try connection.execute("TRUNCATE \(copied.joined(separator: ", "))")
     }
 }
