@@ -6,9 +6,9 @@ import Postgres
 /// next, by autovacuum's own rule for inserted rows (more than `autovacuum_vacuum_insert_threshold`
 /// plus `autovacuum_vacuum_insert_scale_factor` of the table). The run vacuums and analyzes them
 /// itself, once it has committed: the work lands in the run that caused it (a first build of a
-/// 10M month: about three minutes) instead of beside the hourly runs that follow it, whose night
-/// hours took 5.6-7.3 s against 3.2 s while autovacuum worked through a freshly built warehouse
-/// (docs/performance.md, fourteenth session).
+/// 10M month: 16 tables in 44 s, fifteenth session) instead of beside the hourly runs that follow
+/// it, whose night hours took 5.6-7.3 s against 3.2 s while autovacuum worked through a freshly
+/// built warehouse (docs/performance.md, fourteenth session).
 struct VacuumDue {
     /// Qualified table name -> rows the publish wrote (deleted and inserted).
     let written: [String: Int]
