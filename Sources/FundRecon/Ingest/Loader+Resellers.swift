@@ -30,11 +30,14 @@ extension Loader {
     func loadReseller(_ relative: String) throws {
         let format = relative.hasSuffix(".xml") ? "xml" : "csv"
         // An XML file is hashed before it is parsed; a CSV file while it is read, and nothing is
-        // written before its checksum says it is new.
+        // written before its checksum says it is new. A CSV file loaded before and unchanged since,
+        // by its stamp, is not read at all (at 10,000,000 orders a month, 20 MB every hour).
         var sha = ""
         if format == "xml" {
             guard let known = try checksum(relative, source: "reseller") else { return }
             sha = known
+        } else if unchangedSinceHashed(relative) != nil, window?.knownFiles[relative] != nil {
+            return
         }
         if format == "xml", let reason = try Loader.refusal(ofXML: directory + "/" + relative) {
             try storeRejects([Reject(line: 1, raw: "", reason: reason)], source: "reseller", file: relative)

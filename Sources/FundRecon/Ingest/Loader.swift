@@ -250,15 +250,22 @@ final class Loader {
     /// Checks the file's checksum against what was loaded before; records a duplicate and returns
     /// nil, or returns the checksum to load under.
     func checksum(_ relative: String, source: String) throws -> String? {
-        if let known = window?.hashed[relative], let stamp = report.stamps[relative], known.stamp == stamp {
-            // The content hashed and loaded before, by its stamp: nothing to do for a file loaded
-            // whole; an extract loaded by period reads its window through the index of that content.
-            logger.debug("\(relative): unchanged since it was hashed (size, inode, change and modification times), not read again")
-            return window?.knownFiles[relative] == nil ? known.sha256 : nil
+        if let sha = unchangedSinceHashed(relative) {
+            // Nothing to do for a file loaded whole; an extract loaded by period reads its window
+            // through the index of that content.
+            return window?.knownFiles[relative] == nil ? sha : nil
         }
         let (sha, lineBreaks) = try SHA256.digest(ofFile: directory + "/" + relative)
         guard try isNewVersion(relative, sha: sha) else { return nil }
         return try isDuplicate(relative, source: source, sha: sha, lineBreaks: lineBreaks) ? nil : sha
+    }
+
+    /// The checksum of the content hashed before, when the file's stamp (size, inode, change and
+    /// modification times) says it has not changed since: it is not read again.
+    func unchangedSinceHashed(_ relative: String) -> String? {
+        guard let known = window?.hashed[relative], let stamp = report.stamps[relative], known.stamp == stamp else { return nil }
+        logger.debug("\(relative): unchanged since it was hashed (size, inode, change and modification times), not read again")
+        return known.sha256
     }
 
     /// False when the file was loaded before under its name with this content (nothing to do);
