@@ -57,6 +57,15 @@ struct IncrementalModelTests {
         #expect(keyless.message.contains("needs unique_key"))
         let strategy = try error("{{ config(materialized='incremental', unique_key='a', incremental_strategy='merge') }}\nselect 1 as a")
         #expect(strategy.message.contains("must be 'delete+insert'"))
+        // An index's type is its access method, as dbt-postgres takes it; a unique one is a B-tree.
+        let hashed = try ModelTemplate(parsing: "{{ config(materialized='table', indexes=[{'columns': ['a'], 'type': 'hash'}]) }}\nselect 1 as a",
+                                       file: "m.sql")
+        #expect(hashed.config.indexes == [.init(columns: ["a"], unique: false, type: .hash)])
+        #expect(hashed.config.indexes[0].create(on: "t").text == "CREATE INDEX ON t USING hash (\"a\")")
+        let method = try error("{{ config(materialized='table', indexes=[{'columns': ['a'], 'type': 'bitmap'}]) }}\nselect 1 as a")
+        #expect(method.message.contains("'type' is one of 'btree', 'hash'"), "\(method.message)")
+        let uniqueHash = try error("{{ config(materialized='table', indexes=[{'columns': ['a'], 'unique': True, 'type': 'hash'}]) }}\nselect 1 as a")
+        #expect(uniqueHash.message.contains("a unique index must be a btree"), "\(uniqueHash.message)")
         let inside = try error("select 1 {% if is_incremental() %}{{ config(materialized='table') }}{% endif %}")
         #expect(inside.message == "config() must come before the model's SQL")
         // `not is_incremental()` swaps the branches.

@@ -304,7 +304,8 @@ struct PersistentRunTests {
     /// there (it was built on the staging table only, and the warehouse kept the first indexes), one
     /// the config no longer declares is dropped (the planner kept using a replaced index), and the
     /// partition index, which the tool adds itself, stays. Both on a day built whole (the model file
-    /// changed) and on the increments after it. A retired source index is dropped as well.
+    /// changed) and on the increments after it. An index whose type changed (a B-tree made a hash
+    /// index) is replaced the same way. A retired source index is dropped as well.
     @Test func aModelsIndexChangeReachesThePublishedTable() throws {
         let data = try Self.landing(days: 3)
         let pipeline = NSTemporaryDirectory() + "recon-pipeline-\(UUID().uuidString)"
@@ -327,8 +328,10 @@ struct PersistentRunTests {
                 """).rows.map { try $0.decode(String.self, at: 0) }
         }
         let added = "(amount > (100)::numeric)", removed = "btree (_copies)", partition = "dwd_refunds_biz_date_part "
+        let (btreeRef, hashRef) = ("btree (gateway_refund_ref)", "hash (gateway_refund_ref)")
         _ = try run("2026-10-01")
         #expect(try indexes().contains { $0.contains(removed) })
+        #expect(try indexes().contains { $0.contains(btreeRef) })
         // A source lookup index an earlier version made, which nothing reads now, goes too.
         let retired = { try Self.scalar("SELECT to_regclass('\(prefix)_ods.ods_commissions_order_id_idx') IS NOT NULL", Bool.self) }
         try Connection(ServerUnderTest.target()).execute("CREATE INDEX ods_commissions_order_id_idx ON \(schema: prefix + "_ods", table: "ods_commissions") (order_id)")
@@ -337,13 +340,16 @@ struct PersistentRunTests {
         let model = pipeline + "/models/dwd/dwd_refunds.sql"
         let text = try String(contentsOfFile: model, encoding: .utf8)
         #expect(text.contains("indexes=[{'columns': ['_copies']}, "))
+        #expect(text.contains("{'columns': ['gateway_refund_ref']}"))
         try text.replacingOccurrences(of: "indexes=[{'columns': ['_copies']}, ", with: "indexes=[{'columns': ['(amount > 100)']}, ")
+            .replacingOccurrences(of: "{'columns': ['gateway_refund_ref']}", with: "{'columns': ['gateway_refund_ref'], 'type': 'hash'}")
             .write(toFile: model, atomically: true, encoding: .utf8)
         for (number, period) in ["2026-10-02", "2026-10-03"].enumerated() {   // built whole, then merged
             let output = try run(period)
             let present = try indexes()
             #expect(present.filter { $0.contains(added) }.count == 1, "\(present)")
             #expect(!present.contains { $0.contains(removed) }, "\(present)")
+            #expect(present.filter { $0.contains(hashRef) }.count == 1 && !present.contains { $0.contains(btreeRef) }, "\(present)")
             #expect(present.filter { $0.contains(partition) }.count == 1, "\(present)")
             #expect(present.count == 7, "\(present)")   // the six declared and the partition index
             #expect(output.contains("drops index dwd_refunds__copies_idx") == (number == 0), "\(output)")

@@ -79,7 +79,7 @@ struct Distribution {
     /// built as a plain index (the checks still prove the key unique).
     func index(_ index: ModelConfig.IndexSpec, config: ModelConfig) -> ModelConfig.IndexSpec {
         guard isDistributed, index.unique, let column = config.distributedBy, !index.columns.contains(column) else { return index }
-        return .init(columns: index.columns, unique: false)
+        return .init(columns: index.columns, unique: false, type: index.type)
     }
 
     /// How Citus lays out each of `relations` that it manages (keyed by the name as given; a plain

@@ -32,16 +32,37 @@ public struct ModelConfig: Sendable, Equatable {
     /// What FundRecon itself reads the model as (the reports' breaks, statements ...).
     public var role: ModelRole?
 
-    /// One index of `indexes=[{'columns': [...], 'unique': True}]`. An entry in parentheses is an
-    /// expression, written into the index as it is (as dbt-postgres writes every entry): an index on
-    /// a break's condition lets a query of the rare rows that meet it read them by the index.
+    /// One index of `indexes=[{'columns': [...], 'unique': True, 'type': 'hash'}]`. An entry in
+    /// parentheses is an expression, written into the index as it is (as dbt-postgres writes every
+    /// entry): an index on a break's condition lets a query of the rare rows that meet it read them
+    /// by the index. `type` is the access method, as dbt-postgres takes it (btree when absent).
     public struct IndexSpec: Sendable, Equatable {
         public var columns: [String]
         public var unique: Bool
+        public var type: IndexType = .btree
+
+        public init(columns: [String], unique: Bool, type: IndexType = .btree) {
+            self.columns = columns
+            self.unique = unique
+            self.type = type
+        }
 
         /// Each entry as SQL: a column name quoted, an expression in parentheses as the model wrote it.
         var terms: [SQL] {
             columns.map { $0.hasPrefix("(") && $0.hasSuffix(")") ? SQL(unsafeSQL: $0) : "\(identifier: $0)" }
         }
+
+        /// `CREATE [UNIQUE] INDEX ON <relation> USING <type> (<terms>)`.
+        func create(on relation: SQL) -> SQL {
+            let unique: SQL = unique ? "UNIQUE " : ""
+            return "CREATE \(unique)INDEX ON \(relation) USING \(SQL(unsafeSQL: type.rawValue)) (\(terms.joined(separator: ", ")))"
+        }
+    }
+
+    /// PostgreSQL's index access methods, the values dbt-postgres takes for an index's `type`. A
+    /// hash index holds a 4-byte hash of each key: for random keys looked up by equality (gateway
+    /// references), about half a B-tree's size, so more of it stays in memory.
+    public enum IndexType: String, Sendable, CaseIterable {
+        case btree, hash, gist, spgist, gin, brin
     }
 }

@@ -206,7 +206,7 @@ struct ModelTemplate: Sendable {
             case ("indexes", .list(let items)):
                 for item in items {
                     guard case .dictionary(let entries) = item, case .list(let columns)? = entries["columns"] else {
-                        throw fail("each index is {'columns': [...], 'unique': True|False}")
+                        throw fail("each index is {'columns': [...], 'unique': True|False, 'type': 'btree'|'hash'|...}")
                     }
                     let names = columns.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
                     guard names.count == columns.count, !names.isEmpty else { throw fail("index columns must be names") }
@@ -215,10 +215,18 @@ struct ModelTemplate: Sendable {
                         guard case .bool(let value) = flag else { throw fail("'unique' must be True or False") }
                         unique = value
                     }
+                    var type = ModelConfig.IndexType.btree
+                    if let value = entries["type"] {
+                        guard case .string(let name) = value, let known = ModelConfig.IndexType(rawValue: name.lowercased()) else {
+                            throw fail("an index's 'type' is one of \(ModelConfig.IndexType.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+                        }
+                        type = known
+                    }
+                    guard !unique || type == .btree else { throw fail("a unique index must be a btree ('\(type.rawValue)' is not unique)") }
                     for key in entries.keys where key != "columns" && key != "unique" && key != "type" {
                         throw fail("unknown index key '\(key)'")
                     }
-                    config.indexes.append(.init(columns: names, unique: unique))
+                    config.indexes.append(.init(columns: names, unique: unique, type: type))
                 }
             default:
                 throw fail("unknown or malformed config key '\(key)' (materialized, unique_key, incremental_strategy, indexes, "

@@ -188,9 +188,7 @@ public struct PipelineRunner: Sendable {
                 // The declared indexes, on an increment's batch too: the merge gives the warehouse
                 // table the ones it lacks (an index added to the config after the table was made).
                 for index in model.config.indexes.map({ distribution.index($0, config: model.config) }) {
-                    let columns = index.terms.joined(separator: ", ")
-                    let unique: SQL = index.unique ? "UNIQUE " : ""
-                    _ = try run("CREATE \(unique)INDEX ON \(target) (\(columns))")
+                    _ = try run(index.create(on: target))
                 }
                 if let merge {
                     _ = try run("ANALYZE \(target)")
