@@ -328,7 +328,7 @@ struct PersistentRunTests {
                 """).rows.map { try $0.decode(String.self, at: 0) }
         }
         let added = "(amount > (100)::numeric)", removed = "btree (_copies)", partition = "dwd_refunds_biz_date_part "
-        let (btreeRef, hashRef) = ("btree (gateway_refund_ref)", "hash (gateway_refund_ref)")
+        let (btreeRef, hashRef) = ("btree (order_id)", "hash (order_id)")
         _ = try run("2026-10-01")
         #expect(try indexes().contains { $0.contains(removed) })
         #expect(try indexes().contains { $0.contains(btreeRef) })
@@ -340,9 +340,9 @@ struct PersistentRunTests {
         let model = pipeline + "/models/dwd/dwd_refunds.sql"
         let text = try String(contentsOfFile: model, encoding: .utf8)
         #expect(text.contains("indexes=[{'columns': ['_copies']}, "))
-        #expect(text.contains("{'columns': ['gateway_refund_ref']}"))
+        #expect(text.contains("{'columns': ['order_id']}"))
         try text.replacingOccurrences(of: "indexes=[{'columns': ['_copies']}, ", with: "indexes=[{'columns': ['(amount > 100)']}, ")
-            .replacingOccurrences(of: "{'columns': ['gateway_refund_ref']}", with: "{'columns': ['gateway_refund_ref'], 'type': 'hash'}")
+            .replacingOccurrences(of: "{'columns': ['order_id']}", with: "{'columns': ['order_id'], 'type': 'hash'}")
             .write(toFile: model, atomically: true, encoding: .utf8)
         for (number, period) in ["2026-10-02", "2026-10-03"].enumerated() {   // built whole, then merged
             let output = try run(period)

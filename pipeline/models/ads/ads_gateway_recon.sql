@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='recon_key', incremental_strategy='delete+insert', restatements=False, partition_by='event_date', indexes=[{'columns': ['match_status', 'event_date']}, {'columns': ['event_date']}, {'columns': ['recon_key']}, {'columns': ['_loaded_at']}, {'columns': ['clock_gap_hours']}], distributed_by='recon_key') }}
+{{ config(materialized='incremental', unique_key='recon_key', incremental_strategy='delete+insert', restatements=False, partition_by='event_date', indexes=[{'columns': ['match_status', 'event_date']}, {'columns': ['event_date']}, {'columns': ['recon_key'], 'type': 'hash'}, {'columns': ['_loaded_at']}, {'columns': ['clock_gap_hours']}], distributed_by='recon_key') }}
 -- One row per captured payment, refund and unmatched settlement line, with the match status of
 -- rule R5: exactly one settlement line with the same reference, the same gross and currency,
 -- settled within settlement_window_days of the business date. clock_gap_hours: how far the

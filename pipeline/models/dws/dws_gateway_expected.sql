@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key=['entity_type', 'entity_key'], incremental_strategy='delete+insert', restatements=False, partition_by='event_date', indexes=[{'columns': ['recon_key']}, {'columns': ['entity_type', 'entity_key']}, {'columns': ['_loaded_at']}], distributed_by='recon_key') }}
+{{ config(materialized='incremental', unique_key=['entity_type', 'entity_key'], incremental_strategy='delete+insert', restatements=False, partition_by='event_date', indexes=[{'columns': ['recon_key'], 'type': 'hash'}, {'columns': ['entity_type', 'entity_key']}, {'columns': ['_loaded_at']}], distributed_by='recon_key') }}
 -- Our side of the gateway reconciliation (rule R5): every payment (of any status) and every refund
 -- under the reference the gateway settles it by, recon_key (the capture's or refund's gateway
 -- reference, else 'payment:' or 'refund:' and its id; dwd_gateway_settlements names its lines the
