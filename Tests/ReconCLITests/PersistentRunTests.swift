@@ -300,6 +300,36 @@ struct PersistentRunTests {
         #expect(after["\(prefix)_dwd.dwd_payments"] == first["\(prefix)_dwd.dwd_payments"])
     }
 
+    /// A merge that brings more rows than one bucket of a table's statistics holds (a day's rows into
+    /// a warehouse of one day) analyzes the table in its run, so the models after it are planned on
+    /// the rows it has; an hour's few rows do not.
+    @Test func aMergeOfManyRowsIsAnalyzedInItsRunAndAnHoursFewAreNot() throws {
+        let data = try Self.landing(days: 3, seed: 83, ordersPerDay: 700)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let prefix = Self.prefix()
+        defer { Self.drop(prefix) }
+        let connection = try Connection(ServerUnderTest.target())
+        // Manual analyzes (VACUUM (ANALYZE) among them); autovacuum's are counted apart.
+        func analyzes(_ table: String) throws -> Int {
+            try connection.query("""
+                SELECT analyze_count FROM pg_stat_user_tables WHERE schemaname = \(prefix + "_dwd") AND relname = \(table)
+                """).scalar()
+        }
+        let first = try Self.run(prefix, "day", "2026-10-01", data: data)
+        #expect(first.status == 0, "\(first.output)")
+        let (built, rows) = (try analyzes("dwd_orders"), try Self.scalar("SELECT count(*) FROM \(prefix)_dwd.dwd_orders", Int.self))
+        let second = try Self.run(prefix, "day", "2026-10-02", data: data, extra: ["-v"])
+        #expect(second.status == 0, "\(second.output)")
+        let merged = try Self.scalar("SELECT count(*) FROM \(prefix)_dwd.dwd_orders", Int.self) - rows
+        #expect(merged > 50 + rows / 100, "\(merged) rows merged into \(rows)")
+        #expect(second.output.contains("merge: \"\(prefix)_dwd\".\"dwd_orders\" analyzed"), "\(second.output)")
+        #expect(try analyzes("dwd_orders") == built + 1)
+        let hour = try Self.run(prefix, "hour", "2026-10-03T04", data: data, extra: ["-v"])
+        #expect(hour.status == 0, "\(hour.output)")
+        #expect(!hour.output.contains("\"dwd_orders\" analyzed"), "\(hour.output)")
+        #expect(try analyzes("dwd_orders") == built + 1)
+    }
+
     /// A model's index change reaches its published table: an index added to the config is created
     /// there (it was built on the staging table only, and the warehouse kept the first indexes), one
     /// the config no longer declares is dropped (the planner kept using a replaced index), and the
