@@ -4,22 +4,27 @@
 -- keeps per line and the batch totals DWS keeps.
 -- (whose line it is: the merchant of each breaking line's capture or refund reference, looked up
 -- once per reference and only for the lines that break, not per line nor for every payment: the
--- same merchant, in a form a distributed warehouse plans across its workers)
+-- same merchant, in a form a distributed warehouse plans across its workers. Looked up in
+-- dws_gateway_expected, which keeps each payment and refund under its reference with its order's
+-- merchant and is indexed on it, so dwd_payments and dwd_refunds keep no index on their gateway
+-- references: at 10,000,000 orders each new payment put a random page of one into every hour)
 -- (the lines off the schedule are read by dwd_gateway_settlements' index on that condition)
 with fee_lines as (
   select l.* from {{ ref('dwd_gateway_settlements') }} l
   where l.line_type in ('charge', 'refund') and (l.fee <> l.expected_fee or l.net <> l.gross - l.fee)
 ),
 line_merchants as (
-  select 'charge' as line_type, p.gateway_txn_ref as ref, min(o.merchant_id) as merchant_id
-  from {{ ref('dwd_payments') }} p join {{ ref('dwd_orders') }} o on o.order_id = p.order_id
-  where p.gateway_txn_ref in (select gateway_txn_ref from fee_lines where line_type = 'charge')
-  group by p.gateway_txn_ref
+  select 'charge' as line_type, e.gateway_ref as ref, min(e.merchant_id) as merchant_id
+  from {{ ref('dws_gateway_expected') }} e
+  where e.entity_type = 'payment'
+    and e.recon_key in (select gateway_txn_ref from fee_lines where line_type = 'charge') and e.gateway_ref = e.recon_key
+  group by e.gateway_ref
   union all
-  select 'refund', r.gateway_refund_ref, min(o.merchant_id)
-  from {{ ref('dwd_refunds') }} r join {{ ref('dwd_orders') }} o on o.order_id = r.order_id
-  where r.gateway_refund_ref in (select gateway_refund_ref from fee_lines where line_type = 'refund')
-  group by r.gateway_refund_ref
+  select 'refund', e.gateway_ref, min(e.merchant_id)
+  from {{ ref('dws_gateway_expected') }} e
+  where e.entity_type = 'refund'
+    and e.recon_key in (select gateway_refund_ref from fee_lines where line_type = 'refund') and e.gateway_ref = e.recon_key
+  group by e.gateway_ref
 ),
 breaks as (
   {{ no_breaks() }}
