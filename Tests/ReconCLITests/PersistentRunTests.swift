@@ -381,7 +381,7 @@ struct PersistentRunTests {
             #expect(!present.contains { $0.contains(removed) }, "\(present)")
             #expect(present.filter { $0.contains(hashRef) }.count == 1 && !present.contains { $0.contains(btreeRef) }, "\(present)")
             #expect(present.filter { $0.contains(partition) }.count == 1, "\(present)")
-            #expect(present.count == 7, "\(present)")   // the six declared and the partition index
+            #expect(present.count == 6, "\(present)")   // the five declared and the partition index
             #expect(output.contains("drops index dwd_refunds__copies_idx") == (number == 0), "\(output)")
             #expect(try !retired())
         }
