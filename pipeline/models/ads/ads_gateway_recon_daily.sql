@@ -6,20 +6,17 @@
 -- payment or refund, and a line's day stays, so no day drops out and a merge by day is exact.
 -- Incremental: the days of the references merged since (where their rows lie now and where their
 -- lines settled, so where they lay before), each regrouped by the recon's index on event_date.
--- Only a reference whose row has lines now (settled_on) is looked up among the lines: one without
--- had none before either (lines do not leave), and at 10,000,000 orders the lookups of an hour's
--- new payments, one random page each, cost half the statement's reads.
+-- The lines are found by their recon_key, the key their own rows had while they matched nothing
+-- (on Citus, within the reference's shard). Only a reference whose row has lines now (settled_on)
+-- is looked up: one without had none before either (lines do not leave), and at 10,000,000 orders
+-- the lookups of an hour's new payments, one random page each, cost half the statement's reads.
 with days as (
   {% if is_incremental() %}
   select event_date as biz_date from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }} and event_date is not null group by 1
   union select settled_on from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }} and settled_on is not null group by 1
   union select s.settled_on from {{ ref('dwd_gateway_settlements') }} s
-        where s.gateway_txn_ref in (select recon_key from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }}
-                                     and settled_on is not null)
-        group by 1
-  union select s.settled_on from {{ ref('dwd_gateway_settlements') }} s
-        where s.gateway_refund_ref in (select recon_key from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }}
-                                        and settled_on is not null)
+        where s.recon_key in (select recon_key from {{ ref('ads_gateway_recon') }} where _loaded_at > {{ last_loaded() }}
+                               and settled_on is not null)
         group by 1
   {% else %}
   select event_date as biz_date from {{ ref('ads_gateway_recon') }} where event_date is not null group by 1
