@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='recon_key', incremental_strategy='delete+insert', restatements=False, partition_by='event_date', indexes=[{'columns': ['match_status', 'event_date']}, {'columns': ['event_date']}, {'columns': ['recon_key'], 'type': 'hash'}, {'columns': ['_loaded_at']}, {'columns': ['clock_gap_hours']}], distributed_by='recon_key') }}
+{{ config(materialized='incremental', unique_key='recon_key', incremental_strategy='delete+insert', restatements=False, partition_by='event_date', indexes=[{'columns': ['match_status', 'event_date']}, {'columns': ['event_date']}, {'columns': ['recon_key'], 'type': 'hash'}, {'columns': ['_loaded_at']}, {'columns': ['clock_gap_hours']}, {'columns': ["(case when match_status = 'pending_settlement' then event_date end)"]}], distributed_by='recon_key') }}
 -- One row per captured payment, refund and unmatched settlement line, with the match status of
 -- rule R5: exactly one settlement line with the same reference, the same gross and currency,
 -- settled within settlement_window_days of the business date. clock_gap_hours: how far the
@@ -71,8 +71,11 @@ select entity_type, entity_key, gateway, gateway_ref, merchant_id, currency, eve
             then 'missing_settlement' else match_status end,
        recon_key, _loaded_at, clock_gap_hours
 from {{ this }}
-where recon_key in (select recon_key from {{ this }} where match_status = 'pending_settlement'
-                      and {{ settlement_window_closed('event_date') }})
+-- (a pending row's day as the expression of its own index, whose statistics cover the pending days
+-- alone: with match_status and event_date apart the planner expects most pending rows to have
+-- closed and at 10,000,000 orders read the table whole every hour, 234,000 pages for none)
+where recon_key in (select recon_key from {{ this }}
+                    where {{ settlement_window_closed("(case when match_status = 'pending_settlement' then event_date end)") }})
   and recon_key not in (select recon_key from affected where recon_key is not null)
 {% endif %}
 ) recon
