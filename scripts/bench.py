@@ -349,6 +349,31 @@ def run_period(work, data, db, prefix, grain, period, extra=()):
     return seconds, rss, tasks
 
 
+def io_snapshot(db, cluster):
+    """Pages the server has read past its buffer cache (per table: heap and index pages) and the
+    bytes the cluster's disk has read, for the difference around one run: where an hour's pages
+    came from (the OS page cache or the disk) and whose they were."""
+    rows = subprocess.run(["psql", db, "-tAF", "|", "-c",
+                           "SELECT schemaname || '.' || relname, coalesce(heap_blks_read, 0), coalesce(idx_blks_read, 0) "
+                           "FROM pg_statio_all_tables"], capture_output=True, text=True).stdout.split()
+    tables = {name: (int(heap), int(index)) for name, heap, index in (row.split("|") for row in rows)}
+    device = os.stat(cluster).st_dev
+    stat = f"/sys/dev/block/{os.major(device)}:{os.minor(device)}/stat"
+    disk = int(open(stat).read().split()[2]) * 512 if os.path.exists(stat) else None
+    return tables, disk
+
+
+def io_difference(before, after):
+    """The pages read past the buffer cache between two snapshots (MB, and the five tables that read
+    most, heap and index pages apart) and the disk's reads (MB; None where the device has no stat)."""
+    pages = {name: (heap - before[0].get(name, (0, 0))[0], index - before[0].get(name, (0, 0))[1])
+             for name, (heap, index) in after[0].items()}
+    top = sorted(pages.items(), key=lambda item: -sum(item[1]))[:5]
+    return {"server_reads_mb": round(sum(sum(p) for p in pages.values()) * 8192 / 2**20, 1),
+            "disk_reads_mb": round((after[1] - before[1]) / 2**20, 1) if before[1] is not None else None,
+            "most_read_pages": {name: {"heap": heap, "index": index} for name, (heap, index) in top if heap + index > 0}}
+
+
 def bench_incremental(work, data, db):
     """An hourly `recon run` on a warehouse holding the month so far, against rebuilding it from nothing."""
     last = f"2026-10-{DAYS:02d}"
@@ -360,14 +385,19 @@ def bench_incremental(work, data, db):
     # last hour, the one hour of a day in which reconciles judge the pairs whose window closed.
     seconds, _, _ = run_period(work, data, db, "bench_inc", "hour", f"{before}T22")
     print(f"incremental: catch-up through {before}T22 in {seconds:.2f} s")
+    cluster = os.path.join(work, "pg")
+    io = io_snapshot(db, cluster)
     seconds, rss, tasks = run_period(work, data, db, "bench_inc", "hour", f"{before}T23")
-    last_hour = {"period": f"{before}T23", "seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks}
-    print(f"incremental: a day's last hour {before}T23 in {seconds:.2f} s {tasks}")
+    reads = io_difference(io, io := io_snapshot(db, cluster))
+    last_hour = {"period": f"{before}T23", "seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks, "reads": reads}
+    print(f"incremental: a day's last hour {before}T23 in {seconds:.2f} s {tasks} {reads}")
     hourly = []
     for hour in ["00", "01", "02"]:
         seconds, rss, tasks = run_period(work, data, db, "bench_inc", "hour", f"{last}T{hour}")
-        hourly.append({"period": f"{last}T{hour}", "seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks})
-        print(f"incremental: hour {last}T{hour} in {seconds:.2f} s {tasks}")
+        reads = io_difference(io, io := io_snapshot(db, cluster))
+        hourly.append({"period": f"{last}T{hour}", "seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks,
+                       "reads": reads})
+        print(f"incremental: hour {last}T{hour} in {seconds:.2f} s {tasks} {reads}")
     # What the hourly Airflow DAGs run: the two imports only (the daily DAG builds).
     imports = []
     for hour in ["03", "04", "05"]:
