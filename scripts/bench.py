@@ -352,7 +352,9 @@ def run_period(work, data, db, prefix, grain, period, extra=()):
 def io_snapshot(db, cluster):
     """Pages the server has read past its buffer cache (per table: heap and index pages) and the
     bytes the cluster's disk has read, for the difference around one run: where an hour's pages
-    came from (the OS page cache or the disk) and whose they were."""
+    came from (the OS page cache or the disk) and whose they were. A backend reports its reads when
+    it exits, which can follow its client's exit by a moment: the snapshot waits that moment."""
+    time.sleep(0.2)
     rows = subprocess.run(["psql", db, "-tAF", "|", "-c",
                            "SELECT schemaname || '.' || relname, coalesce(heap_blks_read, 0), coalesce(idx_blks_read, 0) "
                            "FROM pg_statio_all_tables"], capture_output=True, text=True).stdout.split()
