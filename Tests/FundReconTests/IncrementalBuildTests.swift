@@ -144,6 +144,22 @@ struct IncrementalBuildTests {
         var nextDay = try String(contentsOfFile: stripeDays[holding + 1], encoding: .utf8).split(separator: "\n").map(String.init)
         nextDay.insert("txn_again" + line.drop { $0 != "," }, at: 1)
         try Data((nextDay.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: stripeDays[holding + 1]))
+        // A Stripe payment of 10-13 that failed, whose charge line a file loaded by a daily run still
+        // holds, and a capture of its order under the same reference in an hour of 10-24: the line is
+        // in no row of the recon until then (its payment is not captured, and it is not an orphan),
+        // so the hour finds it only by asking which references have a payment not captured.
+        let failing = try #require(paymentLines.firstIndex { $0.contains(",stripe,") && $0.contains(",captured,2026-10-13T1") })
+        var failed = paymentLines[failing].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let failedLine = (13...17).contains { day in
+            ((try? String(contentsOfFile: data + "/gateway/stripe/payout_reconciliation_2026-10-\(day).csv", encoding: .utf8)) ?? "")
+                .contains(",charge,\(failed[3]),")
+        }
+        #expect(failedLine, "the failed payment's charge line is in no Stripe file of 10-13..17")
+        var recaptured = failed
+        (failed[6], recaptured[0], recaptured[7]) = ("failed", "9000001", "2026-10-24T07:20:00Z")
+        paymentLines[failing] = failed.joined(separator: ",")
+        paymentLines.append(recaptured.joined(separator: ","))
+        try Data((paymentLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: payments))
         // A capture whose settlement line never comes: pending while its window runs, then missing.
         let stripe = data + "/gateway/stripe/payout_reconciliation_2026-10-05.csv"
         var stripeLines = try String(contentsOfFile: stripe, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -268,6 +284,10 @@ struct IncrementalBuildTests {
             SELECT count(*) FROM \(schema: incremental + "_ads", table: "ads_gateway_recon") WHERE match_status = 'missing_settlement'
             """).scalar()
         #expect(missing >= 1, "the capture without its line is not missing_settlement")
+        let recapturedStatus: String = try connection.query("""
+            SELECT match_status FROM \(schema: incremental + "_ads", table: "ads_gateway_recon") WHERE entity_key = '9000001'
+            """).scalar()
+        #expect(recapturedStatus == "matched", "the capture under a failed payment's reference did not find its line: \(recapturedStatus)")
         let unmatched: Int = try connection.query("""
             SELECT count(*) FROM \(schema: incremental + "_dws", table: "dws_reseller_matches") WHERE NOT matched AND side = 'sale'
             """).scalar()
