@@ -388,18 +388,18 @@ def bench_incremental(work, data, db):
     seconds, _, _ = run_period(work, data, db, "bench_inc", "hour", f"{before}T22")
     print(f"incremental: catch-up through {before}T22 in {seconds:.2f} s")
     cluster = os.path.join(work, "pg")
-    io = io_snapshot(db, cluster)
-    seconds, rss, tasks = run_period(work, data, db, "bench_inc", "hour", f"{before}T23")
-    reads = io_difference(io, io := io_snapshot(db, cluster))
-    last_hour = {"period": f"{before}T23", "seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks, "reads": reads}
-    print(f"incremental: a day's last hour {before}T23 in {seconds:.2f} s {tasks} {reads}")
-    hourly = []
-    for hour in ["00", "01", "02"]:
-        seconds, rss, tasks = run_period(work, data, db, "bench_inc", "hour", f"{last}T{hour}")
-        reads = io_difference(io, io := io_snapshot(db, cluster))
-        hourly.append({"period": f"{last}T{hour}", "seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks,
-                       "reads": reads})
-        print(f"incremental: hour {last}T{hour} in {seconds:.2f} s {tasks} {reads}")
+
+    def measured_hour(period, label):
+        """One hourly run with its figures and the pages it read (io_snapshot around it)."""
+        before_run = io_snapshot(db, cluster)
+        seconds, rss, tasks = run_period(work, data, db, "bench_inc", "hour", period)
+        hour = {"period": period, "seconds": seconds, "peak_rss_mb": round(rss, 1), "tasks": tasks,
+                "reads": io_difference(before_run, io_snapshot(db, cluster))}
+        print(f"incremental: {label} {period} in {seconds:.2f} s {tasks} {hour['reads']}")
+        return hour
+
+    last_hour = measured_hour(f"{before}T23", "a day's last hour")
+    hourly = [measured_hour(f"{last}T{hour}", "hour") for hour in ["00", "01", "02"]]
     # What the hourly Airflow DAGs run: the two imports only (the daily DAG builds).
     imports = []
     for hour in ["03", "04", "05"]:
