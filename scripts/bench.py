@@ -18,9 +18,11 @@ PARTS = set(os.environ.get("BENCH_PARTS", "build,audit,incremental,rebuild,repor
 # --check-timeout of the audits and check runs (recon's default, 60 s, when unset).
 CHECK_TIMEOUT = ["--check-timeout", os.environ["BENCH_CHECK_TIMEOUT"]] if os.environ.get("BENCH_CHECK_TIMEOUT") else []
 DAYS = 30
-# The server's shared_buffers when BENCH_SHARED_BUFFERS is set (PostgreSQL's default, 128 MB, when not):
-# what a larger buffer cache changes, measured the same way (docs/performance.md, nineteenth session).
-SHARED_BUFFERS = os.environ.get("BENCH_SHARED_BUFFERS", "")
+# The server's shared_buffers: a quarter of the machine's memory, the usual start for a server of its own
+# (docs/operations.md, "The warehouse's server"; 10M hours 1.99 s against 3.13 s at PostgreSQL's default
+# of 128 MB, docs/performance.md, nineteenth session), or BENCH_SHARED_BUFFERS (128MB for that default).
+SHARED_BUFFERS = os.environ.get("BENCH_SHARED_BUFFERS") or "%dMB" % (
+    int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1)) // 4 // 1024)
 PG_BIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 if not os.path.exists(os.path.join(PG_BIN, "initdb")):
     PG_BIN = sorted(d for d in os.popen("ls -d /usr/lib/postgresql/*/bin").read().split())[-1]
@@ -96,7 +98,7 @@ class NodeCPU:
 
 def main():
     machine = {"cores": os.cpu_count(), "postgres": subprocess.run([f"{PG_BIN}/postgres", "--version"], capture_output=True, text=True).stdout.strip(),
-               "shared_buffers": SHARED_BUFFERS or "server default"}
+               "shared_buffers": SHARED_BUFFERS}
     sizes = {}
     os.makedirs(os.path.dirname(os.path.abspath(OUT)), exist_ok=True)
     for orders in SIZES:
@@ -131,8 +133,8 @@ def bench_size(ORDERS):
                                        "--no-sync", "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
         subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-l", f"{cluster}/log", "-w", "-o",
                                        f"-p 5432 -k {cluster} -c listen_addresses='' -c fsync=off "
-                                       "-c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB"
-                                       + (f" -c shared_buffers={SHARED_BUFFERS}" if SHARED_BUFFERS else ""),
+                                       "-c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB "
+                                       f"-c shared_buffers={SHARED_BUFFERS}",
                                        "start"]), check=True, capture_output=True)
         db = f"host={cluster} port=5432 user=postgres dbname=postgres"
         seconds, rss, files, sources = recon_load(work, data, db)
