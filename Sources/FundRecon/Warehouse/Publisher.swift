@@ -188,24 +188,20 @@ struct Publisher {
         try indexPartitions(table, on: connection)
         try alignIndexes(table, from: batch, to: destination, on: connection)
         let key = PartitionColumn.key(table.partitionBy)
-        // The batch's keys as an uncorrelated IN, not a join or EXISTS against it: the same rows, and
-        // a form Citus runs whatever the two tables' layouts (a distributed destination, a batch that
-        // is a temporary table on one PostgreSQL and a laid-out table of the run's schema on Citus).
-        let keyList = uniqueKey.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
-        let inBatch: SQL = "(\(keyList)) IN (SELECT \(keyList) FROM \(batch))"
-        var went: [String: (rows: Int, sum: Decimal)] = [:]
         var came: [String: (rows: Int, sum: Decimal)] = [:]
-        for row in try connection.query("""
-            SELECT \(key) AS part, count(*), coalesce(sum(hashtextextended(d::text, 0)::numeric), 0)::text FROM \(destination) d
-            WHERE \(inBatch) GROUP BY 1
-            """).rows {
-            went[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), Decimal(string: try row.decode(String.self, at: 2)) ?? 0)
-        }
         for row in try connection.query("""
             SELECT \(key) AS part, count(*), coalesce(sum(hashtextextended(b::text, 0)::numeric), 0)::text
             FROM \(batch) b GROUP BY 1
             """).rows {
             came[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), Decimal(string: try row.decode(String.self, at: 2)) ?? 0)
+        }
+        let lookup = try KeyLookup(destination: destination, uniqueKey: uniqueKey, batch: batch,
+                                   batchRows: came.values.reduce(0) { $0 + $1.rows }, on: connection)
+        var went: [String: (rows: Int, sum: Decimal)] = [:]
+        for row in try connection.query("""
+            SELECT g.part, count(*), coalesce(sum(g.h::numeric), 0)::text FROM (\(lookup.goingRows(partitionKey: key))) g GROUP BY 1
+            """).rows {
+            went[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), Decimal(string: try row.decode(String.self, at: 2)) ?? 0)
         }
         let touched = Set(went.keys).union(came.keys).sorted()
         guard !touched.isEmpty else { return [] }
@@ -234,7 +230,7 @@ struct Publisher {
         }
         let before = try restatedMoney.map { try $0.money.totals(of: restated, partition: $0.partition, in: destination, on: connection) } ?? [:]
 
-        try connection.execute("DELETE FROM \(destination) WHERE \(inBatch)")
+        try connection.execute(lookup.delete)
         let names = columns.map { String($0.split(separator: " ")[0]) }.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
         try connection.execute("INSERT INTO \(destination) (\(names)) SELECT \(names) FROM \(batch)")
         try analyzeIfPastStatistics(destination, inserted: came.values.reduce(0) { $0 + $1.rows }, on: connection)
