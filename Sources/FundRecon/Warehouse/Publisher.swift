@@ -195,8 +195,9 @@ struct Publisher {
             """).rows {
             came[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), Decimal(string: try row.decode(String.self, at: 2)) ?? 0)
         }
-        let lookup = try KeyLookup(destination: destination, uniqueKey: uniqueKey, batch: batch,
-                                   batchRows: came.values.reduce(0) { $0 + $1.rows }, on: connection)
+        let batchRows = came.values.reduce(0) { $0 + $1.rows }
+        let lookup = try KeyLookup(destination: destination, uniqueKey: uniqueKey, batch: batch, batchRows: batchRows, on: connection)
+        logger.debug("merge: \(qualified): \(batchRows) batch rows, their keys \(lookup.probed ? "looked up one by one through the key's index" : "an IN for the planner")")
         var went: [String: (rows: Int, sum: Decimal)] = [:]
         for row in try connection.query("""
             SELECT g.part, count(*), coalesce(sum(g.h::numeric), 0)::text FROM (\(lookup.goingRows(partitionKey: key))) g GROUP BY 1
@@ -233,7 +234,7 @@ struct Publisher {
         try connection.execute(lookup.delete)
         let names = columns.map { String($0.split(separator: " ")[0]) }.map { "\(identifier: $0)" as SQL }.joined(separator: ", ")
         try connection.execute("INSERT INTO \(destination) (\(names)) SELECT \(names) FROM \(batch)")
-        try analyzeIfPastStatistics(destination, inserted: came.values.reduce(0) { $0 + $1.rows }, on: connection)
+        try analyzeIfPastStatistics(destination, inserted: batchRows, on: connection)
 
         if let (money, partition) = restatedMoney {
             let amounts = money.changes(from: before, to: try money.totals(of: restated, partition: partition, in: destination, on: connection))
