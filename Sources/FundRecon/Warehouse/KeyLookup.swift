@@ -3,8 +3,8 @@ import Postgres
 /// How a merge reaches the rows of the warehouse table that have a key of its batch (the rows
 /// that go): each distinct key of the batch looked up through the table's index on the key, when
 /// the batch is small next to the table and the table has such an index; otherwise the batch's
-/// keys as an uncorrelated IN, joined as the planner sees fit (and in the one form Citus runs
-/// whatever the two tables' layouts: a distributed destination always takes it).
+/// keys as an uncorrelated IN, joined as the planner sees fit (the one form Citus runs whatever
+/// the two tables' layouts: a table Citus lays out, distributed or reference, always takes it).
 ///
 /// Left to the planner, a batch of a few percent of a large table was joined by reading the whole
 /// table: at 10,000,000 orders the day's last hour merges 317,262 new settlement lines into 9.1
