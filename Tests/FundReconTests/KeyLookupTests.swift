@@ -45,8 +45,9 @@ struct KeyLookupTests {
             _ = try? connection.execute("DELETE FROM recon_meta.partitions WHERE schema_prefix = \(prefix)")
         }
 
-        /// Merges the batch; returns how many times the table was read whole meanwhile and its rows after.
-        func merge() throws -> (sequentialScans: Int, rows: Int, changed: Int, replaced: Int) {
+        /// Merges the batch; returns how many times the table was read whole meanwhile, and after it
+        /// the table's rows, those with the batch's amount, and the rows beyond one per key.
+        func merge() throws -> (sequentialScans: Int, rows: Int, changed: Int, duplicated: Int) {
             let publisher = Publisher(staging: warehouse, target: warehouse, prefix: prefix, runID: "t", logger: quietLogger)
             let table = Publisher.Table(name: "dwd_k", layer: .dwd, partitionBy: "day")
             func scans() throws -> Int {
@@ -72,7 +73,8 @@ struct KeyLookupTests {
     }
 
     /// 2,000 rows into 60,000 (the share of a day's settlement lines in a month's): looked up by
-    /// the key's hash index, the table is never read whole, and the batch's keys replace their rows.
+    /// the key's index (a hash index, or a B-tree led by the key), the table is never read whole,
+    /// and the batch's keys replace their rows.
     @Test(arguments: ["USING hash (id)", "(id, day)"] as [SQL])
     func aSmallBatchIsLookedUpByTheKeysIndex(index: SQL) throws {
         let run = try RunSession(on: SharedCluster.target(), logger: quietLogger)
@@ -83,7 +85,7 @@ struct KeyLookupTests {
             #expect(try fixture.lookup(batchRows: 2_000).probed)
             let merged = try fixture.merge()
             #expect(merged.sequentialScans == 0)
-            #expect(merged.rows == 61_000 && merged.changed == 2_000 && merged.replaced == 0)
+            #expect(merged.rows == 61_000 && merged.changed == 2_000 && merged.duplicated == 0)
         }
     }
 
@@ -97,7 +99,7 @@ struct KeyLookupTests {
             defer { unindexed.remove() }
             #expect(try !unindexed.lookup(batchRows: 1_000).probed)
             let merged = try unindexed.merge()
-            #expect(merged.rows == 16_500 && merged.changed == 1_000 && merged.replaced == 0)
+            #expect(merged.rows == 16_500 && merged.changed == 1_000 && merged.duplicated == 0)
         }
         try run.connection.transaction { connection in
             let large = try Fixture(on: connection, rows: 16_000, batchRows: 4_000, index: "(id)")
@@ -105,7 +107,7 @@ struct KeyLookupTests {
             #expect(try large.lookup(batchRows: 2_000).probed)
             #expect(try !large.lookup(batchRows: 2_001).probed)
             let merged = try large.merge()
-            #expect(merged.rows == 18_000 && merged.changed == 4_000 && merged.replaced == 0)
+            #expect(merged.rows == 18_000 && merged.changed == 4_000 && merged.duplicated == 0)
         }
     }
 }
