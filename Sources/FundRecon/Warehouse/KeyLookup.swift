@@ -27,9 +27,9 @@ struct KeyLookup {
     /// room for lookups whose pages come from disk, and for a batch's rows that are not all keys.
     static let largestProbedShare = 8
 
-    /// Decides for `batchRows` rows of `batch` against `destination` (the table's estimated rows,
-    /// whether an index looks its key up, whether Citus lays it out: one catalog query on one
-    /// PostgreSQL). A table never analyzed (no estimate) takes the IN.
+    /// Decides for `batchRows` rows of `batch` against `destination`: the table's estimated rows
+    /// and whether an index looks its key up (`KeyIndexes`), then, when both allow lookups, whether
+    /// Citus lays the table out. A table never analyzed (no estimate) takes the IN.
     init(destination: SQL, uniqueKey: [String], batch: SQL, batchRows: Int, on connection: Connection) throws {
         self.destination = destination
         self.uniqueKey = uniqueKey
@@ -38,26 +38,13 @@ struct KeyLookup {
             probed = false
             return
         }
-        // An index looks the key up when its leading columns are the key's columns (a B-tree, in
-        // any order) or its one column is the key (a hash index), over every row (not partial).
-        let found = try connection.query("""
-            SELECT c.reltuples >= 0 AND \(integer: batchRows * Self.largestProbedShare) <= c.reltuples,
-                   EXISTS (SELECT FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am a ON a.oid = ic.relam
-                           WHERE i.indrelid = c.oid AND i.indisvalid AND i.indpred IS NULL AND i.indnkeyatts >= \(integer: uniqueKey.count)
-                             AND (a.amname = 'btree' OR (a.amname = 'hash' AND \(integer: uniqueKey.count) = 1))
-                             AND (SELECT count(*) FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, position)
-                                  JOIN pg_attribute t ON t.attrelid = i.indrelid AND t.attnum = k.attnum
-                                  WHERE k.position <= \(integer: uniqueKey.count) AND t.attname = ANY(\(texts: uniqueKey)))
-                                 = \(integer: uniqueKey.count)),
-                   EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')
-            FROM pg_class c WHERE c.oid = to_regclass(\(destination.text))
-            """).rows.first
-        guard let found else {
+        guard let table = try KeyIndexes.load([destination.text], on: connection)[destination.text], let rows = table.rows else {
             probed = false
             return
         }
-        let (small, indexed, citus) = (try found.decode(Bool.self, at: 0), try found.decode(Bool.self, at: 1), try found.decode(Bool.self, at: 2))
-        let distributed = try citus && !Distribution.layouts(of: [destination.text], on: connection).isEmpty
+        let small = batchRows * Self.largestProbedShare <= rows
+        let indexed = table.looksUp(uniqueKey)
+        let distributed = try small && indexed && !Distribution.layouts(of: [destination.text], on: connection).isEmpty
         probed = small && indexed && !distributed
     }
 
