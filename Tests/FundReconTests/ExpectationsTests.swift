@@ -186,6 +186,93 @@ struct ExpectationsTests {
         #expect(settingsBefore(try bench.evaluate(check, scope: scope)).isEmpty)
     }
 
+    /// A scoped reconcile reads its candidate keys' rows key by key through an index on the keys
+    /// while they are few next to the table, and by the planner's join otherwise: either way the
+    /// same classes, counts, amounts and sample as from the same rows in tables without indexes.
+    @Test func scopedReconcileLooksTheDaysKeysUpThroughTheKeyIndex() throws {
+        let dwd = bench.run.schemas.name(.dwd)
+        // 60 days of 100 references; a reference's right row a day later, except: every 7th is
+        // missing, every 11th is 0.01 more, every 13th lands 5 days later, every 17th has a second
+        // left row a day later (its sums span two days), and each day has an orphan right row.
+        let rows = """
+            SELECT 'R' || n AS ref, CASE WHEN n % 3 = 0 THEN 'EUR' ELSE 'USD' END AS currency,
+                   (n % 97 + 1)::numeric(18,2) AS amt, DATE '2026-09-01' + (n / 100) AS d
+            FROM generate_series(0, 5999) n
+            """
+        var script = "SET search_path = \"\(dwd)\";\n"
+        for kind in ["keyed", "plain"] {
+            script += """
+                CREATE TABLE dwd_\(kind)_left AS SELECT ref, currency, amt, d FROM (\(rows)) x
+                  UNION ALL SELECT ref, currency, 1, d + 1 FROM (\(rows)) x WHERE substr(ref, 2)::int % 17 = 0;
+                CREATE TABLE dwd_\(kind)_right AS
+                  SELECT ref, currency, amt + CASE WHEN substr(ref, 2)::int % 11 = 0 THEN 0.01 ELSE 0 END AS amt,
+                         d + CASE WHEN substr(ref, 2)::int % 13 = 0 THEN 5 ELSE 1 END AS d
+                  FROM (\(rows)) x WHERE substr(ref, 2)::int % 7 <> 0
+                  UNION ALL SELECT 'orphan' || g, 'USD', 3, DATE '2026-09-01' + g FROM generate_series(0, 59) g;
+
+                """
+        }
+        script += """
+            CREATE INDEX ON dwd_keyed_left (ref); CREATE INDEX ON dwd_keyed_left (d);
+            CREATE INDEX ON dwd_keyed_right USING hash (ref); CREATE INDEX ON dwd_keyed_right (d);
+            ANALYZE dwd_keyed_left; ANALYZE dwd_keyed_right; ANALYZE dwd_plain_left; ANALYZE dwd_plain_right;
+            """
+        try bench.run.connection.executeScript(script)
+        func check(_ kind: String) -> String {
+            """
+              - {id: rec, type: reconcile, left: {table: dwd_\(kind)_left, keys: [ref], amount: amt, date: d, period: d}, \
+            right: {table: dwd_\(kind)_right, keys: [ref], amount: amt, date: d}, match_also: [currency], date_window: 3 days}
+
+            """
+        }
+        /// The plan's scan nodes that ran, as "node relation" and "node index".
+        func scans(of statement: String) throws -> Set<String> {
+            let plan: String = try bench.run.connection.query(SQL(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + statement)).scalar()
+            var found: Set<String> = []
+            func walk(_ node: Any) {
+                guard let node = node as? [String: Any] else { return }
+                if (node["Actual Loops"] as? Int ?? 0) > 0 {
+                    for name in [node["Relation Name"], node["Index Name"]].compactMap({ $0 as? String }) {
+                        found.insert("\(node["Node Type"] ?? "") \(name)")
+                    }
+                }
+                for child in node["Plans"] as? [Any] ?? [] { walk(child) }
+            }
+            for root in try #require(JSONSerialization.jsonObject(with: Data(plan.utf8)) as? [[String: Any]]) { walk(root["Plan"] as Any) }
+            return found
+        }
+        for (period, grain, probed) in [("2026-10-05", Grain.day, true), ("2026-10", Grain.month, false)] {
+            let scope = CheckScope(period: try Period(parsing: period, grain: grain), zone: "UTC")
+            let plain = try #require(try bench.evaluate(check("plain"), scope: scope)["rec"])
+            let keyed = try #require(try bench.evaluate(check("keyed"), scope: scope)["rec"])
+            let statement = try #require(bench.statements.first { $0.contains("_candidates") && $0.contains("dwd_keyed_left") })
+            #expect(plain.status == .fail && plain.failingRows > 0, "\(period)")
+            #expect(keyed.status == plain.status && keyed.failingRows == plain.failingRows, "\(period)")
+            #expect(keyed.observed == plain.observed && keyed.sample == plain.sample, "\(period)")
+            let ran = try scans(of: statement)
+            // The day's keys are looked up through the key indexes; the month's (every key) are
+            // joined by the planner, which reads the tables whole.
+            #expect(ran.contains("Index Scan dwd_keyed_left_ref_idx") == probed, "\(period): \(ran)")
+            #expect(ran.contains("Index Scan dwd_keyed_right_ref_idx") == probed, "\(period): \(ran)")
+            #expect(ran.contains { $0.hasPrefix("Seq Scan dwd_keyed") } == !probed, "\(period): \(ran)")
+        }
+        // Keyed by day and reference, which no index looks up: the IN, narrowed to the candidates'
+        // days, which the index on the day reads.
+        let scope = CheckScope(period: try Period(parsing: "2026-10-05", grain: .day), zone: "UTC")
+        func daily(_ kind: String) throws -> CheckResult {
+            try #require(try bench.evaluate("""
+                  - {id: rec, type: reconcile, left: {table: dwd_\(kind)_left, keys: [d, ref], amount: amt, period: d}, \
+                right: {table: dwd_\(kind)_right, keys: [d, ref], amount: amt, period: d}}
+
+                """, scope: scope)["rec"])
+        }
+        let (plain, keyed) = (try daily("plain"), try daily("keyed"))
+        #expect(plain.status == .fail && keyed.failingRows == plain.failingRows && keyed.observed == plain.observed)
+        #expect(keyed.sample == plain.sample)
+        let ran = try scans(of: try #require(bench.statements.first { $0.contains("_candidates") }))
+        #expect(!ran.contains { $0.hasPrefix("Seq Scan dwd_keyed") } && !ran.contains { $0.hasSuffix("_ref_idx") }, "\(ran)")
+    }
+
     /// A sample is evidence: the same rows give the same sample whatever order they lie in on disk
     /// (the first failing rows in the order of their text), for a fused row-level scan and a
     /// set-level query alike.

@@ -16,11 +16,19 @@ struct Grouping: Sendable {
     let aggregates: [Aggregate]
     /// The rows the grouping reads at all (nil: every row): a scoped check's candidate keys, so
     /// that a period's checks read the period's keys by index, not the whole table.
-    var within: SQL? = nil
+    var within: Within? = nil
 
     struct Aggregate: Sendable {
         let name: String
         let expression: SQL
+    }
+
+    /// How a grouping is limited to a scoped check's candidate keys.
+    enum Within: Sendable {
+        /// A condition on the rows (the keys as an uncorrelated IN, which the planner joins as it likes).
+        case condition(SQL)
+        /// The keys of the statement's `candidates` CTE (`KeyedCandidates`).
+        case candidates(KeyedCandidates.Reading)
     }
 
     /// The rows on their own: one statement grouping only the rows that pass the filter.
@@ -28,8 +36,24 @@ struct Grouping: Sendable {
         let keyList = PlanContext.columns(keys)
         let aliased = keys.enumerated().map { "\(PlanContext.column($1)) AS \(identifier: "k\($0)")" as SQL }
         let values = aggregates.map { "\($0.expression) AS \(identifier: $0.name)" as SQL } + ["count(*) AS lines"]
-        let condition: SQL = within.map { "(\(filter)) AND \($0)" } ?? filter
-        return "SELECT \((aliased + values).joined(separator: ", ")) FROM \(relation) WHERE \(condition) GROUP BY \(keyList)"
+        let selected = (aliased + values).joined(separator: ", ")
+        switch within {
+        case nil:
+            return "SELECT \(selected) FROM \(relation) WHERE \(filter) GROUP BY \(keyList)"
+        case .condition(let condition):
+            return "SELECT \(selected) FROM \(relation) WHERE (\(filter)) AND \(condition) GROUP BY \(keyList)"
+        case .candidates(let reading):
+            let joined: SQL = "SELECT \(selected) FROM \(relation) WHERE (\(filter)) AND \(reading.joined(keys))"
+            guard reading.probed else { return joined + " GROUP BY \(keyList)" }
+            // Both forms are planned; the one-time filters run one of them (`KeyedCandidates.few`).
+            return """
+                SELECT \(selected) FROM \(reading.candidates.name) c
+                CROSS JOIN LATERAL (SELECT * FROM \(relation) WHERE (\(filter)) AND \(reading.matching(keys)) OFFSET 0) t
+                WHERE \(reading.few) GROUP BY \(keyList)
+                UNION ALL
+                \(joined) AND NOT \(reading.few) GROUP BY \(keyList)
+                """
+        }
     }
 }
 

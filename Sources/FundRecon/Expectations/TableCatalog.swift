@@ -1,9 +1,12 @@
 import Postgres
 
-/// What the checks need to know of the tables they read: their columns' types, and on a Citus
-/// cluster how each distributed table is laid out.
+/// What the checks need to know of the tables they read: their columns' types, the indexes that
+/// look their rows up by key, and on a Citus cluster how each distributed table is laid out.
 struct TableCatalog {
     var columns: [String: [String: String]] = [:]  // relation -> column -> type
+    /// The indexes of each relation that look rows up by some of their columns (a scoped
+    /// reconcile reads its candidate keys through them).
+    var keyIndexes: [String: KeyIndexes] = [:]
     /// Citus: how the relations Citus manages are laid out (`Distribution.layouts`). Empty on one
     /// PostgreSQL.
     var layouts: [String: TableLayout] = [:]
@@ -19,7 +22,9 @@ struct TableCatalog {
             """).rows {
             catalog.columns[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(String.self, at: 2)
         }
-        catalog.layouts = try Distribution.layouts(of: names.filter { catalog.columns[$0] != nil }, on: connection)
+        let present = names.filter { catalog.columns[$0] != nil }
+        catalog.keyIndexes = try KeyIndexes.load(present, on: connection)
+        catalog.layouts = try Distribution.layouts(of: present, on: connection)
         return catalog
     }
 

@@ -67,6 +67,8 @@ struct ReconcileCheck: CheckType {
             scope.windowClosed(on: "coalesce(l._period::date, \(rightPlace)::date)", windowDays: windowDays ?? 0)
         }
         let pairFilter: SQL = scopedPairs.map { "\n                   WHERE \($0)" } ?? ""
+        // On one PostgreSQL a scoped statement computes its candidate keys once (`KeyedCandidates`).
+        var candidatesCTE: SQL = ""
         if scopedPairs != nil, let scope = context.scope, let period = left.period {
             // Only keys that can make a kept pair are read: those with a left row on a day whose
             // window closed, or a right row there (by its period, else its date). Every row of
@@ -84,10 +86,19 @@ struct ReconcileCheck: CheckType {
                         scope.windowClosed(on: PlanContext.fragment(place), windowDays: window))
                     """
             }
-            leftSide.within = "(\(leftKeys)) IN (\(candidates))"
-            rightSide.within = "(\(rightKeys)) IN (\(candidates))"
+            if context.catalog.layouts.isEmpty {
+                let keyed = KeyedCandidates(name: "_candidates", count: names.count)
+                candidatesCTE = "\(keyed.name) (\(keyed.columns)) AS MATERIALIZED (\(candidates)),\n     "
+                leftSide.within = keyed.reading(leftSide, identity: left.keys, period: left.period, catalog: context.catalog)
+                rightSide.within = keyed.reading(rightSide, identity: right.keys, period: right.period, catalog: context.catalog)
+            } else {
+                // On Citus the candidates stay an uncorrelated IN on each side, which the shards run.
+                leftSide.within = .condition("(\(leftKeys)) IN (\(candidates))")
+                rightSide.within = .condition("(\(rightKeys)) IN (\(candidates))")
+            }
         }
         let tolerance = context.tolerance
+        let prelude = candidatesCTE
         // On Citus, with both sides distributed on one co-located key column, the pairs are
         // classified on the workers and only the classes' figures and the sample come back: the
         // classified pairs are inlined (a CTE read twice is otherwise materialized, which Citus
@@ -97,7 +108,7 @@ struct ReconcileCheck: CheckType {
         let materialization: SQL = onShards ? "NOT MATERIALIZED " : ""
         let classified: @Sendable ([SQL]) -> SQL = { rows in
             """
-            WITH l AS (\(rows[0])),
+            WITH \(prelude)l AS (\(rows[0])),
                  r AS (\(rows[1])),
                  classified AS \(materialization)(
                    SELECT \(shownKeys.joined(separator: ", ")),

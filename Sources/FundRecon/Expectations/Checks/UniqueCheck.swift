@@ -19,7 +19,7 @@ struct UniqueCheck: CheckType {
     func plan(_ context: PlanContext) throws -> CheckPlan {
         var grouping = Grouping(relation: context.relation, keys: columns, filter: context.rowFilter, aggregates: [])
         if let keys = context.periodKeys(columns) {
-            grouping.within = "(\(PlanContext.columns(columns))) IN (\(keys))"
+            grouping.within = .condition("(\(PlanContext.columns(columns))) IN (\(keys))")
         }
         let keys = columns.enumerated().map { "g.\(identifier: "k\($0)") AS \(identifier: $1)" as SQL }.joined(separator: ", ")
         return .grouped(GroupedPlan(groupings: [grouping], build: { rows in
