@@ -80,4 +80,9 @@ struct GroupedPlan: Sendable {
 
     /// True when every grouping reads its whole table (none is limited to a scoped run's keys).
     var readsWholeTables: Bool { groupings.allSatisfy { $0.within == nil } }
+
+    /// True when a grouping reads a statement's candidate keys (`KeyedCandidates`).
+    var readsCandidateKeys: Bool {
+        groupings.contains { if case .candidates = $0.within { true } else { false } }
+    }
 }
