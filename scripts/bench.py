@@ -21,8 +21,16 @@ DAYS = 30
 # The server's shared_buffers: a quarter of the machine's memory, the usual start for a server of its own
 # (docs/operations.md, "The warehouse's server"; 10M hours 1.99 s against 3.13 s at PostgreSQL's default
 # of 128 MB, docs/performance.md, nineteenth session), or BENCH_SHARED_BUFFERS (128MB for that default).
-SHARED_BUFFERS = os.environ.get("BENCH_SHARED_BUFFERS") or "%dMB" % (
-    int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1)) // 4 // 1024)
+MEMORY_MB = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1)) // 1024
+SHARED_BUFFERS = os.environ.get("BENCH_SHARED_BUFFERS") or "%dMB" % (MEMORY_MB // 4)
+# The planner's costs: "default", PostgreSQL's own (random_page_cost 4, effective_cache_size 4 GB),
+# or "ssd": a random page read costed 1.1 sequential ones (PostgreSQL's docs' figure for SSDs) and
+# three quarters of memory as the cache the planner counts on. Side by side in the twenty-first
+# session (docs/performance.md) "ssd" sped the day's last hour at 1M (0.72x) and slowed the 1M
+# hours (1.29x), at 10M within 4% either way: not what a warehouse's server is told to use.
+PLANNER = os.environ.get("BENCH_PLANNER", "default")
+PLANNER_SETTINGS = {"ssd": f"-c random_page_cost=1.1 -c effective_cache_size={MEMORY_MB * 3 // 4}MB",
+                    "default": ""}[PLANNER]
 PG_BIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 if not os.path.exists(os.path.join(PG_BIN, "initdb")):
     PG_BIN = sorted(d for d in os.popen("ls -d /usr/lib/postgresql/*/bin").read().split())[-1]
@@ -98,7 +106,7 @@ class NodeCPU:
 
 def main():
     machine = {"cores": os.cpu_count(), "postgres": subprocess.run([f"{PG_BIN}/postgres", "--version"], capture_output=True, text=True).stdout.strip(),
-               "shared_buffers": SHARED_BUFFERS}
+               "shared_buffers": SHARED_BUFFERS, "planner": PLANNER}
     sizes = {}
     os.makedirs(os.path.dirname(os.path.abspath(OUT)), exist_ok=True)
     for orders in SIZES:
@@ -134,7 +142,7 @@ def bench_size(ORDERS):
         subprocess.run(as_server_user([f"{PG_BIN}/pg_ctl", "-D", f"{cluster}/data", "-l", f"{cluster}/log", "-w", "-o",
                                        f"-p 5432 -k {cluster} -c listen_addresses='' -c fsync=off "
                                        "-c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB "
-                                       f"-c shared_buffers={SHARED_BUFFERS}",
+                                       f"-c shared_buffers={SHARED_BUFFERS} {PLANNER_SETTINGS}",
                                        "start"]), check=True, capture_output=True)
         db = f"host={cluster} port=5432 user=postgres dbname=postgres"
         seconds, rss, files, sources = recon_load(work, data, db)
