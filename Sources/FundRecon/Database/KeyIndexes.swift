@@ -4,17 +4,12 @@ import Postgres
 /// and the column lists its indexes look rows up by. A merge's `KeyLookup` and a scoped
 /// reconcile's sides both probe a table once per key only when such an index exists: a probe
 /// without one reads the table whole for every key.
-struct KeyIndexes: Sendable, Equatable {
+struct KeyIndexes: Sendable {
     /// The planner's estimate of the table's rows (`pg_class.reltuples`); nil when never analyzed.
     var rows: Int?
     /// Each valid index over every row (not partial): its access method and its key columns in
     /// order (nil for an expression).
     var indexes: [(method: String, columns: [String?])] = []
-
-    static func == (lhs: KeyIndexes, rhs: KeyIndexes) -> Bool {
-        lhs.rows == rhs.rows && lhs.indexes.map(\.method) == rhs.indexes.map(\.method)
-            && lhs.indexes.map(\.columns) == rhs.indexes.map(\.columns)
-    }
 
     /// True when an index finds the rows with given values of `columns`: a B-tree whose leading
     /// key columns are those columns in any order, or a hash index on that one column.
