@@ -9,11 +9,7 @@
 -- recon_key: the reference a line is reconciled by (its refund's, else its capture's, else its own
 -- line_key), never null: ads_gateway_recon's key, and on Citus the distribution column of the
 -- lines, of our side of the recon (dws_gateway_expected) and of the recon, so that matching runs
--- within each shard. Lines are looked up by recon_key and line_key (hash indexes: by equality only,
--- their keys random) and by batch. Each line pays for every index (the day's last hour inserts
--- some 317,000 at 10,000,000 orders): the hash indexes on the two gateway references, which no
--- statement reads since the lines are found by recon_key (neither scanned once through a month's
--- build, its hours and a day's last hour at 10,000,000 orders), were dropped with 512 MB.
+-- within each shard.
 with stripe as (
   select s.*, row_number() over (partition by balance_transaction_id order by _source_file, _source_line) as _rn,
          count(*) over (partition by balance_transaction_id) as _copies
